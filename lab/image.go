@@ -45,7 +45,7 @@ func DefaultRecipe() Recipe {
 			"netcat-openbsd", "openssh-server", "openvpn", "procps",
 		},
 		Files: map[string]string{
-			initPath:                                 initScript,
+			initPath: initScript,
 			"/etc/ssh/sshd_config.d/planetstage.conf": sshdConfig,
 		},
 		Entrypoint: []string{initPath},
