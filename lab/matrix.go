@@ -103,7 +103,11 @@ func (m Matrix) Table() string {
 		}
 		b.WriteString("\n")
 	}
-	return b.String()
+	lines := strings.Split(b.String(), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Matrix pings, from inside every machine, every other machine's address
