@@ -45,10 +45,10 @@ func Example() {
 	route, _ := remote.Output(ctx, r, "ip route show default")
 	fmt.Print(route)
 	// Output:
-	// from\to    vyos01   master01 vyos02   node01  
-	// vyos01     -        o        x        x       
-	// master01   o        -        x        x       
-	// vyos02     x        x        -        o       
-	// node01     x        x        o        -       
+	// from\to    vyos01   master01 vyos02   node01
+	// vyos01     -        o        x        x
+	// master01   o        -        x        x
+	// vyos02     x        x        -        o
+	// node01     x        x        o        -
 	// default via 172.23.10.1 dev eth0
 }
