@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/planetstage/planetstage/remote"
@@ -54,22 +56,23 @@ func DefaultRecipe() Recipe {
 
 const initPath = "/usr/local/sbin/planetstage-init"
 
-// initScript starts what a Debian machine starts at boot (docker-init is PID
-// 1 and reaps what these leave behind), then runs sshd in the foreground.
-// OpenVPN's init script starts every /etc/openvpn/*.conf, so tunnels come
-// back by themselves when a router container restarts, as they would after a
-// reboot. Docker gives every container a default route to the host's bridge;
-// a router drops it so that nothing routes towards the world.
+// initScript runs the machine's boot hooks, then sshd in the foreground
+// (docker-init is PID 1 and reaps the daemons the hooks leave). Executables
+// in /etc/planetstage/boot.d run at every start: the hook a layer uses to
+// bring its daemons and routes back after a reboot (on real machines a
+// service manager would run the same scripts). Nothing else starts on its
+// own; each layer owns its daemons. Docker gives every container a default
+// route to the host's bridge; a router drops it, so that nothing routes
+// towards the world.
 const initScript = `#!/bin/sh
-# planetstage lab init: boot services, then sshd in the foreground.
+# planetstage lab init: boot hooks, then sshd in the foreground.
 mkdir -p /run/sshd && chmod 0755 /run/sshd
 if [ "$(cat /etc/planetstage/role 2>/dev/null)" = router ]; then
 	ip route del default 2>/dev/null
 fi
-/etc/init.d/openvpn start </dev/null >/dev/null 2>&1 || echo "planetstage-init: openvpn did not start" >&2
-if grep -qE '^[[:space:]]*(frontend|listen)[[:space:]]' /etc/haproxy/haproxy.cfg 2>/dev/null; then
-	/etc/init.d/haproxy start </dev/null >/dev/null 2>&1 || echo "planetstage-init: haproxy did not start" >&2
-fi
+for f in /etc/planetstage/boot.d/*; do
+	[ -x "$f" ] && { "$f" </dev/null || echo "planetstage-init: $f failed" >&2; }
+done
 exec /usr/sbin/sshd -D -e
 `
 
@@ -134,11 +137,21 @@ func ensureImage(ctx context.Context, d dockerCLI, r Recipe, opts ImageOptions) 
 	if _, err := d.run(ctx, nil, "image", "inspect", "--format", "{{.Id}}", tag); err == nil {
 		return tag, nil
 	}
+	// One build per recipe at a time on this machine: parallel tests and
+	// programs wait for the first and then reuse its image.
+	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "planetstage-image-"+strings.TrimPrefix(tag, ImageRepository+":")+".lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if _, err := d.run(ctx, nil, "image", "inspect", "--format", "{{.Id}}", tag); err == nil {
+		return tag, nil
+	}
 	progress := progressFunc(opts.Progress)
 	start := time.Now()
 	phase := "Building node image " + tag
 	progress(Event{Phase: phase})
-	err := buildImage(ctx, d, r, tag, opts.Mirror)
+	err = buildImage(ctx, d, r, tag, opts.Mirror)
 	progress(Event{Phase: phase, Done: true, Elapsed: time.Since(start), Err: err})
 	if err != nil {
 		return "", err
@@ -234,4 +247,29 @@ func jsonArray(words []string) string {
 		quoted[i] = fmt.Sprintf("%q", w)
 	}
 	return "[" + strings.Join(quoted, ",") + "]"
+}
+
+// lockFile takes an exclusive flock on path, waiting until it is free or ctx
+// ends, and returns the function that releases it.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lab: image build lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lab: image build lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
