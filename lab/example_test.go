@@ -28,7 +28,7 @@ func Example() {
 	}
 	state, _ := os.MkdirTemp("", "lab-example-")
 	defer os.RemoveAll(state)
-	l, err := lab.Up(ctx, spec, lab.Options{StateDir: state})
+	l, err := lab.UpSpec(ctx, spec, lab.Options{StateDir: state})
 	if err != nil {
 		fmt.Println("lab up:", err)
 		return

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // LabelKey labels every container and network of a lab with the lab's name.
@@ -58,13 +60,25 @@ type Lab struct {
 	log      *slog.Logger
 	machines map[string]Machine
 	progress func(Event)
+
+	// Set when the lab runs a topology (Up rather than UpSpec).
+	topo         *topology.Topology
+	notes        []string
+	sims         map[string]*simHypervisor
+	hypervisorOf map[string]string // site -> hypervisor
+	vmBacked     map[string]bool   // machines that exist once their VM is on
+	startLocks   sync.Map          // machine -> *sync.Mutex
 }
 
-// Up builds the lab for spec: it removes what a crashed run of a lab with the
-// same name left behind, builds or reuses the node image, creates the
-// networks and starts every machine, and returns when every sshd answers. On
-// error it removes what it made.
-func Up(ctx context.Context, spec Spec, opts Options) (*Lab, error) {
+// UpSpec builds the lab for spec: it removes what a crashed run of a lab
+// with the same name left behind, builds or reuses the node image, creates
+// the networks and starts every machine, and returns when every sshd
+// answers. On error it removes what it made.
+func UpSpec(ctx context.Context, spec Spec, opts Options) (*Lab, error) {
+	return up(ctx, spec, opts, nil, nil)
+}
+
+func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, vmBacked map[string]bool) (*Lab, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
 	}
@@ -75,7 +89,8 @@ func Up(ctx context.Context, spec Spec, opts Options) (*Lab, error) {
 	if _, err := d.ping(ctx); err != nil {
 		return nil, err
 	}
-	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{}, progress: progressFunc(opts.Progress)}
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{}, progress: progressFunc(opts.Progress),
+		vmBacked: vmBacked, sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -98,6 +113,20 @@ func Up(ctx context.Context, spec Spec, opts Options) (*Lab, error) {
 	}
 	if err := sweep(ctx, d, spec.Name, l.image); err != nil {
 		return nil, fmt.Errorf("lab %q: remove leftovers: %w", spec.Name, err)
+	}
+	if t != nil {
+		for _, h := range t.Hypervisors {
+			sim, err := startSimulator(h.Name)
+			if err != nil {
+				l.closeSimulators()
+				return nil, err
+			}
+			l.sims[h.Name] = sim
+		}
+		for _, s := range t.Sites {
+			l.hypervisorOf[s.Name] = s.Hypervisor
+		}
+		l.adapt(t)
 	}
 	if err := l.up(ctx); err != nil {
 		// Cleanup must run even when ctx is what failed.
@@ -176,9 +205,18 @@ func (l *Lab) Exec(name string) (remote.Runner, error) {
 	return execRunner{d: l.d, container: l.ContainerName(name), name: name}, nil
 }
 
-// Down removes the lab's containers, networks and firewall rules.
+// Down removes the lab's containers, networks and firewall rules, and stops
+// its simulated hypervisors.
 func (l *Lab) Down(ctx context.Context) error {
+	l.closeSimulators()
 	return sweep(ctx, l.d, l.spec.Name, l.image)
+}
+
+func (l *Lab) closeSimulators() {
+	for name, sim := range l.sims {
+		sim.close()
+		delete(l.sims, name)
+	}
 }
 
 // Down removes every container, network and firewall rule labelled with the

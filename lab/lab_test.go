@@ -55,7 +55,7 @@ func upLab(t *testing.T, spec Spec) *Lab {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var events []Event
-	l, err := Up(ctx, spec, Options{StateDir: t.TempDir(), Progress: func(e Event) { events = append(events, e) }})
+	l, err := UpSpec(ctx, spec, Options{StateDir: t.TempDir(), Progress: func(e Event) { events = append(events, e) }})
 	if err != nil && strings.Contains(err.Error(), "mmdebstrap") && os.Geteuid() != 0 {
 		t.Skipf("cannot build the node image: %v", err)
 	}

@@ -15,7 +15,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// startMachines creates, provisions and starts every container in parallel.
+// startMachines creates, provisions and starts in parallel the container
+// of every machine that needs no VM; the others start when their VM does.
 func (l *Lab) startMachines(ctx context.Context) error {
 	if err := l.keys.writeKnownHosts(l.Machines()); err != nil {
 		return err
@@ -23,6 +24,9 @@ func (l *Lab) startMachines(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(l.machines))
 	for i, name := range sortedNames(l.machines) {
+		if l.vmBacked[name] {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -155,6 +159,9 @@ func (l *Lab) waitSSH(ctx context.Context) error {
 	names := sortedNames(l.machines)
 	errs := make([]error, len(names))
 	for i, name := range names {
+		if l.vmBacked[name] {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -233,4 +240,14 @@ func (l *Lab) lifecycle(ctx context.Context, name string, verb ...string) error 
 		return fmt.Errorf("lab %q: %s %q: %w", l.spec.Name, verb[0], name, err)
 	}
 	return nil
+}
+
+// containerExists reports whether machine name has a container, running or
+// not.
+func (l *Lab) containerExists(ctx context.Context, name string) (bool, error) {
+	out, err := l.d.run(ctx, nil, "ps", "-aq", "--filter", "name=^/"+l.ContainerName(name)+"$")
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(out) != "", nil
 }

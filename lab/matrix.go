@@ -197,6 +197,9 @@ func (l *Lab) pingAll(ctx context.Context, from Machine, all []Machine) ([]Pair,
 
 // running reports whether machine name's container runs.
 func (l *Lab) running(ctx context.Context, name string) (bool, error) {
+	if ok, err := l.containerExists(ctx, name); err != nil || !ok {
+		return false, err
+	}
 	out, err := l.d.run(ctx, nil, "inspect", "--format", "{{.State.Running}}", l.ContainerName(name))
 	if err != nil {
 		return false, err

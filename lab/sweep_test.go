@@ -33,7 +33,7 @@ func TestUpRemovesLeftoversAndDownRemovesAll(t *testing.T) {
 	_, err = d.run(ctx, nil, "create", "--label", label, "--name", name+"-stale", "--network", name+"-stale", image)
 	require.NoError(t, err)
 
-	l, err := Up(ctx, twoSites(name, 4), Options{StateDir: t.TempDir()})
+	l, err := UpSpec(ctx, twoSites(name, 4), Options{StateDir: t.TempDir()})
 	require.NoError(t, err)
 	out, err := d.run(ctx, nil, "ps", "-a", "--filter", "label="+label, "--format", "{{.Names}}")
 	require.NoError(t, err)
