@@ -206,3 +206,30 @@ func (l *Lab) running(ctx context.Context, name string) (bool, error) {
 	}
 	return strings.TrimSpace(out) == "true", nil
 }
+
+// MatrixUntil measures the matrix until done accepts it or ctx ends, and
+// returns the last matrix measured: tunnels that were just configured take a
+// few seconds to shake hands. It returns ctx's error only when no matrix
+// was measured at all.
+func (l *Lab) MatrixUntil(ctx context.Context, done func(Matrix) bool) (Matrix, error) {
+	var last Matrix
+	measured := false
+	for {
+		m, err := l.Matrix(ctx)
+		if err != nil {
+			if measured && ctx.Err() != nil {
+				return last, nil
+			}
+			return last, err
+		}
+		last, measured = m, true
+		if done(m) {
+			return m, nil
+		}
+		select {
+		case <-ctx.Done():
+			return last, nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

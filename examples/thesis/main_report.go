@@ -24,6 +24,7 @@ type report struct {
 	ImageBuildSeconds float64        `json:"imageBuildSeconds,omitempty"`
 	LabUpSeconds      float64        `json:"labUpSeconds"`
 	ApplySeconds      float64        `json:"applySeconds"`
+	ConvergeSeconds   float64        `json:"convergeSeconds"`
 	TotalSeconds      float64        `json:"totalSeconds"`
 	Check             string         `json:"check"`
 }
@@ -61,6 +62,11 @@ func (r *report) finish(results []*plan.Result, applyStart time.Time, layers []s
 	}
 	r.ApplySeconds = round(time.Since(applyStart).Seconds())
 	r.TotalSeconds = round(r.LabUpSeconds + r.ApplySeconds)
+}
+
+// total adds the wait for the tunnels to the total.
+func (r *report) total() {
+	r.TotalSeconds = round(r.LabUpSeconds + r.ApplySeconds + r.ConvergeSeconds)
 }
 
 func round(s float64) float64 { return float64(int64(s*1000+0.5)) / 1000 }
@@ -204,6 +210,7 @@ func printTiming(w io.Writer, r *report) {
 	}
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(lab up)", "", r.LabUpSeconds)
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(apply, both walks)", "", r.ApplySeconds)
+	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(tunnels converge)", "", r.ConvergeSeconds)
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n\n", width, "total", "", r.TotalSeconds)
 }
 
