@@ -112,7 +112,7 @@ type SSH struct {
 	dialErr error         // result of the last finished dial
 	// dialAbandoned says the last dial ended because its caller's ctx did.
 	dialAbandoned bool
-	closed  bool
+	closed        bool
 }
 
 var _ Runner = (*SSH)(nil)

@@ -152,8 +152,12 @@ var signalNumber = map[string]int{
 
 // session opens a session on the live connection. A connection that turns
 // out to be dead is dropped and dialled again, once: no command has run.
+// A host refusing a session because its slots (sshd's MaxSessions) are not
+// yet freed by sessions that just ended is asked again after a pause.
 func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
-	for attempt := 0; ; attempt++ {
+	redialled := false
+	pause := 10 * time.Millisecond
+	for {
 		c, err := s.connection(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -163,11 +167,23 @@ func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
 			return c, sess, nil
 		}
 		var refused *ssh.OpenChannelError
-		if errors.As(err, &refused) || attempt > 0 {
+		switch {
+		case errors.As(err, &refused) && pause < 2*time.Second:
+			t := time.NewTimer(pause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, fmt.Errorf("%s: open session: %w", s.Host(), ctx.Err())
+			case <-t.C:
+			}
+			pause *= 2
+		case errors.As(err, &refused) || redialled:
 			return nil, nil, fmt.Errorf("%s: open session: %w", s.Host(), err)
+		default:
+			s.log.DebugContext(ctx, "ssh connection died, re-dialling", "host", s.Host(), "err", err)
+			s.forget(c)
+			redialled = true
 		}
-		s.log.DebugContext(ctx, "ssh connection died, re-dialling", "host", s.Host(), "err", err)
-		s.forget(c)
 	}
 }
 

@@ -5,6 +5,8 @@ package remote
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -40,6 +42,7 @@ func requireSSHD(t *testing.T) {
 // testKey is a fresh ed25519 key: the signer, and its private key as an
 // OpenSSH PEM file's bytes.
 type testKey struct {
+	priv   ed25519.PrivateKey
 	signer ssh.Signer
 	pem    []byte
 }
@@ -52,7 +55,7 @@ func newTestKey(t *testing.T) testKey {
 	require.NoError(t, err)
 	block, err := ssh.MarshalPrivateKey(priv, "")
 	require.NoError(t, err)
-	return testKey{signer: signer, pem: pem.EncodeToMemory(block)}
+	return testKey{priv: priv, signer: signer, pem: pem.EncodeToMemory(block)}
 }
 
 // clientKey is the key every test server authorizes for root.
@@ -69,7 +72,7 @@ var clientKey = sync.OnceValue(func() testKey {
 	if err != nil {
 		panic(err)
 	}
-	return testKey{signer: signer, pem: pem.EncodeToMemory(block)}
+	return testKey{priv: priv, signer: signer, pem: pem.EncodeToMemory(block)}
 })
 
 // sshdOptions shape one test server.
@@ -82,6 +85,9 @@ type sshdOptions struct {
 	Users map[string][]ssh.PublicKey
 	// NoStart prepares the server without starting it (see start).
 	NoStart bool
+	// ECDSA gives the server a second host key, of a type x/crypto/ssh
+	// prefers to ed25519.
+	ECDSA bool
 }
 
 // sshd is one running (or prepared) test server.
@@ -118,6 +124,15 @@ func startSSHD(t *testing.T, o sshdOptions) *sshd {
 	host := newTestKey(t)
 	s.HostKey = host.signer.PublicKey()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "host_ed25519"), host.pem, 0o600))
+	hostKeys := []string{"HostKey " + filepath.Join(dir, "host_ed25519")}
+	if o.ECDSA {
+		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		block, err := ssh.MarshalPrivateKey(priv, "")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "host_ecdsa"), pem.EncodeToMemory(block), 0o600))
+		hostKeys = append(hostKeys, "HostKey "+filepath.Join(dir, "host_ecdsa"))
+	}
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "keys"), 0o755))
 	var users []string
 	for user, keys := range o.Users {
@@ -130,7 +145,6 @@ func startSSHD(t *testing.T, o sshdOptions) *sshd {
 	}
 	conf := []string{
 		"ListenAddress " + s.Addr,
-		"HostKey " + filepath.Join(dir, "host_ed25519"),
 		"PidFile " + filepath.Join(dir, "sshd.pid"),
 		"AuthorizedKeysFile " + filepath.Join(dir, "keys", "%u"),
 		"AllowUsers " + strings.Join(users, " "),
@@ -142,6 +156,7 @@ func startSSHD(t *testing.T, o sshdOptions) *sshd {
 		"PubkeyAuthentication yes",
 		"LogLevel DEBUG1",
 	}
+	conf = append(conf, hostKeys...)
 	conf = append(conf, o.Extra...)
 	s.config = filepath.Join(dir, "sshd_config")
 	require.NoError(t, os.WriteFile(s.config, []byte(strings.Join(conf, "\n")+"\n"), 0o600))
