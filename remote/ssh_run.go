@@ -262,8 +262,17 @@ func unixMode(mode fs.FileMode) uint32 {
 // readNotExist is the status readScript exits with for a missing file.
 const readNotExist = 3
 
+// readScript cats $f. For a file that is not there it tells "missing"
+// (exit 3) from "in a directory we may not search" by the nearest ancestor
+// that exists.
 const readScript = `if [ -e "$f" ]; then exec cat -- "$f"; fi
-d=$(dirname -- "$f")
+d=$f
+while [ ! -e "$d" ]; do
+	case $d in
+	*/*) d=${d%/*}; [ -n "$d" ] || d=/ ;;
+	*) d=. ;;
+	esac
+done
 if [ -d "$d" ] && [ ! -x "$d" ]; then echo "cannot search directory $d" >&2; exit 1; fi
 exit 3`
 

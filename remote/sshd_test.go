@@ -6,8 +6,8 @@ package remote
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
@@ -85,6 +85,8 @@ type sshdOptions struct {
 	Users map[string][]ssh.PublicKey
 	// NoStart prepares the server without starting it (see start).
 	NoStart bool
+	// Netns runs the server in that network namespace.
+	Netns string
 	// ECDSA gives the server a second host key, of a type x/crypto/ssh
 	// prefers to ed25519.
 	ECDSA bool
@@ -97,6 +99,7 @@ type sshd struct {
 	HostKey ssh.PublicKey
 	dir     string
 	config  string
+	netns   string
 	log     syncBuffer
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -119,7 +122,8 @@ func startSSHD(t *testing.T, o sshdOptions) *sshd {
 	dir := t.TempDir()
 	// Non-root logins read their authorized_keys with their own rights.
 	require.NoError(t, os.Chmod(dir, 0o755))
-	s := &sshd{t: t, Addr: net.JoinHostPort(o.IP, fmt.Sprint(o.Port)), dir: dir}
+	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
+	s := &sshd{t: t, Addr: net.JoinHostPort(o.IP, fmt.Sprint(o.Port)), dir: dir, netns: o.Netns}
 
 	host := newTestKey(t)
 	s.HostKey = host.signer.PublicKey()
@@ -180,7 +184,11 @@ func (s *sshd) start() {
 	s.t.Helper()
 	// -E, not -e: with -e the session processes' debug lines would end up
 	// in the commands' stderr.
-	cmd := exec.Command(sshdPath, "-D", "-E", filepath.Join(s.dir, "sshd.log"), "-f", s.config)
+	args := []string{sshdPath, "-D", "-E", filepath.Join(s.dir, "sshd.log"), "-f", s.config}
+	if s.netns != "" {
+		args = append([]string{"ip", "netns", "exec", s.netns}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = &s.log
 	// The server and the session processes it forks die with the test.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
