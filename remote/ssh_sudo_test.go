@@ -20,7 +20,7 @@ const (
 
 // addTestUsers creates the two login users for the sudo tests, and removes
 // them afterwards.
-func addTestUsers(t *testing.T) {
+func addTestUsers(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("sudo"); err != nil {
 		t.Skip("sudo not installed (apt-get install sudo)")

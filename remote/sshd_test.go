@@ -29,7 +29,7 @@ import (
 const sshdPath = "/usr/sbin/sshd"
 
 // requireSSHD skips the test when sshd cannot be run here.
-func requireSSHD(t *testing.T) {
+func requireSSHD(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(sshdPath); err != nil {
 		t.Skipf("%s not found (apt-get install openssh-server): %v", sshdPath, err)
@@ -47,7 +47,7 @@ type testKey struct {
 	pem    []byte
 }
 
-func newTestKey(t *testing.T) testKey {
+func newTestKey(t testing.TB) testKey {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
@@ -94,7 +94,7 @@ type sshdOptions struct {
 
 // sshd is one running (or prepared) test server.
 type sshd struct {
-	t       *testing.T
+	t       testing.TB
 	Addr    string
 	HostKey ssh.PublicKey
 	dir     string
@@ -105,7 +105,7 @@ type sshd struct {
 	cmd     *exec.Cmd
 }
 
-func startSSHD(t *testing.T, o sshdOptions) *sshd {
+func startSSHD(t testing.TB, o sshdOptions) *sshd {
 	t.Helper()
 	requireSSHD(t)
 	// sshd refuses to start without its privilege separation directory.
@@ -231,12 +231,12 @@ func (s *sshd) Connections() int { return strings.Count(s.Log(), "Connection fro
 
 // KnownHosts writes a known_hosts file listing this server's key and
 // returns its path.
-func (s *sshd) KnownHosts(t *testing.T) string {
+func (s *sshd) KnownHosts(t testing.TB) string {
 	t.Helper()
 	return writeKnownHosts(t, map[string]ssh.PublicKey{s.Addr: s.HostKey})
 }
 
-func writeKnownHosts(t *testing.T, keys map[string]ssh.PublicKey) string {
+func writeKnownHosts(t testing.TB, keys map[string]ssh.PublicKey) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("# throwaway known_hosts for a test\n")
@@ -249,7 +249,7 @@ func writeKnownHosts(t *testing.T, keys map[string]ssh.PublicKey) string {
 }
 
 // rootConfig is the SSHConfig for root on s with clientKey.
-func (s *sshd) rootConfig(t *testing.T) SSHConfig {
+func (s *sshd) rootConfig(t testing.TB) SSHConfig {
 	return SSHConfig{
 		Name:           "sshd-" + s.Addr,
 		Addr:           s.Addr,
@@ -259,7 +259,7 @@ func (s *sshd) rootConfig(t *testing.T) SSHConfig {
 	}
 }
 
-func newSSHRunner(t *testing.T, cfg SSHConfig) *SSH {
+func newSSHRunner(t testing.TB, cfg SSHConfig) *SSH {
 	t.Helper()
 	r, err := NewSSH(cfg)
 	require.NoError(t, err)
@@ -268,7 +268,7 @@ func newSSHRunner(t *testing.T, cfg SSHConfig) *SSH {
 }
 
 // freePort returns a TCP port that was free on ip a moment ago.
-func freePort(t *testing.T, ip string) int {
+func freePort(t testing.TB, ip string) int {
 	t.Helper()
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	require.NoError(t, err)
