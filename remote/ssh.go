@@ -53,8 +53,15 @@ type SSHConfig struct {
 	// hosts of a site behind a router are reached with the router as Jump.
 	// Every hop is verified and authenticated with its own settings.
 	Jump *SSHConfig
-	// DialContext makes the TCP connection to the first hop; nil means a
-	// plain net.Dialer. Useful for custom networks and to observe dials.
+	// Via reaches the host (or, with Jump, the first hop of the chain)
+	// through the connection of a runner that already exists — a site's
+	// router — sharing that one connection with the router's own commands
+	// and with every other host that names it. Set it only where Jump is
+	// nil. Closing this runner leaves Via's connection open.
+	Via *SSH
+	// DialContext makes the TCP connection when the host (or the first hop)
+	// is dialled directly; nil means a plain net.Dialer. Useful for custom
+	// networks and to observe dials.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// DialTimeout bounds one attempt of one hop: TCP connect and the SSH
 	// handshake. Zero means 15 seconds.
@@ -103,6 +110,7 @@ var BootRetry = Retry{Attempts: 20, Initial: 500 * time.Millisecond, Max: 10 * t
 type SSH struct {
 	cfg   SSHConfig // normalised, see normalise
 	hops  []*hop    // first hop first; the last one is this host
+	via   *SSH      // carries the first hop, when set
 	log   *slog.Logger
 	slots chan struct{}
 
@@ -130,9 +138,13 @@ func NewSSH(cfg SSHConfig) (*SSH, error) {
 			return nil, fmt.Errorf("ssh %s: jump chain longer than 32 hops (a loop?)", hostName(cfg))
 		}
 		chain = append(chain, *c)
+		if c.Via != nil && c.Jump != nil {
+			return nil, fmt.Errorf("ssh %s: %s: both Via and Jump are set: put Via on the last hop of the chain", hostName(cfg), hostName(*c))
+		}
 	}
 	s := &SSH{
 		log: cfg.Logger,
+		via: chain[len(chain)-1].Via,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -218,7 +230,7 @@ func normalise(c SSHConfig) (SSHConfig, error) {
 	if c.AgentSocket, err = expandHome(c.AgentSocket); err != nil {
 		return c, fmt.Errorf("AgentSocket: %w", err)
 	}
-	c.Jump = nil // the chain lives in SSH.hops
+	c.Jump, c.Via = nil, nil // the chain lives in SSH.hops and SSH.via
 	return c, nil
 }
 

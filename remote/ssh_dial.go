@@ -135,8 +135,15 @@ func (s *SSH) dialChain(ctx context.Context) (*sshConn, error) {
 			_ = chain[i].Close()
 		}
 	}
+	var via *ssh.Client
+	if s.via != nil {
+		c, err := s.via.connection(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("via %w", err) // err names the via host
+		}
+		via = c.client
+	}
 	for i, h := range s.hops {
-		var via *ssh.Client
 		if i > 0 {
 			via = chain[i-1]
 		}

@@ -165,3 +165,51 @@ func TestSSHJumpHostKeyMismatchNamesTheHop(t *testing.T) {
 	assert.Contains(t, err.Error(), ssh.FingerprintSHA256(lab.jump2.HostKey))
 	assert.Zero(t, lab.target.Connections())
 }
+
+// Hosts behind a router share the router runner's one connection.
+func TestSSHViaSharesTheRoutersConnection(t *testing.T) {
+	t.Parallel()
+	router := startSSHD(t, sshdOptions{IP: "127.0.0.14", Extra: []string{"AllowTcpForwarding yes"}})
+	hosts := []*sshd{startSSHD(t, sshdOptions{IP: "127.0.0.15"}), startSSHD(t, sshdOptions{IP: "127.0.0.15"})}
+	dialer := &countingDialer{}
+	routerCfg := router.rootConfig(t)
+	routerCfg.DialContext = dialer.dial
+	r := newSSHRunner(t, routerCfg)
+	var runners []*SSH
+	for _, h := range hosts {
+		cfg := h.rootConfig(t)
+		cfg.Via = r
+		runners = append(runners, newSSHRunner(t, cfg))
+	}
+
+	errs := make(chan error, 3*10)
+	for range 10 {
+		for _, x := range []Runner{r, runners[0], runners[1]} {
+			go func() { errs <- x.Run(t.Context(), Cmd{Command: "true"}) }()
+		}
+	}
+	for range 3 * 10 {
+		require.NoError(t, <-errs)
+	}
+	assert.Equal(t, []string{router.Addr}, dialer.dials(), "only the router is dialled")
+	assert.Equal(t, 1, router.Connections())
+	for _, h := range hosts {
+		assert.Equal(t, 1, h.Connections(), h.Addr)
+		assert.Contains(t, router.Log(), "target "+hostPortLog(h.Addr))
+	}
+
+	// When the router's connection dies, the hosts' tunnels die with it;
+	// the next command re-dials both.
+	err := r.Run(t.Context(), Cmd{Command: `kill -KILL "$(awk '{print $4}' /proc/$PPID/stat)"`})
+	require.Error(t, err)
+	out, err := Output(t.Context(), runners[0], "echo back")
+	require.NoError(t, err)
+	assert.Equal(t, "back\n", out)
+	assert.Equal(t, 2, router.Connections())
+	assert.Equal(t, 2, hosts[0].Connections())
+
+	// Closing a host's runner leaves the router's connection alone.
+	require.NoError(t, runners[0].Close())
+	require.NoError(t, r.Run(t.Context(), Cmd{Command: "true"}))
+	assert.Equal(t, 2, router.Connections())
+}

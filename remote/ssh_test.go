@@ -191,6 +191,7 @@ func TestNewSSHRejectsBadConfig(t *testing.T) {
 		{"missing identity", func(c *SSHConfig) { c.IdentityFiles = []string{filepath.Join(dir, "nope")} }, "IdentityFiles[0]"},
 		{"garbage identity", func(c *SSHConfig) { c.IdentityFiles = []string{garbage} }, "IdentityFiles[0] " + garbage + ": not a private key"},
 		{"passphrase identity", func(c *SSHConfig) { c.IdentityFiles = []string{encrypted} }, "has a passphrase: load it into ssh-agent"},
+		{"via and jump", func(c *SSHConfig) { c.Via = &SSH{}; c.Jump = &SSHConfig{Name: "r"} }, "ssh h: h: both Via and Jump are set"},
 		{"bad jump", func(c *SSHConfig) { c.Jump = &SSHConfig{Name: "router", Addr: "10.0.0.1"} }, "ssh h: jump router: User is empty"},
 	}
 	for _, tt := range tests {
