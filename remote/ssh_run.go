@@ -68,6 +68,9 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd) error {
 	fail := func(err error) error {
 		return fmt.Errorf("%s: %q: %w", s.Host(), firstLine(cmd.Command), err)
 	}
+	if ctx.Err() != nil {
+		return fail(ctx.Err())
+	}
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()

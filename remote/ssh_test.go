@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,6 +273,8 @@ func TestSSHDialRetryWaitsForLateHost(t *testing.T) {
 	cfg := srv.rootConfig(t)
 	cfg.DialContext = dialer.dial
 	cfg.Retry = Retry{Attempts: 40, Initial: 50 * time.Millisecond, Max: 200 * time.Millisecond}
+	var logs syncBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r := newSSHRunner(t, cfg)
 
 	time.AfterFunc(time.Second, srv.start)
@@ -277,6 +282,9 @@ func TestSSHDialRetryWaitsForLateHost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "up\n", out)
 	assert.Greater(t, len(dialer.dials()), 2, "dial attempts")
+	assert.Contains(t, logs.String(), "retrying")
+	assert.Contains(t, logs.String(), "connection refused")
+	assert.NotContains(t, logs.String(), "PRIVATE KEY")
 }
 
 func TestSSHDialRetryStopsAtCancel(t *testing.T) {
@@ -330,4 +338,33 @@ func TestSSHClose(t *testing.T) {
 	require.NoError(t, r.Close())
 	err := r.Run(t.Context(), Cmd{Command: "true"})
 	assert.ErrorIs(t, err, ErrClosed)
+}
+
+// A host that stops answering (frozen, rebooted, cable pulled) is noticed
+// by the keepalive probe; the next command dials a new connection instead
+// of hanging on the dead one.
+func TestSSHKeepAliveDropsSilentConnection(t *testing.T) {
+	t.Parallel()
+	srv := startSSHD(t, sshdOptions{IP: "127.0.0.8"})
+	cfg := srv.rootConfig(t)
+	cfg.KeepAlive = 200 * time.Millisecond
+	r := newSSHRunner(t, cfg)
+	out, err := Output(t.Context(), r, `awk '{print $4}' /proc/$PPID/stat`)
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(out))
+	require.NoError(t, err)
+	// Freeze the sshd process serving the connection: TCP stays up, the
+	// server says nothing any more.
+	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+
+	assert.Eventually(t, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.conn == nil || r.conn.isDead()
+	}, 5*time.Second, 20*time.Millisecond, "keepalive did not drop the frozen connection")
+	out, err = Output(t.Context(), r, "echo fresh")
+	require.NoError(t, err)
+	assert.Equal(t, "fresh\n", out)
+	assert.Equal(t, 2, srv.Connections())
 }
