@@ -51,7 +51,10 @@ type SSHConfig struct {
 	// Jump is the host to go through (OpenSSH's ProxyJump). Its own Jump,
 	// if any, is gone through first, so a chain may be any length. The
 	// hosts of a site behind a router are reached with the router as Jump.
-	// Every hop is verified and authenticated with its own settings.
+	// Every hop is verified and authenticated with its own settings; of a
+	// hop's config only Name, Addr, User, the credentials, the host key
+	// settings, DialTimeout and (first hop) DialContext count: retries,
+	// keepalive, sessions, sudo and logging follow the host's own config.
 	Jump *SSHConfig
 	// Via reaches the host (or, with Jump, the first hop of the chain)
 	// through the connection of a runner that already exists — a site's
@@ -214,8 +217,11 @@ func normalise(c SSHConfig) (SSHConfig, error) {
 	if c.Retry.Max <= 0 {
 		c.Retry.Max = 10 * time.Second
 	}
-	if c.DialTimeout < 0 || c.Retry.Attempts > 1000 {
-		return c, errors.New("DialTimeout negative or Retry.Attempts above 1000")
+	if c.DialTimeout < 0 {
+		return c, fmt.Errorf("DialTimeout %v is negative", c.DialTimeout)
+	}
+	if c.Retry.Attempts > 1000 {
+		return c, fmt.Errorf("Retry.Attempts %d: more than 1000 is not a bound", c.Retry.Attempts)
 	}
 	var err error
 	if c.KnownHostsFile, err = expandHome(c.KnownHostsFile); err != nil {

@@ -126,7 +126,9 @@ func (s *SSH) Run(ctx context.Context, cmd Cmd) error {
 
 // kill stops the command started with token, over a new session on conn.
 func (s *SSH) kill(conn *sshConn, token string) error {
-	sess, err := conn.client.NewSession()
+	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
+	defer cancel()
+	sess, err := openSession(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -141,7 +143,7 @@ func (s *SSH) kill(conn *sshConn, token string) error {
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(killTimeout):
+	case <-ctx.Done():
 		return errors.New("kill did not finish in time")
 	}
 }
@@ -155,37 +157,41 @@ var signalNumber = map[string]int{
 
 // session opens a session on the live connection. A connection that turns
 // out to be dead is dropped and dialled again, once: no command has run.
-// A host refusing a session because its slots (sshd's MaxSessions) are not
-// yet freed by sessions that just ended is asked again after a pause.
 func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
-	redialled := false
-	pause := 10 * time.Millisecond
-	for {
+	for redialled := false; ; redialled = true {
 		c, err := s.connection(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		sess, err := c.client.NewSession()
+		sess, err := openSession(ctx, c)
 		if err == nil {
 			return c, sess, nil
 		}
 		var refused *ssh.OpenChannelError
-		switch {
-		case errors.As(err, &refused) && pause < 2*time.Second:
-			t := time.NewTimer(pause)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, nil, fmt.Errorf("%s: open session: %w", s.Host(), ctx.Err())
-			case <-t.C:
-			}
-			pause *= 2
-		case errors.As(err, &refused) || redialled:
+		if errors.As(err, &refused) || ctx.Err() != nil || redialled {
 			return nil, nil, fmt.Errorf("%s: open session: %w", s.Host(), err)
-		default:
-			s.log.DebugContext(ctx, "ssh connection died, re-dialling", "host", s.Host(), "err", err)
-			s.forget(c)
-			redialled = true
+		}
+		s.log.DebugContext(ctx, "ssh connection died, re-dialling", "host", s.Host(), "err", err)
+		s.forget(c)
+	}
+}
+
+// openSession opens a session on c. A host refusing it because its slots
+// (sshd's MaxSessions) are still held by sessions that just ended is asked
+// again after a pause, for up to about two seconds.
+func openSession(ctx context.Context, c *sshConn) (*ssh.Session, error) {
+	for pause := 10 * time.Millisecond; ; pause *= 2 {
+		sess, err := c.client.NewSession()
+		var refused *ssh.OpenChannelError
+		if err == nil || !errors.As(err, &refused) || pause > time.Second {
+			return sess, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
 		}
 	}
 }
