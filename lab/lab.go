@@ -68,6 +68,10 @@ type Lab struct {
 	hypervisorOf map[string]string // site -> hypervisor
 	vmBacked     map[string]bool   // machines that exist once their VM is on
 	startLocks   sync.Map          // machine -> *sync.Mutex
+
+	dialMu  sync.Mutex
+	pool    *topology.SSHPool
+	runners map[string]*remote.SSH
 }
 
 // UpSpec builds the lab for spec: it removes what a crashed run of a lab
@@ -208,6 +212,7 @@ func (l *Lab) Exec(name string) (remote.Runner, error) {
 // Down removes the lab's containers, networks and firewall rules, and stops
 // its simulated hypervisors.
 func (l *Lab) Down(ctx context.Context) error {
+	l.closeRunners()
 	l.closeSimulators()
 	return sweep(ctx, l.d, l.spec.Name, l.image)
 }

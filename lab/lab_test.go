@@ -162,6 +162,17 @@ func TestSSHVerifiesHostKeys(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 
+	// Dial is remote.SSH with the same known_hosts.
+	for _, name := range []string{"r1", "h2"} {
+		r, err := l.Dial(context.Background(), name)
+		require.NoError(t, err)
+		out, err := remote.Output(context.Background(), r, "hostname")
+		require.NoError(t, err)
+		assert.Equal(t, name, strings.TrimSpace(out))
+	}
+	_, err = l.Dial(context.Background(), "nobody")
+	assert.ErrorContains(t, err, `no machine "nobody"`)
+
 	// Another machine's key under this address must be refused.
 	wrong, err := knownhosts.New(writeTemp(t, knownhostsLineFor(t, l, "h2", "172.22.10.101")))
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -107,6 +108,18 @@ func TestVMsBecomeContainers(t *testing.T) {
 	exists, err = l.containerExists(ctx, "master01")
 	require.NoError(t, err)
 	assert.False(t, exists, "a VM that is off has no machine")
+	// Dial goes the hardware's way: routers at their WAN address, hosts
+	// through their router.
+	for _, name := range []string{"vyos01", "node01"} {
+		r, err := l.Dial(ctx, name)
+		require.NoError(t, err)
+		out, err := remote.Output(ctx, r, "hostname")
+		require.NoError(t, err)
+		assert.Equal(t, name, strings.TrimSpace(out))
+	}
+	_, err = l.Dial(ctx, "master01")
+	assert.ErrorContains(t, err, "its VM is not powered on")
+
 	m, err = l.Matrix(ctx)
 	require.NoError(t, err)
 	p, _ = m.Pair("vyos01", "node01")
