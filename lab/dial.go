@@ -13,8 +13,8 @@ import (
 // Dial returns the SSH Runner of machine name; its type fits
 // topology.Env.Dial. It logs in as root with the lab's key and checks the
 // host key against the lab's known_hosts. A lab made from a topology
-// reaches machines as on hardware, through topology.SSHPool: a router at its
-// WAN address, a host through its site's router as jump host. A lab made
+// reaches machines as on hardware, with topology.SSHPool's configuration: a
+// router at its WAN address, a host through its site's router as jump host. A lab made
 // from a Spec dials every machine directly over the Docker bridges. A
 // machine whose VM is powered on but has no container yet gets it first.
 // Runners are shared per machine; Down closes them.
@@ -32,25 +32,34 @@ func (l *Lab) Dial(ctx context.Context, name string) (remote.Runner, error) {
 	}
 	l.dialMu.Lock()
 	defer l.dialMu.Unlock()
-	if l.topo != nil {
-		if l.pool == nil {
-			l.pool = topology.NewSSHPool(l.topo, l.log)
-		}
-		return l.pool.Dial(ctx, name)
-	}
 	if r, ok := l.runners[name]; ok {
 		return r, nil
 	}
-	r, err := remote.NewSSH(remote.SSHConfig{
+	cfg := remote.SSHConfig{
 		Name:           name,
 		Addr:           net.JoinHostPort(m.Address.String(), "22"),
 		User:           "root",
 		IdentityFiles:  []string{l.IdentityFile()},
 		KnownHostsFile: l.KnownHostsFile(),
-		// A machine that was just started may still be starting sshd.
-		Retry:  remote.Retry{Attempts: 10, Initial: 200 * time.Millisecond, Max: 2 * time.Second},
-		Logger: l.log,
-	})
+	}
+	if l.topo != nil {
+		if l.pool == nil {
+			l.pool = topology.NewSSHPool(l.topo, l.log)
+		}
+		if cfg, err = l.pool.Config(name); err != nil {
+			return nil, err
+		}
+	}
+	// The pool's retries suit a VM that is booting (two minutes). A lab
+	// machine's sshd already answered before anything dials it, so a dial
+	// that fails means a machine that is down: say so in seconds.
+	cfg.Retry, cfg.KeepAlive, cfg.Logger = labRetry, 5*time.Second, l.log
+	if cfg.Jump != nil {
+		jump := *cfg.Jump
+		jump.Retry, jump.KeepAlive = labRetry, 5*time.Second
+		cfg.Jump = &jump
+	}
+	r, err := remote.NewSSH(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("machine %q: %w", name, err)
 	}
@@ -61,16 +70,20 @@ func (l *Lab) Dial(ctx context.Context, name string) (remote.Runner, error) {
 	return r, nil
 }
 
+var labRetry = remote.Retry{Attempts: 4, Initial: 250 * time.Millisecond, Max: time.Second}
+
 // closeRunners closes every SSH connection Dial made.
 func (l *Lab) closeRunners() {
 	l.dialMu.Lock()
 	defer l.dialMu.Unlock()
-	if l.pool != nil {
-		_ = l.pool.Close()
-		l.pool = nil
-	}
 	for name, r := range l.runners {
 		_ = r.Close()
 		delete(l.runners, name)
 	}
+}
+
+// Env returns the environment a plan needs to run against the lab: state,
+// Dial and the lab's logger. Pass it to topology.Plan with Topology().
+func (l *Lab) Env(state *topology.State) *topology.Env {
+	return &topology.Env{State: state, Dial: l.Dial, Log: l.log}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -20,6 +21,8 @@ import (
 // once and reused, so a known_hosts file stays valid across runs.
 type keyStore struct {
 	dir string
+	// mu makes first use create one key, not one per concurrent caller.
+	mu *sync.Mutex
 }
 
 func openKeyStore(dir string) (keyStore, error) {
@@ -29,7 +32,7 @@ func openKeyStore(dir string) (keyStore, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return keyStore{}, fmt.Errorf("lab: state directory: %w", err)
 	}
-	return keyStore{dir: dir}, nil
+	return keyStore{dir: dir, mu: new(sync.Mutex)}, nil
 }
 
 // IdentityFile is the client private key (0600).
@@ -50,6 +53,8 @@ func (k keyStore) hostKey(machine string) (pemBytes []byte, pub ssh.PublicKey, e
 }
 
 func (k keyStore) key(path, comment string) ([]byte, ssh.PublicKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		_, priv, genErr := ed25519.GenerateKey(rand.Reader)

@@ -135,6 +135,20 @@ func TestUpNetworksRoutesAndMatrix(t *testing.T) {
 	out, err = remote.Output(ctx, r2, "ip route show default")
 	require.NoError(t, err)
 	assert.Empty(t, strings.TrimSpace(out), "a restarted router drops Docker's default route again")
+	// Its route went with the restart...
+	m, err := l.Matrix(ctx)
+	require.NoError(t, err)
+	p, _ = m.Pair("h1", "h2")
+	assert.False(t, p.Reachable)
+
+	// ...unless a boot hook brings it back, as the lab's init runs every
+	// /etc/planetstage/boot.d script at start.
+	require.NoError(t, r2.WriteFile(ctx, "/etc/planetstage/boot.d/10-route", []byte("#!/bin/sh\nip route replace 172.21.10.0/24 via 10.21.0.90\n"), 0o755))
+	require.NoError(t, l.Stop(ctx, "r2"))
+	require.NoError(t, l.Start(ctx, "r2"))
+	m, err = l.Matrix(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, m.Unreachable(), "after a restart with a boot hook:\n%s", m.Table())
 }
 
 func TestSSHVerifiesHostKeys(t *testing.T) {
