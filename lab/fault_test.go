@@ -29,7 +29,9 @@ func faultTopology() *topology.Topology {
 			Router: topology.Router{Name: router, Kind: topology.RouterLinux, WAN: addr("10.26.0." + strconv.Itoa(89+n)), LAN: p.Addr().Next()},
 			Hosts:  hosts}
 	}
-	host := func(name, a, role string) topology.Host { return topology.Host{Name: name, Address: addr(a), Role: role} }
+	host := func(name, a, role string) topology.Host {
+		return topology.Host{Name: name, Address: addr(a), Role: role}
+	}
 	t := &topology.Topology{
 		APIVersion: topology.APIVersion, Kind: topology.Kind, Name: "labtest-fault",
 		Underlay: topology.Underlay{Prefix: pfx("10.26.0.0/16")},
@@ -45,7 +47,6 @@ func faultTopology() *topology.Topology {
 	t.SetDefaults()
 	return t
 }
-
 
 // TestFaults is the lab's reliability story with the real routers layer
 // (OpenVPN, ip route) over real SSH: a router killed in the middle of an
