@@ -75,5 +75,6 @@ func (l *Lab) adapt(t *topology.Topology) {
 			h.URL, h.Thumbprint, h.Insecure = sim.url.String(), sim.thumbprint, false
 		}
 	}
+	c.SetDefaults()
 	l.topo = c
 }
