@@ -110,9 +110,12 @@ func (m Matrix) Table() string {
 	return strings.Join(lines, "\n")
 }
 
+// matrixSources bounds how many machines ping at once.
+const matrixSources = 4
+
 // Matrix pings, from inside every machine, every other machine's address
-// (3 echoes, 1 s timeout each), all sources in parallel, and reports each
-// ordered pair with its average RTT.
+// (3 echoes, 1 s timeout each; a few sources at a time, each pinging all its
+// targets in parallel), and reports each ordered pair with its average RTT.
 func (l *Lab) Matrix(ctx context.Context) (Matrix, error) {
 	machines := l.Machines()
 	mx := Matrix{}
@@ -122,10 +125,15 @@ func (l *Lab) Matrix(ctx context.Context) (Matrix, error) {
 	results := make([][]Pair, len(machines))
 	errs := make([]error, len(machines))
 	var wg sync.WaitGroup
+	// A few sources at a time: every source pings all targets at once, and
+	// more would measure this machine's CPU queue rather than the network.
+	sem := make(chan struct{}, matrixSources)
 	for i, from := range machines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			results[i], errs[i] = l.pingAll(ctx, from, machines)
 		}()
 	}

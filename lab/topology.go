@@ -3,7 +3,9 @@ package lab
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/planetstage/planetstage/topology"
 )
@@ -77,4 +79,45 @@ func (l *Lab) adapt(t *topology.Topology) {
 	}
 	c.SetDefaults()
 	l.topo = c
+}
+
+// Attach returns the running lab of t that an earlier process brought up
+// (and left up), without changing it: for measuring it (Matrix), dialling
+// its machines, or tearing it down. The simulated hypervisors lived in that
+// process and are gone; Attach makes none.
+func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
+	spec := SpecFrom(t)
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
+	}
+	d, err := newDockerCLI()
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.run(ctx, nil, "ps", "-aq", "--filter", "label="+LabelKey+"="+spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(out) == "" {
+		return nil, fmt.Errorf("lab %q is not up: no container is labelled %s=%s", spec.Name, LabelKey, spec.Name)
+	}
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{},
+		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	for _, m := range spec.Machines() {
+		l.machines[m.Name] = m
+	}
+	dir := opts.StateDir
+	if dir == "" {
+		if dir, err = DefaultStateDir(spec.Name); err != nil {
+			return nil, err
+		}
+	}
+	if l.keys, err = openKeyStore(dir); err != nil {
+		return nil, err
+	}
+	l.adapt(t)
+	return l, nil
 }
