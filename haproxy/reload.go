@@ -76,11 +76,14 @@ func lineDiff(have, want []byte) string {
 			count[l]--
 			continue
 		}
+		if l == "" {
+			continue
+		}
 		added = append(added, "+"+l)
 	}
 	for _, l := range strings.Split(string(have), "\n") {
 		l = strings.TrimSpace(l)
-		if count[l] > 0 {
+		if count[l] > 0 && l != "" {
 			count[l]--
 			removed = append(removed, "-"+l)
 		}

@@ -1,0 +1,94 @@
+package haproxy
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLoopbackReloadKeepsConnections walks a real HAProxy through a
+// control-plane change: Inspect sees the difference, Apply reloads the
+// master in place, a connection opened before the reload keeps working,
+// new connections follow the new config, and a stopped HAProxy is
+// reported and started again.
+func TestLoopbackReloadKeepsConnections(t *testing.T) {
+	t.Parallel()
+	pki := newTestPKI(t)
+	apis := threeAPIServers(t, pki)
+	lb, three := startLB(t, pki, KubeAPIOptions{Servers: servers(apis...), Inter: testInter})
+	lb.waitAllUp(t, "master01", "master02", "master03")
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+
+	c, err := lb.svc.Inspect(ctx, three)
+	require.NoError(t, err)
+	assert.Equal(t, NoOp, c.Action, c.Reason)
+
+	// The control plane shrinks to master01.
+	one := three
+	one.Backends = []Backend{three.Backends[0]}
+	one.Backends[0].Servers = servers(apis[0])
+	c, err = lb.svc.Inspect(ctx, one)
+	require.NoError(t, err)
+	assert.Equal(t, Update, c.Action)
+	assert.Contains(t, c.Reason, "-server master02")
+
+	// A keep-alive connection opened before the reload.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.client, MaxConnsPerHost: 1}}
+	get := func() (name string, reused bool, err error) {
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, "https://"+lb.front.String()+"/", nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", reused, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), reused, err
+	}
+	before, _, err := get()
+	require.NoError(t, err)
+
+	pid := pidOf(t, lb.svc)
+	require.NoError(t, lb.svc.Apply(ctx, one))
+	assert.Equal(t, pid, pidOf(t, lb.svc), "the master reloaded in place")
+
+	after, reused, err := get()
+	require.NoError(t, err, "the connection from before the reload still works")
+	assert.True(t, reused, "same connection")
+	assert.Equal(t, before, after, "still the same server behind it")
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := lb.spread(6)
+		if got["master01"] == 6 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "new connections still spread after reload: %v", got)
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, err = lb.svc.Inspect(ctx, one)
+	require.NoError(t, err)
+	assert.Equal(t, NoOp, c.Action, c.Reason)
+
+	require.NoError(t, lb.svc.Stop(ctx))
+	running, err := lb.svc.Running(ctx)
+	require.NoError(t, err)
+	assert.False(t, running)
+	c, err = lb.svc.Inspect(ctx, one)
+	require.NoError(t, err)
+	assert.Equal(t, Update, c.Action)
+	assert.Contains(t, c.Reason, "not running")
+
+	require.NoError(t, lb.svc.Apply(ctx, one), "apply starts it again")
+	name, err := lb.who()
+	require.NoError(t, err)
+	assert.Equal(t, "master01", name)
+}
