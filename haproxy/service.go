@@ -60,6 +60,7 @@ const (
 	Create Action = "create"
 	Update Action = "update"
 	NoOp   Action = "no-op"
+	Delete Action = "delete"
 )
 
 // Change is the result of Inspect: an action and the reason for it.
@@ -227,6 +228,35 @@ rm -f ` + pf
 	}
 	if out, err := remote.CombinedOutput(ctx, s.Runner, cmd); err != nil {
 		return s.errorf("stop: %w (%s)", err, strings.TrimSpace(out))
+	}
+	return nil
+}
+
+// InspectRemove reports what Remove would do: Delete while a config this
+// package rendered is installed, NoOp otherwise (a config someone else
+// wrote is not ours to remove).
+func (s *Service) InspectRemove(ctx context.Context) (Change, error) {
+	have, err := s.Runner.ReadFile(ctx, s.configPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return Change{NoOp, "no " + s.configPath()}, nil
+	}
+	if err != nil {
+		return Change{}, s.errorf("read config: %w", err)
+	}
+	if !bytes.HasPrefix(have, []byte(header)) {
+		return Change{NoOp, s.configPath() + " was not written by planetstage; left alone"}, nil
+	}
+	return Change{Delete, "stop haproxy and remove " + s.configPath()}, nil
+}
+
+// Remove stops HAProxy and removes the config. The haproxy package stays
+// installed: other software may depend on it, and a re-apply is faster.
+func (s *Service) Remove(ctx context.Context) error {
+	if err := s.Stop(ctx); err != nil {
+		return err
+	}
+	if _, err := remote.CombinedOutput(ctx, s.Runner, "rm -f "+remote.ShellQuote(s.configPath())); err != nil {
+		return s.errorf("remove config: %w", err)
 	}
 	return nil
 }
