@@ -142,7 +142,8 @@ func (s *apiServer) start() error {
 		w.WriteHeader(int(s.ready.Load()))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, s.name) })
-	s.srv = &http.Server{Handler: mux, TLSConfig: s.tls, ErrorLog: log.New(io.Discard, "", 0)}
+	// ServeTLS edits its TLS config (ALPN), so each server gets a copy.
+	s.srv = &http.Server{Handler: mux, TLSConfig: s.tls.Clone(), ErrorLog: log.New(io.Discard, "", 0)}
 	go s.srv.ServeTLS(l, "", "") //nolint:errcheck // returns ErrServerClosed on stop
 	return nil
 }
@@ -173,7 +174,9 @@ func startLB(t *testing.T, pki testPKI, opts KubeAPIOptions) (*loopbackLB, Confi
 	opts.Bind = freeAddr(t, "127.0.0.1")
 	opts.StatsBind = freeAddr(t, "127.0.0.1")
 	opts.Unprivileged = true
-	opts.StatsSocket = "-"
+	if opts.StatsSocket == "" {
+		opts.StatsSocket = "-"
+	}
 	cfg, err := KubeAPIServer(opts)
 	require.NoError(t, err)
 	dir := t.TempDir()

@@ -91,4 +91,16 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 	name, err := lb.who()
 	require.NoError(t, err)
 	assert.Equal(t, "master01", name)
+
+	c, err = lb.svc.InspectRemove(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Delete, c.Action, c.Reason)
+	require.NoError(t, lb.svc.Remove(ctx))
+	assert.NoFileExists(t, lb.svc.ConfigPath)
+	running, err = lb.svc.Running(ctx)
+	require.NoError(t, err)
+	assert.False(t, running, "removed means stopped")
+	c, err = lb.svc.InspectRemove(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, NoOp, c.Action, "a second destroy has nothing to do")
 }

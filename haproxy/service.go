@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path"
 	"strings"
 
 	"github.com/planetstage/planetstage/remote"
@@ -161,9 +162,9 @@ func (s *Service) Apply(ctx context.Context, c Config) error {
 	if err := s.install(ctx); err != nil {
 		return err
 	}
-	path := s.configPath()
-	candidate := path + ".planetstage-new"
-	backup := path + ".planetstage-old"
+	cfgPath := s.configPath()
+	candidate := cfgPath + ".planetstage-new"
+	backup := cfgPath + ".planetstage-old"
 	if err := s.Runner.WriteFile(ctx, candidate, want, 0o644); err != nil {
 		return s.errorf("write candidate config: %w", err)
 	}
@@ -177,22 +178,29 @@ func (s *Service) Apply(ctx context.Context, c Config) error {
 		}
 		return s.errorf("validate: %w", err)
 	}
+	// haproxy -c does not check that the admin socket's directory exists;
+	// under /run it is gone after a reboot of a host without systemd.
+	if sock := c.Global.StatsSocket; sock != "" {
+		if _, err := remote.CombinedOutput(ctx, s.Runner, "mkdir -p "+remote.ShellQuote(path.Dir(sock))); err != nil {
+			return s.errorf("create stats socket directory: %w", err)
+		}
+	}
 	// Keep the old config until the reload succeeded, so a reload that
 	// fails for a reason -c cannot see (a port in use) is rolled back.
 	swap := fmt.Sprintf("if [ -e %[1]s ]; then cp -p %[1]s %[2]s; else rm -f %[2]s; fi && mv -f %[3]s %[1]s",
-		remote.ShellQuote(path), remote.ShellQuote(backup), remote.ShellQuote(candidate))
+		remote.ShellQuote(cfgPath), remote.ShellQuote(backup), remote.ShellQuote(candidate))
 	if _, err := remote.CombinedOutput(ctx, s.Runner, swap); err != nil {
 		return s.errorf("install config: %w", err)
 	}
 	if err := s.reload(ctx); err != nil {
-		restore := fmt.Sprintf("if [ -e %[2]s ]; then mv -f %[2]s %[1]s; fi", remote.ShellQuote(path), remote.ShellQuote(backup))
+		restore := fmt.Sprintf("if [ -e %[2]s ]; then mv -f %[2]s %[1]s; fi", remote.ShellQuote(cfgPath), remote.ShellQuote(backup))
 		if _, rerr := remote.CombinedOutput(ctx, s.Runner, restore); rerr != nil {
 			return errors.Join(err, s.errorf("restore old config: %w", rerr))
 		}
 		return err
 	}
 	_ = s.Runner.Run(ctx, remote.Cmd{Command: "rm -f " + remote.ShellQuote(backup)})
-	s.log().Info("haproxy config installed", "host", s.Runner.Host(), "path", path)
+	s.log().Info("haproxy config installed", "host", s.Runner.Host(), "path", cfgPath)
 	return nil
 }
 

@@ -219,3 +219,24 @@ func TestInspect(t *testing.T) {
 		})
 	}
 }
+
+func TestInspectRemoveLeavesForeignConfig(t *testing.T) {
+	t.Parallel()
+	ours, err := Render(thesisConfig(t))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name   string
+		files  map[string][]byte
+		action Action
+	}{
+		{"ours", map[string][]byte{DefaultConfigPath: ours}, Delete},
+		{"someone else's", map[string][]byte{DefaultConfigPath: []byte("global\n")}, NoOp},
+		{"none", map[string][]byte{}, NoOp},
+	} {
+		f := &fakeRunner{files: tt.files}
+		c, err := (&Service{Runner: f}).InspectRemove(context.Background())
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.action, c.Action, tt.name)
+		assert.Empty(t, f.cmds, "inspect runs nothing")
+	}
+}
