@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -312,4 +313,26 @@ func pidOf(t *testing.T, svc *Service) string {
 	b, err := os.ReadFile(svc.PIDFile)
 	require.NoError(t, err)
 	return strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+}
+
+// silentHost takes addr over with a listener whose accept queue is full, so
+// the kernel drops further SYNs: to a connecting client it looks like a
+// machine that died without a word (no RST), unlike a stopped process.
+// It skips the test where the kernel does not behave that way.
+func silentHost(t *testing.T, addr netip.AddrPort) {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Close(fd) })
+	require.NoError(t, syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1))
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}))
+	// Backlog 0: one connection fills the queue, and nobody accepts it.
+	require.NoError(t, syscall.Listen(fd, 0))
+	filler, err := net.DialTimeout("tcp", addr.String(), time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { filler.Close() })
+	if c, err := net.DialTimeout("tcp", addr.String(), 300*time.Millisecond); err == nil {
+		c.Close()
+		t.Skip("this kernel accepted a connection beyond a full backlog; cannot simulate a silent host")
+	}
 }

@@ -33,6 +33,10 @@ type KubeAPIOptions struct {
 	// after it is ready again.
 	Inter      time.Duration
 	Rise, Fall int
+	// ConnectTimeout bounds a connection attempt to an API server; a server
+	// whose host died without a word (no RST) costs a client this long
+	// before the retry goes elsewhere. Default 5s.
+	ConnectTimeout time.Duration
 	// StatsBind is the loopback stats/health listener. Default 127.0.0.1:8404.
 	StatsBind netip.AddrPort
 	// Redispatch retries a failed connection on another server. Default on;
@@ -84,6 +88,9 @@ func KubeAPIServer(o KubeAPIOptions) (Config, error) {
 	if o.Fall == 0 {
 		o.Fall = 3
 	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
 	if !o.StatsBind.IsValid() {
 		o.StatsBind = DefaultStatsBind
 	}
@@ -110,7 +117,7 @@ func KubeAPIServer(o KubeAPIOptions) (Config, error) {
 			Retries:    3,
 			Redispatch: !o.NoRedispatch,
 			Timeouts: Timeouts{
-				Connect: 5 * time.Second,
+				Connect: o.ConnectTimeout,
 				Client:  35 * time.Second,
 				Server:  35 * time.Second,
 				Tunnel:  time.Hour,

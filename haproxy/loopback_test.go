@@ -93,31 +93,43 @@ func TestLoopbackHealthCheckTakesServerOutAndBack(t *testing.T) {
 }
 
 // TestLoopbackRedispatch kills a server before the health check can notice
-// (inter 1m) and sends requests at once: with redispatch none fails; the
-// case without it shows the test would catch the failure.
+// (inter 1m) and sends requests at once: with redispatch none fails, both
+// when the process died (connection refused) and when the whole host went
+// silent (SYNs unanswered until the connect timeout). The case without
+// redispatch shows the test would catch the failure.
 func TestLoopbackRedispatch(t *testing.T) {
 	t.Parallel()
+	const connectTimeout = 300 * time.Millisecond
 	tests := []struct {
 		name       string
 		redispatch bool
+		silent     bool
 		requests   int
 	}{
-		{"redispatch on", true, 9},
+		{"process dies, redispatch on", true, false, 9},
+		{"host goes silent, redispatch on", true, true, 6},
 		// Each failure costs three 1s retries on the dead server: keep it short.
-		{"redispatch off", false, 3},
+		{"process dies, redispatch off", false, false, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			pki := newTestPKI(t)
 			apis := threeAPIServers(t, pki)
-			lb, _ := startLB(t, pki, KubeAPIOptions{Servers: servers(apis...), Inter: time.Minute, NoRedispatch: !tt.redispatch})
+			lb, _ := startLB(t, pki, KubeAPIOptions{Servers: servers(apis...), Inter: time.Minute, NoRedispatch: !tt.redispatch, ConnectTimeout: connectTimeout})
 			require.Equal(t, map[string]int{"master01": 1, "master02": 1, "master03": 1}, lb.spread(3), "all up before the kill")
 
 			apis[1].stop()
+			if tt.silent {
+				silentHost(t, apis[1].addr)
+			}
 			start := time.Now()
 			got := lb.spread(tt.requests)
-			t.Logf("%d requests with a dead server: %v in %v", tt.requests, got, time.Since(start))
+			took := time.Since(start)
+			t.Logf("%d requests with a dead server: %v in %v", tt.requests, got, took)
+			if tt.silent {
+				assert.GreaterOrEqual(t, took, connectTimeout, "the silent host made HAProxy wait for the connect timeout at least once")
+			}
 			st, err := lb.status("master02")
 			require.NoError(t, err)
 			// "UP 1/3" is how HAProxy shows a server before its first check.
