@@ -5,6 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"os/exec"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,4 +106,45 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 	c, err = lb.svc.InspectRemove(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, NoOp, c.Action, "a second destroy has nothing to do")
+}
+
+// TestLoopbackReplacesPlainDaemon starts HAProxy the way Debian's init
+// script does on a host without systemd (a plain daemon, not
+// master-worker) and checks that Apply replaces it with a master-worker
+// through -sf: the old process leaves, the new one serves the new config.
+func TestLoopbackReplacesPlainDaemon(t *testing.T) {
+	t.Parallel()
+	bin := requireHAProxy(t)
+	pki := newTestPKI(t)
+	apis := threeAPIServers(t, pki)
+	lb, three := startLB(t, pki, KubeAPIOptions{Servers: servers(apis...), Inter: testInter})
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+
+	// Swap the master-worker startLB began for a plain daemon on the same
+	// files, as the package's init script would have left it.
+	require.NoError(t, lb.svc.Stop(ctx))
+	out, err := exec.CommandContext(ctx, bin, "-D", "-p", lb.svc.PIDFile, "-f", lb.svc.ConfigPath).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	plain := pidOf(t, lb.svc)
+	plainPID, err := strconv.Atoi(plain)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = syscall.Kill(plainPID, syscall.SIGKILL) }) // only if the test failed before replacing it
+	lb.waitAllUp(t, "master01", "master02", "master03")
+
+	one := three
+	one.Backends = []Backend{three.Backends[0]}
+	one.Backends[0].Servers = servers(apis[2])
+	require.NoError(t, lb.svc.Apply(ctx, one))
+	assert.NotEqual(t, plain, pidOf(t, lb.svc), "a new master took over")
+
+	applied := time.Now()
+	deadline := applied.Add(10 * time.Second)
+	for syscall.Kill(plainPID, 0) == nil {
+		require.True(t, time.Now().Before(deadline), "the plain daemon %d is still running", plainPID)
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("plain daemon gone %v after the apply", time.Since(applied))
+	got := lb.spread(3)
+	assert.Equal(t, map[string]int{"master03": 3}, got, "the new config serves")
 }
