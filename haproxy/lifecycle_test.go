@@ -3,8 +3,11 @@ package haproxy
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/netip"
+	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -147,4 +150,38 @@ func TestLoopbackReplacesPlainDaemon(t *testing.T) {
 	t.Logf("plain daemon gone %v after the apply", time.Since(applied))
 	got := lb.spread(3)
 	assert.Equal(t, map[string]int{"master03": 3}, got, "the new config serves")
+}
+
+// TestLoopbackReloadFailureRollsBack applies a config that haproxy -c
+// accepts but the master cannot load (its stats port is taken, which -c
+// does not check): Apply fails, the old config file is back, the old
+// workers keep serving.
+func TestLoopbackReloadFailureRollsBack(t *testing.T) {
+	t.Parallel()
+	pki := newTestPKI(t)
+	apis := threeAPIServers(t, pki)
+	lb, good := startLB(t, pki, KubeAPIOptions{Servers: servers(apis...), Inter: testInter})
+	lb.waitAllUp(t, "master01", "master02", "master03")
+	before, err := os.ReadFile(lb.svc.ConfigPath)
+	require.NoError(t, err)
+	pid := pidOf(t, lb.svc)
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0") // no SO_REUSEPORT: HAProxy cannot share it
+	require.NoError(t, err)
+	defer taken.Close()
+	bad := good
+	stats := *good.Stats
+	stats.Bind = netip.MustParseAddrPort(taken.Addr().String())
+	bad.Stats = &stats
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	err = lb.svc.Apply(ctx, bad)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "started no new worker")
+
+	after, err := os.ReadFile(lb.svc.ConfigPath)
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "old config restored")
+	assert.Equal(t, pid, pidOf(t, lb.svc))
+	assert.Equal(t, map[string]int{"master01": 1, "master02": 1, "master03": 1}, lb.spread(3), "old workers still serve")
 }

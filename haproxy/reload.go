@@ -40,7 +40,23 @@ else systemctl enable haproxy >/dev/null 2>&1; systemctl restart haproxy && echo
 pid=$(head -n1 "$pf" 2>/dev/null)
 if ` + isHAProxy + `; then
   if tr '\000' '\n' < /proc/$pid/cmdline | grep -qx -e -W -e -Ws; then
-    kill -USR2 "$pid" && echo "reloaded master $pid"; exit
+    # A master that cannot load the new config (a port in use: -c does not
+    # bind) keeps the old workers and starts none; a new child is success.
+    kids() {
+      if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1" | tr '\n' ' ' | sed 's/^/ /'; return; fi
+      for st in /proc/[0-9]*/stat; do read -r p c s pp rest 2>/dev/null <"$st" && [ "$pp" = "$1" ] && printf ' %s' "$p"; done
+    }
+    old="$(kids "$pid") "
+    kill -USR2 "$pid" || exit 1
+    end=$(( $(date +%s) + 10 ))
+    while [ "$(date +%s)" -le "$end" ]; do
+      for k in $(kids "$pid"); do
+        case "$old" in *" $k "*) ;; *) echo "reloaded master $pid, new worker $k"; exit 0 ;; esac
+      done
+      sleep 0.1
+    done
+    echo "haproxy master $pid started no new worker within 10s of SIGUSR2: the new config did not load (a port in use?); the old workers keep serving" >&2
+    exit 1
   fi
   set -- -sf $(cat "$pf"); what=replaced
 else
