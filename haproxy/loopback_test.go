@@ -180,3 +180,21 @@ func TestLoopbackBadConfigRefusedOldKeepsServing(t *testing.T) {
 	require.NoError(t, err, "still serving")
 	assert.NotEmpty(t, name)
 }
+
+// TestLoopbackCheckVerifiesCA points the check's CA file at a different CA:
+// every server fails its check, and the health endpoint reports 503.
+func TestLoopbackCheckVerifiesCA(t *testing.T) {
+	t.Parallel()
+	pki, other := newTestPKI(t), newTestPKI(t)
+	apis := threeAPIServers(t, pki)
+	lb, _ := startLB(t, pki, KubeAPIOptions{Servers: servers(apis...), Inter: testInter, Fall: 1, CAFile: other.caFile})
+	for _, a := range apis {
+		lb.waitStatus(t, a.name, "DOWN", 10*time.Second)
+	}
+	resp, err := http.Get("http://" + lb.stats.String() + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "health endpoint with no server up")
+	_, err = lb.who()
+	assert.Error(t, err, "no server to send a client to")
+}
