@@ -110,10 +110,15 @@ func (s *Service) errorf(format string, args ...any) error {
 	return fmt.Errorf("haproxy on %s: "+format, append([]any{s.Runner.Host()}, args...)...)
 }
 
+var errNoRunner = errors.New("haproxy: Service.Runner is nil")
+
 // Inspect compares the host with c and changes nothing: Create when HAProxy
 // or its config is missing, Update when the installed config differs from
 // the rendered one or HAProxy is not running, NoOp otherwise.
 func (s *Service) Inspect(ctx context.Context, c Config) (Change, error) {
+	if s.Runner == nil {
+		return Change{}, errNoRunner
+	}
 	want, err := Render(c)
 	if err != nil {
 		return Change{}, s.errorf("%w", err)
@@ -155,6 +160,9 @@ func (s *Service) Inspect(ctx context.Context, c Config) (Change, error) {
 // A config HAProxy refuses returns a *ValidationError and changes nothing:
 // the old config stays in place and keeps serving. Apply is idempotent.
 func (s *Service) Apply(ctx context.Context, c Config) error {
+	if s.Runner == nil {
+		return errNoRunner
+	}
 	want, err := Render(c)
 	if err != nil {
 		return s.errorf("%w", err)
@@ -207,6 +215,9 @@ func (s *Service) Apply(ctx context.Context, c Config) error {
 // Running reports whether HAProxy runs: the unit is active under systemd,
 // the process in PIDFile is alive under master-worker.
 func (s *Service) Running(ctx context.Context) (bool, error) {
+	if s.Runner == nil {
+		return false, errNoRunner
+	}
 	m, err := s.manager(ctx)
 	if err != nil {
 		return false, err
@@ -221,6 +232,9 @@ func (s *Service) Running(ctx context.Context) (bool, error) {
 // Stop stops HAProxy and waits for its master to exit. Under
 // master-worker it signals only the process named in PIDFile.
 func (s *Service) Stop(ctx context.Context) error {
+	if s.Runner == nil {
+		return errNoRunner
+	}
 	m, err := s.manager(ctx)
 	if err != nil {
 		return err
@@ -244,6 +258,9 @@ rm -f ` + pf
 // package rendered is installed, NoOp otherwise (a config someone else
 // wrote is not ours to remove).
 func (s *Service) InspectRemove(ctx context.Context) (Change, error) {
+	if s.Runner == nil {
+		return Change{}, errNoRunner
+	}
 	have, err := s.Runner.ReadFile(ctx, s.configPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return Change{NoOp, "no " + s.configPath()}, nil
@@ -260,6 +277,9 @@ func (s *Service) InspectRemove(ctx context.Context) (Change, error) {
 // Remove stops HAProxy and removes the config. The haproxy package stays
 // installed: other software may depend on it, and a re-apply is faster.
 func (s *Service) Remove(ctx context.Context) error {
+	if s.Runner == nil {
+		return errNoRunner
+	}
 	if err := s.Stop(ctx); err != nil {
 		return err
 	}
