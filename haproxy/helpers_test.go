@@ -84,9 +84,8 @@ func newTestPKI(t *testing.T) testPKI {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	for i := 1; i < 20; i++ {
-		tmpl.IPAddresses = append(tmpl.IPAddresses, net.IPv4(127, 0, 0, byte(i)))
-	}
+	// Clients verify this name, whatever loopback address they dial.
+	tmpl.DNSNames = []string{testServerName}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	require.NoError(t, err)
 
@@ -97,11 +96,24 @@ func newTestPKI(t *testing.T) testPKI {
 	return testPKI{
 		caFile: caFile,
 		server: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
-		client: &tls.Config{RootCAs: pool},
+		client: &tls.Config{RootCAs: pool, ServerName: testServerName},
 	}
 }
 
-// freeAddr picks a free TCP port on ip.
+const testServerName = "kubernetes.default.svc"
+
+// loopbackIPs hands out addresses in 127.0.1.0–127.0.255.255, one per
+// call, so parallel tests never race for a port on a shared address (and
+// never meet the ephemeral ports of connections from 127.0.0.1).
+var loopbackIPs atomic.Int32
+
+func testIP() string {
+	n := loopbackIPs.Add(1)
+	return fmt.Sprintf("127.0.%d.%d", 1+n/250, 1+n%250)
+}
+
+// freeAddr picks a free TCP port on ip, for a listener that someone else
+// (HAProxy) opens later.
 func freeAddr(t *testing.T, ip string) netip.AddrPort {
 	t.Helper()
 	l, err := net.Listen("tcp", ip+":0")
@@ -122,9 +134,9 @@ type apiServer struct {
 	srv *http.Server
 }
 
-func newAPIServer(t *testing.T, name string, addr netip.AddrPort, cfg *tls.Config) *apiServer {
+func newAPIServer(t *testing.T, name, ip string, cfg *tls.Config) *apiServer {
 	t.Helper()
-	s := &apiServer{name: name, addr: addr, tls: cfg}
+	s := &apiServer{name: name, addr: netip.AddrPortFrom(netip.MustParseAddr(ip), 0), tls: cfg}
 	s.ready.Store(http.StatusOK)
 	require.NoError(t, s.start())
 	t.Cleanup(s.stop)
@@ -134,10 +146,12 @@ func newAPIServer(t *testing.T, name string, addr netip.AddrPort, cfg *tls.Confi
 func (s *apiServer) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Port 0 the first time; a restart takes the same port again.
 	l, err := net.Listen("tcp", s.addr.String())
 	if err != nil {
 		return err
 	}
+	s.addr = netip.MustParseAddrPort(l.Addr().String())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(int(s.ready.Load()))
@@ -172,8 +186,8 @@ type loopbackLB struct {
 func startLB(t *testing.T, pki testPKI, opts KubeAPIOptions) (*loopbackLB, Config) {
 	t.Helper()
 	requireHAProxy(t)
-	opts.Bind = freeAddr(t, "127.0.0.1")
-	opts.StatsBind = freeAddr(t, "127.0.0.1")
+	opts.Bind = freeAddr(t, testIP())
+	opts.StatsBind = freeAddr(t, testIP())
 	opts.Unprivileged = true
 	if opts.StatsSocket == "" {
 		opts.StatsSocket = "-"
@@ -297,13 +311,12 @@ func servers(apis ...*apiServer) []Server {
 	return out
 }
 
-// threeAPIServers starts master01..03 on 127.0.0.11..13.
+// threeAPIServers starts master01..03, each on its own loopback address.
 func threeAPIServers(t *testing.T, pki testPKI) []*apiServer {
 	t.Helper()
 	var apis []*apiServer
 	for i := 1; i <= 3; i++ {
-		ip := fmt.Sprintf("127.0.0.%d", 10+i)
-		apis = append(apis, newAPIServer(t, fmt.Sprintf("master%02d", i), freeAddr(t, ip), pki.server))
+		apis = append(apis, newAPIServer(t, fmt.Sprintf("master%02d", i), testIP(), pki.server))
 	}
 	return apis
 }
