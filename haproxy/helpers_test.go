@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,6 +216,12 @@ func startLB(t *testing.T, pki testPKI, opts KubeAPIOptions) (*loopbackLB, Confi
 		if err := lb.svc.Stop(ctx); err != nil {
 			t.Errorf("stop haproxy: %v", err)
 		}
+		// Stop must leave nothing behind; kill strays (ours: they name our
+		// temp config) so a failure here does not leak into other tests.
+		for _, pid := range processesWith(lb.svc.ConfigPath) {
+			t.Errorf("haproxy process %d still running after Stop", pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	})
 	return lb, cfg
 }
@@ -348,4 +355,32 @@ func silentHost(t *testing.T, addr netip.AddrPort) {
 		c.Close()
 		t.Skip("this kernel accepted a connection beyond a full backlog; cannot simulate a silent host")
 	}
+}
+
+// processGone reports whether pid has exited: no such process, or a
+// zombie waiting for a late-reaping init.
+func processGone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	_, rest, ok := strings.Cut(string(b), ") ")
+	return ok && strings.HasPrefix(rest, "Z")
+}
+
+// processesWith returns the live processes whose command line contains s.
+func processesWith(s string) []int {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var pids []int
+	for _, d := range dirs {
+		cmdline, err := os.ReadFile(d + "/cmdline")
+		if err != nil || !strings.Contains(string(cmdline), s) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(d))
+		if err == nil && !processGone(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

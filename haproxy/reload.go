@@ -9,8 +9,9 @@ import (
 )
 
 // isHAProxy is a shell condition: $pid names a live haproxy process, not a
-// stale PID file pointing at some other program.
-const isHAProxy = `[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(cat /proc/$pid/comm 2>/dev/null)" = haproxy ]`
+// stale PID file pointing at some other program, nor a zombie (a
+// daemon's parent is init, which in a container may reap late).
+const isHAProxy = `[ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = haproxy ] && [ "$(sed -n 's/^.*) \(.\).*/\1/p' /proc/$pid/stat 2>/dev/null)" != Z ]`
 
 // reload makes the installed config live.
 //
@@ -58,17 +59,26 @@ if ` + isHAProxy + `; then
     echo "haproxy master $pid started no new worker within 10s of SIGUSR2: the new config did not load (a port in use?); the old workers keep serving" >&2
     exit 1
   fi
-  set -- -sf $(cat "$pf"); what=replaced
+  set -- -sf $(cat "$pf"); what=replaced; old=$pid
 else
-  set --; what=started
+  set --; what=started; old=; rm -f "$pf"
 fi
 # The daemon inherits our stdout and stderr; a file instead of a pipe lets
 # this command return once haproxy has daemonised.
 log=$(mktemp) || exit 1
 haproxy -W -D -p "$pf" -f "$cfg" "$@" </dev/null >"$log" 2>&1; rc=$?
 cat "$log"; rm -f "$log"
-[ $rc -eq 0 ] && echo "$what master $(head -n1 "$pf")"
-exit $rc`
+[ $rc -eq 0 ] || exit $rc
+# The master writes its PID file itself, after the starting process has
+# returned: wait for it, or a Stop right now would find nothing to stop.
+end=$(( $(date +%s) + 10 ))
+while [ "$(date +%s)" -le "$end" ]; do
+  pid=$(head -n1 "$pf" 2>/dev/null)
+  if [ "$pid" != "$old" ] && ` + isHAProxy + `; then echo "$what master $pid"; exit 0; fi
+  sleep 0.05
+done
+echo "haproxy started but no live master is named in $pf after 10s" >&2
+exit 1`
 	}
 	out, err := remote.CombinedOutput(ctx, s.Runner, script)
 	s.log().Debug("haproxy reload", "host", s.Runner.Host(), "manager", string(m), "output", out)

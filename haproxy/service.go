@@ -245,7 +245,11 @@ func (s *Service) Stop(ctx context.Context) error {
 		cmd = `pid=$(head -n1 ` + pf + ` 2>/dev/null)
 if ! { ` + isHAProxy + `; }; then rm -f ` + pf + `; exit 0; fi
 kill "$pid"
-i=0; while kill -0 "$pid" 2>/dev/null; do i=$((i+1)); [ $i -gt 100 ] && { echo "haproxy $pid did not exit after SIGTERM" >&2; exit 1; }; sleep 0.1; done
+end=$(( $(date +%s) + 10 ))
+while ` + isHAProxy + `; do
+  [ "$(date +%s)" -le "$end" ] || { echo "haproxy $pid did not exit within 10s of SIGTERM" >&2; exit 1; }
+  sleep 0.05
+done
 rm -f ` + pf
 	}
 	if out, err := remote.CombinedOutput(ctx, s.Runner, cmd); err != nil {
