@@ -23,5 +23,6 @@
 // Without an init system (containers) it runs HAProxy as master-worker
 // (haproxy -W -D -p PIDFILE) and reloads by sending SIGUSR2 to the master,
 // which keeps the listening sockets and lets old workers finish their
-// connections. Tested against HAProxy 2.6 (Debian 12).
+// connections. Tested against HAProxy 2.6.12 (Debian 12 package
+// 2.6.12-1+deb12u4).
 package haproxy
