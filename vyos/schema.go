@@ -96,14 +96,14 @@ func schema(d Dialect) *node {
 		hashes = append(hashes, "sha384")
 	}
 	ovpn := map[string]*node{
-		"mode":           leafN(oneOf("site-to-site", "client", "server"), "site-to-site|client|server"),
-		"protocol":       leafN(oneOf("udp", "tcp-passive", "tcp-active"), "udp|tcp-passive|tcp-active"),
-		"local-host":     leafN(ipv4, "IPv4 address"),
-		"local-port":     leafN(port, "1-65535"),
-		"remote-host":    multiN(func(s string) bool { return s != "" }, "address or host name"),
-		"remote-port":    leafN(port, "1-65535"),
-		"local-address":  tagN(ipv4, "IPv4 address", map[string]*node{"subnet-mask": leafN(ipv4, "IPv4 netmask")}),
-		"remote-address": leafN(ipv4, "IPv4 address"),
+		"mode":              leafN(oneOf("site-to-site", "client", "server"), "site-to-site|client|server"),
+		"protocol":          leafN(oneOf("udp", "tcp-passive", "tcp-active"), "udp|tcp-passive|tcp-active"),
+		"local-host":        leafN(ipv4, "IPv4 address"),
+		"local-port":        leafN(port, "1-65535"),
+		"remote-host":       multiN(func(s string) bool { return s != "" }, "address or host name"),
+		"remote-port":       leafN(port, "1-65535"),
+		"local-address":     tagN(ipv4, "IPv4 address", map[string]*node{"subnet-mask": leafN(ipv4, "IPv4 netmask")}),
+		"remote-address":    leafN(ipv4, "IPv4 address"),
 		"persistent-tunnel": flag(),
 		"keep-alive": cont(map[string]*node{
 			"interval":      leafN(numeric(0, 600), "0-600 seconds"),
