@@ -35,7 +35,9 @@ type Artifact struct {
 }
 
 // layers lists every layer in the order they build a testbed.
-var layers = []Layer{}
+var layers = []Layer{
+	RoutersLayer,
+}
 
 // LayerNames returns the names of the layers, in build order.
 func LayerNames() []string {
