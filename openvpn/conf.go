@@ -82,6 +82,11 @@ func Config(m *Model, k *Keys, t Tunnel, site, dir string) (string, error) {
 		} else {
 			line("tls-client")
 		}
+		// OpenVPN 2.6 peers negotiate AES-256-GCM; a peer without P2P
+		// cipher negotiation (VyOS 1.2/1.3 with OpenVPN 2.4/2.5) uses the
+		// cipher its "encryption" sets, which planetstage sets to this.
+		line("data-ciphers-fallback AES-256-CBC")
+		line("auth SHA256")
 		line("cert %s", certPath(dir))
 		line("key %s", keyPath(dir))
 		line("<peer-fingerprint>")
