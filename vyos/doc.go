@@ -26,4 +26,36 @@
 // written by hand per dialect from the VyOS sources (not copied from them),
 // plus the cross-checks VyOS's commit makes, so that a typo fails a test
 // rather than a commit on a router.
+//
+// Apply sends a router only what differs from its running configuration:
+// it reads "show configuration commands" back (over SSH, with vbash and the
+// configure script template), deletes what planetstage owns but no longer
+// wants, sets what is missing, and commits once, optionally with
+// commit-confirm. A failed set aborts before commit; "Commit failed" is
+// returned with VyOS's message (secrets redacted) and the candidate is
+// discarded; "No configuration changes to commit" is success. ApplyAPI does
+// the same over the HTTPS API (1.3+; 1.4+ for configs without key files).
+//
+// What was tested, and against what. No VyOS image exists on the machines
+// that build planetstage, so:
+//
+//   - Apply, Inspect and read-back were tested against an in-process SSH
+//     server (golang.org/x/crypto/ssh) that behaves like VyOS's configure
+//     shell for the commands planetstage sends and prints VyOS's output
+//     formats (fakevyos_test.go); ApplyAPI against an httptest server with
+//     the API's request and reply shapes. Neither is VyOS.
+//   - The set commands were checked against the hand-written schema and
+//     golden files per dialect.
+//   - OpenVPNConf ports VyOS's mapping from these commands to openvpn.conf;
+//     what it renders ran with the real OpenVPN 2.6 in network namespaces,
+//     for every dialect and auth mode, against VyOS-rendered and Linux peers,
+//     with a negative control for certificate pinning.
+//   - TestRealVyOS applies to real VyOS containers when
+//     PLANETSTAGE_VYOS_IMAGE names a locally built image; it is skipped
+//     otherwise and has not run here.
+//
+// Not verified for lack of VyOS: whether 1.2/1.3 ask a question after
+// commit-confirm (a "y" line is sent for every version), and that VyOS
+// restarts a tunnel whose key file changed while its commands did not (it
+// probably does not: delete the interface to force it).
 package vyos
