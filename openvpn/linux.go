@@ -42,6 +42,9 @@ type Linux struct {
 type Drift struct {
 	Installed bool
 	Reasons   []string
+	// Stale are tunnel interfaces planetstage started on this router that
+	// the model no longer has; Apply stops them and removes their devices.
+	Stale []string
 }
 
 // InSync reports whether Apply would change nothing.
@@ -112,6 +115,12 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 			drift.Reasons = append(drift.Reasons, "write "+f.Path)
 		}
 	}
+	if drift.Stale, err = l.stale(ctx, r); err != nil {
+		return nil, nil, Drift{}, err
+	}
+	for _, iface := range drift.Stale {
+		drift.Reasons = append(drift.Reasons, fmt.Sprintf("stop openvpn %s: no longer in the topology", iface))
+	}
 	fwd, err := remote.Output(ctx, r, "cat /proc/sys/net/ipv4/ip_forward")
 	if err != nil {
 		return nil, nil, Drift{}, fmt.Errorf("router %q: read ip_forward: %w", r.Host(), err)
@@ -143,6 +152,55 @@ func routeMatches(out string, rt Route) bool {
 		return false
 	}
 	return strings.Contains(" "+out+" ", " via "+rt.Via.String()+" dev "+rt.Interface+" ")
+}
+
+// stale lists the interfaces with a pid file in the run directory that the
+// model does not have at this site.
+func (l *Linux) stale(ctx context.Context, r remote.Runner) ([]string, error) {
+	out, err := remote.Output(ctx, r, fmt.Sprintf("cd %s 2>/dev/null && ls -1 -- *.pid 2>/dev/null || true", remote.ShellQuote(l.runDir())))
+	if err != nil {
+		return nil, fmt.Errorf("router %q: list pid files: %w", r.Host(), err)
+	}
+	want := map[string]bool{}
+	for _, t := range l.Model.TunnelsOf(l.Site) {
+		want[t.Interface] = true
+	}
+	var stale []string
+	for _, f := range strings.Fields(out) {
+		iface := strings.TrimSuffix(f, ".pid")
+		if vtunPattern(iface) && !want[iface] {
+			stale = append(stale, iface)
+		}
+	}
+	return stale, nil
+}
+
+// vtunPattern reports whether s is an interface name this package makes.
+func vtunPattern(s string) bool {
+	if !strings.HasPrefix(s, "vtun") || len(s) == 4 {
+		return false
+	}
+	for _, c := range s[4:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// stop ends a stale tunnel: its daemon (only if it runs our config), its
+// device and with it its routes, and its files.
+func (l *Linux) stop(ctx context.Context, r remote.Runner, iface string) error {
+	pid := remote.ShellQuote(pidPath(l.runDir(), iface))
+	conf := remote.ShellQuote(ConfigPath(l.dir(), iface))
+	cmd := fmt.Sprintf(`p=$(cat %[1]s 2>/dev/null); if [ -n "$p" ] && tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -qF -- %[2]s; then kill "$p"; for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; fi; `+
+		`ip link del dev %[3]s 2>/dev/null; rm -f %[1]s %[2]s %[4]s %[5]s %[6]s`,
+		pid, conf, remote.ShellQuote(iface), remote.ShellQuote(staticPath(l.dir(), iface)),
+		remote.ShellQuote(logPath(l.runDir(), iface)), remote.ShellQuote(statusPath(l.runDir(), iface)))
+	if _, err := remote.CombinedOutput(ctx, r, cmd); err != nil {
+		return fmt.Errorf("router %q: stop stale tunnel %s: %w", r.Host(), iface, err)
+	}
+	return nil
 }
 
 // running reports whether t's openvpn runs with t's config.
@@ -194,6 +252,11 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 	}
 	if _, err := remote.CombinedOutput(ctx, r, fwd); err != nil {
 		return fmt.Errorf("router %q: enable forwarding: %w", host, err)
+	}
+	for _, iface := range drift.Stale {
+		if err := l.stop(ctx, r, iface); err != nil {
+			return err
+		}
 	}
 	for _, st := range tunnels {
 		if err := l.ensureDaemon(ctx, r, st); err != nil {

@@ -109,6 +109,29 @@ func TestRealOpenVPN(t *testing.T) {
 				require.NoError(t, linuxRouter(l, m2, keys, i).Apply(ctx, l.Router(i)))
 			}
 			l.PingAll(t, 40*time.Second)
+
+			if tc.name != "mesh-3-tls" {
+				return
+			}
+			// Mesh to hub-spoke: tunnels the new model lacks are stopped,
+			// their devices removed, and the sites still reach each other.
+			spec.Mode, spec.Hub = openvpn.HubSpoke, l.Sites[1].Name
+			m3, err := openvpn.New(spec)
+			require.NoError(t, err)
+			d, err = linuxRouter(l, m3, keys, 2).Inspect(ctx, l.Router(2))
+			require.NoError(t, err)
+			assert.Equal(t, []string{"vtun2"}, d.Stale)
+			for i := range l.Sites {
+				require.NoError(t, linuxRouter(l, m3, keys, i).Apply(ctx, l.Router(i)))
+			}
+			out := openvpntest.Sh(t, "ip -n %s -br link; ls %s/run", l.RouterNS(2), l.Dirs[2])
+			assert.NotContains(t, out, "vtun2")
+			l.PingAll(t, 40*time.Second)
+			for i := range l.Sites {
+				d, err := linuxRouter(l, m3, keys, i).Inspect(ctx, l.Router(i))
+				require.NoError(t, err)
+				assert.True(t, d.InSync(), "router %d: %v", i, d.Reasons)
+			}
 		})
 	}
 }
