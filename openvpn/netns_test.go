@@ -2,6 +2,7 @@ package openvpn_test
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -45,7 +46,7 @@ func TestRealOpenVPN(t *testing.T) {
 			spec := openvpn.Spec{
 				Sites: l.Sites, Mode: tc.mode, Auth: tc.auth,
 				Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194,
-				Keepalive: openvpn.Keepalive{Interval: 2, Restart: 10},
+				Keepalive: openvpn.Keepalive{Interval: 1, Restart: 5},
 			}
 			if tc.mode == openvpn.HubSpoke {
 				spec.Hub = l.Sites[1].Name // not the first site, to prove hub choice matters
@@ -64,6 +65,13 @@ func TestRealOpenVPN(t *testing.T) {
 				require.NoError(t, lr.Apply(ctx, r), "apply router %d", i)
 			}
 			l.PingAll(t, 30*time.Second)
+			keyFiles, _ := filepath.Glob(filepath.Join(l.Dirs[0], "etc", "*.key"))
+			require.NotEmpty(t, keyFiles)
+			for _, f := range keyFiles {
+				st, err := os.Stat(f)
+				require.NoError(t, err)
+				assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), f)
+			}
 
 			// A second run changes nothing and keeps the daemons.
 			pids := openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[0])
@@ -95,7 +103,7 @@ func TestRealOpenVPN(t *testing.T) {
 			l.PingAll(t, 40*time.Second)
 
 			// A changed config restarts exactly the daemons whose files changed.
-			spec.Keepalive.Restart = 12
+			spec.Keepalive.Restart = 6
 			m2, err := openvpn.New(spec)
 			require.NoError(t, err)
 			lr = linuxRouter(l, m2, keys, 0)

@@ -1,12 +1,14 @@
 package vyos_test
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -163,4 +165,21 @@ func TestParseVersion(t *testing.T) {
 	assert.ErrorContains(t, err, `vyos version "1.1.8"`)
 	_, err = vyos.ParseVersion("1.20")
 	assert.Error(t, err)
+}
+
+func TestBuildPutsTheSiteOnAVLANWhenAsked(t *testing.T) {
+	t.Parallel()
+	m, k := model(t, openvpn.Spec{Sites: thesisSites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16")})
+	for _, d := range vyos.Dialects {
+		cfg, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: "site-b", Dialect: d, Underlay: netip.MustParsePrefix("10.4.0.0/16"), LANVLAN: 20, SSHPort: 2222})
+		require.NoError(t, err)
+		out := vyos.Render(cfg, false)
+		assert.Contains(t, out, "set interfaces ethernet eth1 vif 20 address 192.168.20.1/24\n")
+		assert.NotContains(t, out, "set interfaces ethernet eth1 address")
+		assert.Contains(t, out, "set service ssh port 2222\n")
+	}
+	_, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: "site-b", Dialect: vyos.V14, Underlay: netip.MustParsePrefix("10.9.0.0/16")})
+	assert.ErrorContains(t, err, `router "vyos02": wan 10.4.0.91 is not in underlay 10.9.0.0/16`)
+	_, err = vyos.Build(vyos.Router{Model: m, Keys: k, Site: "site-b", Dialect: vyos.V14, Underlay: netip.MustParsePrefix("10.4.0.0/16"), LANVLAN: 5000})
+	assert.ErrorContains(t, err, `value "5000" of "vif"`)
 }
