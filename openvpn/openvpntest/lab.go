@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -131,23 +130,29 @@ func New(t testing.TB, n int) *Lab {
 	return l
 }
 
-// close stops the daemons whose pid files are under Dirs (the ones the test
-// started) and deletes the namespaces.
+// close stops every process left in the lab's namespaces (only the
+// daemons the test started run there) and deletes the namespaces.
 func (l *Lab) close(n int) {
-	for _, d := range l.Dirs {
-		pids, _ := filepath.Glob(filepath.Join(d, "*", "*.pid"))
-		more, _ := filepath.Glob(filepath.Join(d, "*.pid"))
-		for _, p := range append(pids, more...) {
-			if b, err := os.ReadFile(p); err == nil {
-				_ = exec.Command("kill", strings.TrimSpace(string(b))).Run()
-			}
+	nss := []string{l.Prefix + "-u"}
+	for i := range n {
+		nss = append(nss, l.RouterNS(i), l.HostNS(i))
+	}
+	for _, ns := range nss {
+		out, _ := exec.Command("ip", "netns", "pids", ns).Output()
+		for _, pid := range strings.Fields(string(out)) {
+			_ = exec.Command("kill", pid).Run()
 		}
 	}
-	for i := range n {
-		_ = exec.Command("ip", "netns", "del", l.RouterNS(i)).Run()
-		_ = exec.Command("ip", "netns", "del", l.HostNS(i)).Run()
+	for _, ns := range nss {
+		for range 50 { // a namespace whose processes are exiting is still busy
+			out, _ := exec.Command("ip", "netns", "pids", ns).Output()
+			if strings.TrimSpace(string(out)) == "" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = exec.Command("ip", "netns", "del", ns).Run()
 	}
-	_ = exec.Command("ip", "netns", "del", l.Prefix+"-u").Run()
 }
 
 // Ping pings addr from namespace ns until it answers or within passes.
