@@ -118,6 +118,21 @@ func TestRealOpenVPN(t *testing.T) {
 			}
 			l.PingAll(t, 40*time.Second)
 
+			if tc.name == "mesh-2-tls" {
+				// Remove undoes everything, and a second Remove has nothing to do.
+				for i := range l.Sites {
+					lr := linuxRouter(l, m2, keys, i)
+					reasons, err := lr.InspectRemove(ctx, l.Router(i))
+					require.NoError(t, err)
+					assert.NotEmpty(t, reasons)
+					require.NoError(t, lr.Remove(ctx, l.Router(i)))
+					reasons, err = lr.InspectRemove(ctx, l.Router(i))
+					require.NoError(t, err)
+					assert.Empty(t, reasons)
+				}
+				assert.NotContains(t, openvpntest.Sh(t, "ip -n %s -br link", l.RouterNS(0)), "vtun")
+				assert.Error(t, openvpntest.Ping(l.HostNS(0), l.Hosts[1], 2*time.Second), "no tunnel, no path")
+			}
 			if tc.name != "mesh-3-tls" {
 				return
 			}

@@ -21,9 +21,10 @@ import (
 // routes to the other sites' prefixes via it, as Render prints for a host);
 // the lab sets those routes in its containers.
 var RoutersLayer = Layer{
-	Name:   "routers",
-	Steps:  routerSteps,
-	Render: renderRouters,
+	Name:    "routers",
+	Steps:   routerSteps,
+	Destroy: routerDestroySteps,
+	Render:  renderRouters,
 }
 
 // TunnelSpec turns t's sites and vpn into the openvpn package's input.
@@ -117,8 +118,10 @@ type routerStep struct {
 
 // driver is what the two router kinds have in common.
 type driver struct {
-	inspect func(ctx context.Context) (installed bool, reasons []string, err error)
-	apply   func(ctx context.Context) error
+	inspect       func(ctx context.Context) (installed bool, reasons []string, err error)
+	apply         func(ctx context.Context) error
+	inspectRemove func(ctx context.Context) (reasons []string, err error)
+	remove        func(ctx context.Context) error
 }
 
 func (st *routerStep) driver(ctx context.Context) (driver, error) {
@@ -138,7 +141,9 @@ func (st *routerStep) driver(ctx context.Context) (driver, error) {
 				d, err := l.Inspect(ctx, r)
 				return d.Installed, d.Reasons, err
 			},
-			apply: func(ctx context.Context) error { return l.Apply(ctx, r) },
+			apply:         func(ctx context.Context) error { return l.Apply(ctx, r) },
+			inspectRemove: func(ctx context.Context) ([]string, error) { return l.InspectRemove(ctx, r) },
+			remove:        func(ctx context.Context) error { return l.Remove(ctx, r) },
 		}, nil
 	}
 	cfg, err := vyosConfig(st.rs.t, st.rs.model, keys, st.site)
@@ -152,6 +157,10 @@ func (st *routerStep) driver(ctx context.Context) (driver, error) {
 		},
 		apply: func(ctx context.Context) error {
 			return vyos.Apply(ctx, r, cfg, vyos.Options{Log: st.rs.env.logger()})
+		},
+		inspectRemove: func(ctx context.Context) ([]string, error) { return vyos.InspectRemove(ctx, r, cfg) },
+		remove: func(ctx context.Context) error {
+			return vyos.Remove(ctx, r, cfg, vyos.Options{Log: st.rs.env.logger()})
 		},
 	}, nil
 }
@@ -196,6 +205,50 @@ func (st *routerStep) Apply(ctx context.Context, _ plan.Change) error {
 		return err
 	}
 	return d.apply(ctx)
+}
+
+// routerDestroySteps remove the tunnels, their routes and key material from
+// every router; the routers' base configuration (addresses, SSH) stays.
+func routerDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
+	if t.VPN == nil {
+		return nil, nil
+	}
+	rs, err := newRouters(t, env)
+	if err != nil {
+		return nil, err
+	}
+	var nodes []plan.Node
+	for _, s := range t.Sites {
+		st := &routerStep{rs: rs, site: s}
+		nodes = append(nodes, plan.Node{
+			ID:     RouterID(s.Router.Name),
+			Target: fmt.Sprintf("tunnels of router %s (%s, site %s)", s.Router.Name, kindName(s.Router), s.Name),
+			Step: plan.Funcs{
+				InspectFunc: func(ctx context.Context) (plan.Change, error) {
+					d, err := st.driver(ctx)
+					if err != nil {
+						return plan.Change{}, err
+					}
+					reasons, err := d.inspectRemove(ctx)
+					if err != nil {
+						return plan.Change{}, err
+					}
+					if len(reasons) == 0 {
+						return plan.Change{Action: plan.NoOp, Reason: "no tunnels left"}, nil
+					}
+					return plan.Change{Action: plan.Delete, Reason: summarize(reasons)}, nil
+				},
+				ApplyFunc: func(ctx context.Context, _ plan.Change) error {
+					d, err := st.driver(ctx)
+					if err != nil {
+						return err
+					}
+					return d.remove(ctx)
+				},
+			},
+		})
+	}
+	return nodes, nil
 }
 
 // summarize keeps a plan line short: the first changes and a count.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 // does with containers.
 func TestRoutersLayerWithRealOpenVPN(t *testing.T) {
 	openvpntest.RequireNetns(t)
-	binds := []string{openvpn.DefaultDir, openvpn.DefaultRunDir}
+	binds := []string{openvpn.DefaultDir, openvpn.DefaultRunDir, filepath.Dir(openvpn.DefaultSysctlFile)}
 	openvpntest.RequireMountPoints(t, binds...)
 	for _, mode := range []string{VPNMesh, VPNHubSpoke} {
 		t.Run(mode, func(t *testing.T) {
@@ -58,6 +59,16 @@ func TestRoutersLayerWithRealOpenVPN(t *testing.T) {
 			res, err = plan.Walk(ctx, g, plan.Options{})
 			require.NoError(t, err)
 			assert.Equal(t, 3, res.Summary().Unchanged, "a second plan changes nothing: %s", res.String())
+
+			g, err = DestroyPlan(topo, env, "routers")
+			require.NoError(t, err)
+			res, err = plan.Walk(ctx, g, plan.Options{Apply: true})
+			require.NoError(t, err)
+			assert.Equal(t, 3, res.Summary().Deleted, res.String())
+			require.Error(t, openvpntest.Ping(l.HostNS(0), l.Hosts[1], 2*time.Second), "destroyed: no path between sites")
+			res, err = plan.Walk(ctx, g, plan.Options{})
+			require.NoError(t, err)
+			assert.Equal(t, 3, res.Summary().Unchanged, "nothing left to destroy: %s", res.String())
 		})
 	}
 }

@@ -197,11 +197,17 @@ func Apply(ctx context.Context, r remote.Runner, c *Config, opts Options) error 
 	if len(d.Commands) == 0 {
 		return nil
 	}
-	script := Script(d.Commands, opts.ConfirmMinutes)
+	return send(ctx, r, c, d.Commands, opts)
+}
+
+// send commits cmds in one vbash session and interprets VyOS's output.
+func send(ctx context.Context, r remote.Runner, c *Config, cmds []Command, opts Options) error {
+	host := r.Host()
+	script := Script(cmds, opts.ConfirmMinutes)
 	// The script goes on standard input, never on a command line, because
 	// it holds key material.
 	var buf syncBuffer
-	err = r.Run(ctx, remote.Cmd{Command: Shell, Stdin: strings.NewReader(script), Stdout: &buf, Stderr: &buf})
+	err := r.Run(ctx, remote.Cmd{Command: Shell, Stdin: strings.NewReader(script), Stdout: &buf, Stderr: &buf})
 	out := redact(buf.String(), c)
 	var exit *remote.ExitError
 	if err != nil && !errors.As(err, &exit) {
@@ -223,7 +229,7 @@ func Apply(ctx context.Context, r remote.Runner, c *Config, opts Options) error 
 			return fmt.Errorf("router %q: confirm after commit-confirm (VyOS rolls back in %d minutes): %w: %s", host, opts.ConfirmMinutes, err, tail(out))
 		}
 	}
-	opts.log().Info("vyos configured", "host", host, "commands", len(d.Commands), "files", len(d.Files))
+	opts.log().Info("vyos configured", "host", host, "commands", len(cmds))
 	return nil
 }
 

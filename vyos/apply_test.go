@@ -257,3 +257,31 @@ func TestApplyNoChangesToCommitIsSuccess(t *testing.T) {
 	require.Len(t, drift.Commands, 1)
 	require.NoError(t, Apply(t.Context(), r, c, Options{}))
 }
+
+func TestRemoveLeavesTheRouterReachable(t *testing.T) {
+	t.Parallel()
+	for _, d := range []Dialect{V12, V15} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			f := newFakeVyOS(d)
+			r := dialFake(t, f)
+			c := thesisConfig(t, d, openvpn.TLS)
+			require.NoError(t, Apply(ctx, r, c, Options{}))
+			reasons, err := InspectRemove(ctx, r, c)
+			require.NoError(t, err)
+			assert.Contains(t, reasons, "delete interfaces openvpn")
+			require.NoError(t, Remove(ctx, r, c, Options{}))
+			f.mu.Lock()
+			assert.ElementsMatch(t, []string{
+				"system host-name vyos01", "interfaces ethernet eth0 address 10.4.0.90/16",
+				"interfaces ethernet eth1 address 192.168.10.1/24", "service ssh port 22",
+			}, f.running, "base config stays")
+			assert.Empty(t, f.files)
+			f.mu.Unlock()
+			reasons, err = InspectRemove(ctx, r, c)
+			require.NoError(t, err)
+			assert.Empty(t, reasons)
+		})
+	}
+}

@@ -130,6 +130,13 @@ func (f *fakeVyOS) exec(cmd string, in io.Reader, out io.Writer) int {
 		f.files[path] = fakeFile{data: data, mode: mode}
 		f.mu.Unlock()
 		return 0
+	case strings.HasPrefix(cmd, "rm -f "):
+		f.mu.Lock()
+		for _, p := range strings.Fields(strings.TrimPrefix(cmd, "rm -f ")) {
+			delete(f.files, strings.Trim(p, "'"))
+		}
+		f.mu.Unlock()
+		return 0
 	case strings.HasPrefix(cmd, "cat "):
 		f.mu.Lock()
 		file, ok := f.files[strings.TrimPrefix(cmd, "cat ")]
