@@ -244,7 +244,9 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 		}
 		l.log().Debug("wrote file", "host", host, "path", f.Path)
 	}
-	fwd := "sysctl -q -w net.ipv4.ip_forward=1"
+	// Containers usually have a read-only /proc/sys (docker run --sysctl
+	// net.ipv4.ip_forward=1 sets it instead), so write only when needed.
+	fwd := `[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || sysctl -q -w net.ipv4.ip_forward=1`
 	if l.SysctlFile != "-" {
 		if err := r.WriteFile(ctx, or(l.SysctlFile, DefaultSysctlFile), []byte("net.ipv4.ip_forward = 1\n"), 0o644); err != nil {
 			return fmt.Errorf("router %q: %w", host, err)

@@ -27,6 +27,11 @@
 // plus the cross-checks VyOS's commit makes, so that a typo fails a test
 // rather than a commit on a router.
 //
+// planetstage owns "interfaces openvpn", the static routes to the other
+// sites' prefixes and its pki entries on the routers it manages: openvpn
+// interfaces it did not create are deleted on apply. Everything else on the
+// router is left alone.
+//
 // Apply sends a router only what differs from its running configuration:
 // it reads "show configuration commands" back (over SSH, with vbash and the
 // configure script template), deletes what planetstage owns but no longer
