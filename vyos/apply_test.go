@@ -1,72 +1,40 @@
 package vyos
 
 import (
-	"bytes"
-	"context"
-	"errors"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
-	"io/fs"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
 )
 
-// sshRunner is a minimal remote.Runner over x/crypto/ssh for these tests,
-// standing in for remote.SSH: it verifies the fake router's host key and runs
-// every command in its own session, as remote.SSH does.
-type sshRunner struct {
-	client *ssh.Client
-	addr   string
-}
-
-func dialFake(t *testing.T, f *fakeVyOS) *sshRunner {
+// dialFake starts f's SSH server and returns planetstage's real SSH
+// transport to it, verifying its host key against a known_hosts file.
+func dialFake(t *testing.T, f *fakeVyOS) remote.Runner {
 	t.Helper()
-	addr, hostKey := f.serve(t)
-	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
-		User: "vyos", Auth: []ssh.AuthMethod{ssh.Password("vyos")},
-		HostKeyCallback: ssh.FixedHostKey(hostKey),
-	})
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return &sshRunner{client: c, addr: addr}
-}
-
-func (s *sshRunner) Host() string { return "vyos@" + s.addr }
-
-func (s *sshRunner) Run(ctx context.Context, cmd remote.Cmd) error {
-	sess, err := s.client.NewSession()
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
-	sess.Stdin, sess.Stdout, sess.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
-	err = sess.Run(cmd.Command)
-	var exit *ssh.ExitError
-	if errors.As(err, &exit) {
-		return &remote.ExitError{Host: s.Host(), Command: cmd.Command, Status: exit.ExitStatus()}
-	}
-	return err
-}
-
-func (s *sshRunner) WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) error {
-	return s.Run(ctx, remote.Cmd{Command: fmt.Sprintf("cat > %s && chmod %o %s", path, mode, path), Stdin: bytes.NewReader(data)})
-}
-
-func (s *sshRunner) ReadFile(ctx context.Context, path string) ([]byte, error) {
-	var out bytes.Buffer
-	err := s.Run(ctx, remote.Cmd{Command: "cat " + path, Stdout: &out})
-	var exit *remote.ExitError
-	if errors.As(err, &exit) {
-		return nil, fmt.Errorf("%s: %w", path, fs.ErrNotExist)
-	}
-	return out.Bytes(), err
+	signer, err := ssh.NewSignerFromKey(priv)
+	require.NoError(t, err)
+	f.clientKey = signer.PublicKey()
+	addr, hostKey := f.serve(t)
+	knownHosts := filepath.Join(t.TempDir(), "known_hosts")
+	require.NoError(t, os.WriteFile(knownHosts, []byte(knownhosts.Line([]string{addr}, hostKey)+"\n"), 0o600))
+	r, err := remote.NewSSH(remote.SSHConfig{Name: "vyos01", Addr: addr, User: "vyos", Signers: []ssh.Signer{signer}, KnownHostsFile: knownHosts})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 // thesisConfig builds vyos01's configuration for the thesis mesh.
@@ -120,7 +88,7 @@ func TestApplyThenReapplyIsNoOp(t *testing.T) {
 					got, ok := f.files[file.Path]
 					require.True(t, ok, file.Path)
 					assert.Equal(t, file.Data, got.data)
-					assert.Equal(t, fmt.Sprintf("%o", file.Mode()), got.mode, file.Path)
+					assert.Equal(t, fmt.Sprintf("%04o", file.Mode()), got.mode, file.Path)
 				}
 				for _, s := range f.scripts {
 					assert.NotContains(t, s, "commit-confirm")
@@ -214,7 +182,7 @@ func TestApplyFailures(t *testing.T) {
 			err := Apply(t.Context(), r, c, Options{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.Contains(t, err.Error(), `router "vyos@`)
+			assert.Contains(t, err.Error(), `router "vyos01"`)
 			for _, cmd := range c.Commands {
 				if cmd.Secret {
 					assert.NotContains(t, err.Error(), cmd.Path[len(cmd.Path)-1], "secrets are redacted from VyOS output")

@@ -44,11 +44,13 @@
 // What was tested, and against what. No VyOS image exists on the machines
 // that build planetstage, so:
 //
-//   - Apply, Inspect and read-back were tested against an in-process SSH
-//     server (golang.org/x/crypto/ssh) that behaves like VyOS's configure
-//     shell for the commands planetstage sends and prints VyOS's output
-//     formats (fakevyos_test.go); ApplyAPI against an httptest server with
-//     the API's request and reply shapes. Neither is VyOS.
+//   - Apply, Inspect, Remove and read-back were tested through
+//     planetstage's remote.SSH (host key checked against known_hosts)
+//     against an in-process SSH server (golang.org/x/crypto/ssh) that
+//     behaves like VyOS's configure shell for the commands planetstage sends
+//     and prints VyOS's output formats (fakevyos_test.go); ApplyAPI against
+//     an httptest server with the API's request and reply shapes. Neither
+//     is VyOS.
 //   - The set commands were checked against the hand-written schema and
 //     golden files per dialect.
 //   - OpenVPNConf ports VyOS's mapping from these commands to openvpn.conf;

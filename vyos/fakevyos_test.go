@@ -11,6 +11,7 @@ package vyos
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
@@ -33,6 +34,8 @@ type fakeVyOS struct {
 	scripts   []string // every vbash script received
 	confirmed int      // "confirm" commands
 	pending   bool     // commit-confirm not yet confirmed
+
+	clientKey ssh.PublicKey // the only key allowed to log in as vyos
 
 	// Injected faults: a set whose path contains rejectSet fails; a commit
 	// whose candidate has a line containing failCommit fails; lines
@@ -58,8 +61,8 @@ func (f *fakeVyOS) serve(t *testing.T) (string, ssh.PublicKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pass []byte) (*ssh.Permissions, error) {
-		if c.User() == "vyos" && string(pass) == "vyos" {
+	cfg := &ssh.ServerConfig{PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		if c.User() == "vyos" && f.clientKey != nil && bytes.Equal(key.Marshal(), f.clientKey.Marshal()) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("denied")
@@ -115,41 +118,87 @@ func (f *fakeVyOS) handleConn(c net.Conn, cfg *ssh.ServerConfig) {
 	}
 }
 
-// exec runs one command the way the router's login shell would.
+// exec runs one exec request. remote.SSH sends every command as
+// "/bin/sh -c WRAPPER TOKEN COMMAND"; the fake takes COMMAND out and
+// answers the few commands planetstage sends a VyOS router: the vbash
+// script, remote.SSH's write and read scripts, and rm -f.
 func (f *fakeVyOS) exec(cmd string, in io.Reader, out io.Writer) int {
+	if toks := shellWords(cmd); len(toks) == 5 && toks[0] == "/bin/sh" && toks[1] == "-c" {
+		cmd = toks[4]
+	}
+	first, _, _ := strings.Cut(cmd, "\n")
 	switch {
 	case cmd == Shell:
 		script, _ := io.ReadAll(in)
 		return f.vbash(string(script), out)
-	case strings.HasPrefix(cmd, "cat > "):
-		// "cat > PATH && chmod MODE PATH", the fake Runner's WriteFile
+	case strings.HasPrefix(cmd, "f=") && strings.Contains(cmd, `cat >"$t"`): // remote.SSH WriteFile
 		var path, mode string
-		fmt.Sscanf(cmd, "cat > %s && chmod %s", &path, &mode)
+		for _, w := range shellWords(first) {
+			if v, ok := strings.CutPrefix(w, "f="); ok {
+				path = v
+			}
+			if v, ok := strings.CutPrefix(w, "m="); ok {
+				mode = v
+			}
+		}
 		data, _ := io.ReadAll(in)
 		f.mu.Lock()
 		f.files[path] = fakeFile{data: data, mode: mode}
 		f.mu.Unlock()
 		return 0
-	case strings.HasPrefix(cmd, "rm -f "):
+	case strings.HasPrefix(cmd, "f=") && strings.Contains(cmd, "exec cat"): // remote.SSH ReadFile
+		path := strings.TrimPrefix(shellWords(first)[0], "f=")
 		f.mu.Lock()
-		for _, p := range strings.Fields(strings.TrimPrefix(cmd, "rm -f ")) {
-			delete(f.files, strings.Trim(p, "'"))
-		}
-		f.mu.Unlock()
-		return 0
-	case strings.HasPrefix(cmd, "cat "):
-		f.mu.Lock()
-		file, ok := f.files[strings.TrimPrefix(cmd, "cat ")]
+		file, ok := f.files[path]
 		f.mu.Unlock()
 		if !ok {
-			fmt.Fprintf(out, "cat: %s: No such file or directory\n", strings.TrimPrefix(cmd, "cat "))
-			return 1
+			return 3 // remote.SSH's "no such file"
 		}
 		_, _ = out.Write(file.data)
+		return 0
+	case strings.HasPrefix(cmd, "rm -f "):
+		f.mu.Lock()
+		for _, p := range shellWords(strings.TrimPrefix(cmd, "rm -f ")) {
+			delete(f.files, p)
+		}
+		f.mu.Unlock()
 		return 0
 	}
 	fmt.Fprintf(out, "vbash: %s: command not found\n", cmd)
 	return 127
+}
+
+// shellWords splits a POSIX shell line of plain and single-quoted words
+// (what remote.ShellQuote produces).
+func shellWords(s string) []string {
+	var words []string
+	var cur strings.Builder
+	have, quoted := false, false
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == '\'':
+			quoted, have = !quoted, true
+		case r == '\\' && !quoted && i+1 < len(rs):
+			i++ // an escaped character, as in '\'' (a quote inside a quoted word)
+			cur.WriteRune(rs[i])
+			have = true
+		case (r == ' ' || r == '\n' || r == '\t') && !quoted:
+			if have {
+				words = append(words, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		words = append(words, cur.String())
+	}
+	return words
 }
 
 // vbash interprets a configuration script, line by line.
