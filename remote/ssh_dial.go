@@ -135,19 +135,14 @@ func (s *SSH) dialChain(ctx context.Context) (*sshConn, error) {
 			_ = chain[i].Close()
 		}
 	}
-	var via *ssh.Client
-	if s.via != nil {
-		c, err := s.via.connection(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("via %w", err) // err names the via host
-		}
-		via = c.client
-	}
 	for i, h := range s.hops {
-		if i > 0 {
-			via = chain[i-1]
+		var client *ssh.Client
+		var err error
+		if i == 0 {
+			client, err = s.dialFirst(ctx)
+		} else {
+			client, err = h.dial(ctx, chain[i-1])
 		}
-		client, err := h.dial(ctx, via)
 		if err != nil {
 			closeAll()
 			if i < len(s.hops)-1 {
@@ -159,6 +154,35 @@ func (s *SSH) dialChain(ctx context.Context) (*sshConn, error) {
 	}
 	return newSSHConn(chain[len(chain)-1], chain[:len(chain)-1], s.cfg.KeepAlive), nil
 }
+
+// dialFirst connects to the first hop: directly, or through the Via
+// runner's connection. A Via connection that turns out to have died (its
+// death not yet noticed) is dropped and dialled again, once.
+func (s *SSH) dialFirst(ctx context.Context) (*ssh.Client, error) {
+	first := s.hops[0]
+	if s.via == nil {
+		return first.dial(ctx, nil)
+	}
+	for redialled := false; ; redialled = true {
+		c, err := s.via.connection(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("via %w", err) // err names the via host
+		}
+		client, err := first.dial(ctx, c.client)
+		var lost *viaLostError
+		if err == nil || redialled || !errors.As(err, &lost) {
+			return client, err
+		}
+		s.via.forget(c)
+	}
+}
+
+// viaLostError marks a failed tunnel through a connection that has died,
+// as opposed to a host the jump could not reach.
+type viaLostError struct{ err error }
+
+func (e *viaLostError) Error() string { return e.err.Error() }
+func (e *viaLostError) Unwrap() error { return e.err }
 
 // dial connects to the hop, directly when via is nil, else through via.
 func (h *hop) dial(ctx context.Context, via *ssh.Client) (*ssh.Client, error) {
@@ -184,6 +208,10 @@ func (h *hop) dial(ctx context.Context, via *ssh.Client) (*ssh.Client, error) {
 	default:
 		var d net.Dialer
 		conn, err = d.DialContext(ctx, "tcp", addr)
+	}
+	var rejected *ssh.OpenChannelError
+	if err != nil && via != nil && ctx.Err() == nil && !errors.As(err, &rejected) {
+		return nil, &viaLostError{fmt.Errorf("dial %s: %w", addr, err)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)

@@ -132,7 +132,7 @@ func TestSSHTwoHopJump(t *testing.T) {
 // testRunnerContractFiles is a short file round trip through a runner
 // whose host is not this machine's file system.
 func testRunnerContractFiles(t *testing.T, r Runner) {
-	path := "/tmp/planetstage-jump-test/" + fmt.Sprint(rand.Int64()) + "/f.conf"
+	path := "/tmp/planetstage-jump-test-" + fmt.Sprint(rand.Int64()) + "/f.conf"
 	require.NoError(t, r.WriteFile(t.Context(), path, []byte("through the chain\n"), 0o600))
 	got, err := r.ReadFile(t.Context(), path)
 	require.NoError(t, err)

@@ -178,12 +178,13 @@ func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
 
 // openSession opens a session on c. A host refusing it because its slots
 // (sshd's MaxSessions) are still held by sessions that just ended is asked
-// again after a pause, for up to about two seconds.
+// again after a pause, for up to sessionPatience.
 func openSession(ctx context.Context, c *sshConn) (*ssh.Session, error) {
-	for pause := 10 * time.Millisecond; ; pause *= 2 {
+	deadline := time.Now().Add(sessionPatience)
+	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
 		sess, err := c.client.NewSession()
 		var refused *ssh.OpenChannelError
-		if err == nil || !errors.As(err, &refused) || pause > time.Second {
+		if err == nil || !errors.As(err, &refused) || time.Now().After(deadline) {
 			return sess, err
 		}
 		t := time.NewTimer(pause)
@@ -195,6 +196,9 @@ func openSession(ctx context.Context, c *sshConn) (*ssh.Session, error) {
 		}
 	}
 }
+
+// sessionPatience bounds how long a refused session is asked for again.
+const sessionPatience = 10 * time.Second
 
 // gate forwards writes to w until shut; later writes are dropped.
 type gate struct {

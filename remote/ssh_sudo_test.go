@@ -72,7 +72,7 @@ func TestSSHSudo(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "root\n", out)
 		// Files only root may write and read.
-		path := filepath.Join("/root", ".planetstage-sudo-test", filepath.Base(t.TempDir()), "secret")
+		path := filepath.Join("/root", ".planetstage-sudo-test-"+filepath.Base(t.TempDir()), "secret")
 		t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(path)) })
 		require.NoError(t, r.WriteFile(t.Context(), path, []byte("s3cret"), 0o600))
 		got, err := r.ReadFile(t.Context(), path)

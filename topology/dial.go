@@ -32,16 +32,29 @@ func NewSSHPool(t *Topology, log *slog.Logger) *SSHPool {
 	return &SSHPool{t: t, log: log, runners: make(map[string]*remote.SSH)}
 }
 
-// Dial returns the runner for machine; its type fits Env.Dial.
+// Dial returns the runner for machine; its type fits Env.Dial. A host's
+// runner tunnels through its router's runner, so all of a site shares the
+// router's one connection from here.
 func (p *SSHPool) Dial(ctx context.Context, machine string) (remote.Runner, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.runner(machine)
+}
+
+func (p *SSHPool) runner(machine string) (*remote.SSH, error) {
 	if r, ok := p.runners[machine]; ok {
 		return r, nil
 	}
 	cfg, err := p.Config(machine)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Jump != nil {
+		via, err := p.runner(cfg.Jump.Name)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Jump, cfg.Via = nil, via
 	}
 	r, err := remote.NewSSH(cfg)
 	if err != nil {
@@ -51,7 +64,8 @@ func (p *SSHPool) Dial(ctx context.Context, machine string) (remote.Runner, erro
 	return r, nil
 }
 
-// Config is the SSH configuration the pool uses for machine.
+// Config is the SSH configuration for machine on its own: a host's Jump
+// is its router. (Dial shares the router's connection instead.)
 func (p *SSHPool) Config(machine string) (remote.SSHConfig, error) {
 	m, ok := p.t.Machine(machine)
 	if !ok {
