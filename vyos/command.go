@@ -50,8 +50,18 @@ func (c Command) render(redact bool) string {
 	return b.String()
 }
 
-// key is the command's identity for diffs: its tokens, unquoted.
-func (c Command) key() string { return strings.Join(c.Path, " ") }
+// key is the command's identity for diffs: its tokens, unquoted, with
+// fingerprints in upper case (VyOS may store them in either case).
+func (c Command) key() string {
+	toks := make([]string, len(c.Path))
+	for i, t := range c.Path {
+		if fingerprint(t) {
+			t = strings.ToUpper(t)
+		}
+		toks[i] = t
+	}
+	return strings.Join(toks, " ")
+}
 
 // quote single-quotes tok unless it is made only of characters that need no
 // quoting in vbash. VyOS values never contain a single quote.
