@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/planetstage/planetstage/openvpn"
 )
@@ -27,6 +28,11 @@ type Router struct {
 	LANVLAN int
 	// SSHPort defaults to 22.
 	SSHPort int
+	// Latency is the one-way delay the router adds to what it sends to each
+	// peer site (by site name) through their tunnel, with VyOS's network
+	// emulator: "traffic-policy" up to 1.3, "qos policy" from 1.4. Whole
+	// milliseconds; empty means none.
+	Latency map[string]time.Duration
 }
 
 // File is a file the router needs before its configuration is committed
@@ -102,6 +108,9 @@ func Build(r Router) (*Config, error) {
 			add(set("protocols", "static", "interface-route", rt.Prefix.String(), "next-hop-interface", rt.Interface))
 			c.Owned = append(c.Owned, []string{"protocols", "static", "interface-route", rt.Prefix.String()})
 		}
+	}
+	if err := c.addLatency(r); err != nil {
+		return nil, err
 	}
 	if err := Validate(r.Dialect, c.Commands); err != nil {
 		return nil, fmt.Errorf("vyos: router %q: %w", site.Router, err)

@@ -18,6 +18,11 @@
 //   - keep-alive failure-count is a count in 1.2 and seconds from 1.3 on.
 //   - static routes: "interface-route P next-hop-interface vtunN" before 1.4,
 //     "route P interface vtunN" from 1.4.
+//   - latency emulation (Router.Latency, per tunnel): "traffic-policy
+//     network-emulator NAME network-delay 50ms" attached with "interfaces
+//     openvpn vtunN traffic-policy out NAME" up to 1.3; "qos policy
+//     network-emulator NAME delay 50" and "qos interface vtunN egress NAME"
+//     from 1.4.
 //
 // One end of every TLS tunnel is "tls role passive" and the other "active":
 // two active ends never connect.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,12 +60,18 @@ func TestGolden(t *testing.T) {
 	transit := netip.MustParsePrefix("10.255.0.0/16")
 	underlay := netip.MustParsePrefix("10.4.0.0/16")
 	cases := []struct {
-		name string
-		spec openvpn.Spec
+		name    string
+		spec    openvpn.Spec
+		latency map[string]map[string]time.Duration // site -> peer site -> one-way delay
 	}{
-		{"thesis-tls", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.TLS, Transit: transit, Port: 1194}},
-		{"thesis-static-key", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.StaticKey, Transit: transit, Port: 1194}},
-		{"hub-spoke-5", openvpn.Spec{Sites: thesisSites(5), Mode: openvpn.HubSpoke, Hub: "site-a", Transit: transit, Port: 1194}},
+		{"thesis-tls", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.TLS, Transit: transit, Port: 1194}, nil},
+		{"thesis-static-key", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.StaticKey, Transit: transit, Port: 1194}, nil},
+		{"hub-spoke-5", openvpn.Spec{Sites: thesisSites(5), Mode: openvpn.HubSpoke, Hub: "site-a", Transit: transit, Port: 1194}, nil},
+		{"thesis-latency", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.StaticKey, Transit: transit, Port: 1194},
+			map[string]map[string]time.Duration{
+				"site-a": {"site-b": 50 * time.Millisecond, "site-c": 100 * time.Millisecond},
+				"site-b": {"site-a": 50 * time.Millisecond},
+			}},
 	}
 	for _, d := range vyos.Dialects {
 		for _, tc := range cases {
@@ -73,7 +80,7 @@ func TestGolden(t *testing.T) {
 				m, k := model(t, tc.spec)
 				var b strings.Builder
 				for _, s := range tc.spec.Sites {
-					cfg, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: s.Name, Dialect: d, Underlay: underlay})
+					cfg, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: s.Name, Dialect: d, Underlay: underlay, Latency: tc.latency[s.Name]})
 					require.NoError(t, err)
 					out := vyos.Render(cfg, false)
 					assert.NotContains(t, out, "PRIVATE KEY")

@@ -157,6 +157,31 @@ func schema(d Dialect) *node {
 			"address": multiN(ipv4IfAddr, "IPv4 address with prefix length"),
 		}),
 	}
+	policyName := re(`[-_a-zA-Z0-9.]+`)
+	extra := map[string]*node{}
+	if d.atLeast(V14) {
+		qos := cont(map[string]*node{
+			"policy": cont(map[string]*node{"network-emulator": tagN(policyName, "policy name", map[string]*node{
+				"delay":     leafN(numeric(0, 65535), "0-65535 milliseconds"),
+				"loss":      leafN(numeric(0, 100), "0-100 percent"),
+				"bandwidth": leafN(re(`[0-9]+([kmgt]?bit|[kmgt]?bps)?`), "rate"),
+			})}),
+			"interface": tagN(vtunOrEth, "interface name", map[string]*node{
+				"egress": leafN(policyName, "policy name"),
+			}),
+		})
+		extra["qos"] = qos
+	} else {
+		tp := cont(map[string]*node{"network-emulator": tagN(policyName, "policy name", map[string]*node{
+			"network-delay": leafN(re(`[0-9]+(\.[0-9]+)?(s|sec|ms|msec|us)?`), "delay, a number with s|sec|ms|msec|us"),
+			"packet-loss":   leafN(re(`[0-9]+(\.[0-9]+)?%?`), "percent"),
+			"bandwidth":     leafN(re(`[0-9]+([kmgt]?bit|[kmgt]?bps)?`), "rate"),
+		})})
+		attach := func() *node { return cont(map[string]*node{"out": leafN(policyName, "policy name")}) }
+		ovpn["traffic-policy"] = attach()
+		eth["traffic-policy"] = attach()
+		extra["traffic-policy"] = tp
+	}
 	root := map[string]*node{
 		"system": cont(map[string]*node{"host-name": leafN(hostName, "host name")}),
 		"service": cont(map[string]*node{"ssh": cont(map[string]*node{
@@ -180,6 +205,9 @@ func schema(d Dialect) *node {
 				"version": leafN(oneOf("1"), "1"),
 			})}),
 		})
+	}
+	for k, v := range extra {
+		root[k] = v
 	}
 	return cont(root)
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -182,4 +183,45 @@ func TestBuildPutsTheSiteOnAVLANWhenAsked(t *testing.T) {
 	assert.ErrorContains(t, err, `router "vyos02": wan 10.4.0.91 is not in underlay 10.9.0.0/16`)
 	_, err = vyos.Build(vyos.Router{Model: m, Keys: k, Site: "site-b", Dialect: vyos.V14, Underlay: netip.MustParsePrefix("10.4.0.0/16"), LANVLAN: 5000})
 	assert.ErrorContains(t, err, `value "5000" of "vif"`)
+}
+
+func TestNetemPerDialect(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		d     vyos.Dialect
+		lines []string
+		want  string // "" = valid
+	}{
+		{vyos.V12, []string{"set traffic-policy network-emulator p network-delay 50ms", "set interfaces openvpn vtun0 traffic-policy out p"}, ""},
+		{vyos.V13, []string{"set traffic-policy network-emulator p network-delay 50", "set interfaces ethernet eth0 traffic-policy out p"}, ""},
+		{vyos.V14, []string{"set qos policy network-emulator p delay 50", "set qos interface vtun0 egress p"}, ""},
+		{vyos.V14, []string{"set qos policy network-emulator p delay 50ms"}, `value "50ms" of "delay"`},
+		{vyos.V15, []string{"set traffic-policy network-emulator p network-delay 50ms"}, `unknown node "traffic-policy"`},
+		{vyos.V12, []string{"set qos policy network-emulator p delay 50"}, `unknown node "qos"`},
+		{vyos.V13, []string{"set traffic-policy network-emulator p network_delay 50ms"}, `unknown node "network_delay"`},
+		{vyos.V14, []string{"set qos interface vtun0 egress nowhere"}, "policy nowhere is not defined"},
+		{vyos.V12, []string{"set interfaces openvpn vtun0 traffic-policy out nowhere"}, "traffic-policy nowhere is not defined"},
+	}
+	for _, tc := range cases {
+		err := vyos.Validate(tc.d, cmds(append(baseTunnel(tc.d), tc.lines...)...))
+		if tc.want == "" {
+			assert.NoError(t, err, "%s %v", tc.d, tc.lines)
+			continue
+		}
+		if assert.Error(t, err, "%s %v", tc.d, tc.lines) {
+			assert.Contains(t, err.Error(), tc.want)
+		}
+	}
+}
+
+func TestLatencyErrors(t *testing.T) {
+	t.Parallel()
+	m, k := model(t, openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.HubSpoke, Hub: "site-a", Transit: netip.MustParsePrefix("10.255.0.0/16")})
+	build := func(lat map[string]time.Duration) error {
+		_, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: "site-b", Dialect: vyos.V14, Underlay: netip.MustParsePrefix("10.4.0.0/16"), Latency: lat})
+		return err
+	}
+	assert.NoError(t, build(map[string]time.Duration{"site-a": 20 * time.Millisecond}))
+	assert.ErrorContains(t, build(map[string]time.Duration{"site-c": 20 * time.Millisecond}), `latency to "site-c": no tunnel to that site`)
+	assert.ErrorContains(t, build(map[string]time.Duration{"site-a": 1500 * time.Microsecond}), "whole milliseconds")
 }

@@ -119,6 +119,20 @@ func verify(d Dialect, cmds []Command) []error {
 			bad(`Cannot specify "tls dh-file" when "tls role" is "active"`)
 		}
 	}
+	// An attached network-emulator policy must be defined.
+	for _, c := range cmds {
+		p := c.Path
+		switch {
+		case len(p) == 6 && p[0] == "interfaces" && p[3] == "traffic-policy" && p[4] == "out":
+			if !have["traffic-policy network-emulator "+p[5]] {
+				errs = append(errs, fmt.Errorf("vyos %s: interfaces %s %s: traffic-policy %s is not defined", d, p[1], p[2], p[5]))
+			}
+		case len(p) == 5 && p[0] == "qos" && p[1] == "interface" && p[3] == "egress":
+			if !have["qos policy network-emulator "+p[4]] {
+				errs = append(errs, fmt.Errorf("vyos %s: qos interface %s: policy %s is not defined", d, p[2], p[4]))
+			}
+		}
+	}
 	// Routes must leave through interfaces this config defines.
 	for _, c := range cmds {
 		p := c.Path
