@@ -53,10 +53,15 @@ type Drift struct {
 	Commands []Command
 	// Files are the files Apply would write first.
 	Files []File
+	// StaleFiles are planetstage's files in /config/auth that the config no
+	// longer refers to (replaced keys); Apply removes them after the commit.
+	StaleFiles []string
 }
 
 // InSync reports whether Apply would change nothing.
-func (d Drift) InSync() bool { return len(d.Commands) == 0 && len(d.Files) == 0 }
+func (d Drift) InSync() bool {
+	return len(d.Commands) == 0 && len(d.Files) == 0 && len(d.StaleFiles) == 0
+}
 
 // Reasons lists the changes in human words, secrets redacted.
 func (d Drift) Reasons() []string {
@@ -66,6 +71,9 @@ func (d Drift) Reasons() []string {
 	}
 	for _, c := range d.Commands {
 		out = append(out, c.Redacted())
+	}
+	for _, f := range d.StaleFiles {
+		out = append(out, "remove "+f)
 	}
 	return out
 }
@@ -136,6 +144,40 @@ func hasPrefix(path, prefix []string) bool {
 	return len(path) >= len(prefix) && slices.Equal(path[:len(prefix)], prefix)
 }
 
+// staleFiles lists planetstage's files in /config/auth that c does not have.
+func staleFiles(ctx context.Context, r remote.Runner, c *Config) ([]string, error) {
+	out, err := remote.Output(ctx, r, "ls -1 -- "+authDir+" 2>/dev/null || true")
+	if err != nil {
+		return nil, fmt.Errorf("router %q: list %s: %w", r.Host(), authDir, err)
+	}
+	want := map[string]bool{}
+	for _, f := range c.Files {
+		want[f.Path] = true
+	}
+	var stale []string
+	for _, name := range strings.Fields(out) {
+		if p := authDir + name; strings.HasPrefix(p, filePref) && !want[p] {
+			stale = append(stale, p)
+		}
+	}
+	return stale, nil
+}
+
+// removeFiles deletes paths on the router.
+func removeFiles(ctx context.Context, r remote.Runner, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = remote.ShellQuote(p)
+	}
+	if _, err := remote.CombinedOutput(ctx, r, "rm -f "+strings.Join(quoted, " ")); err != nil {
+		return fmt.Errorf("router %q: remove files: %w", r.Host(), err)
+	}
+	return nil
+}
+
 // Inspect compares the router with c. It changes nothing.
 func Inspect(ctx context.Context, r remote.Runner, c *Config) (Drift, error) {
 	var d Drift
@@ -150,6 +192,11 @@ func Inspect(ctx context.Context, r remote.Runner, c *Config) (Drift, error) {
 			d.Files = append(d.Files, f)
 		}
 	}
+	stale, err := staleFiles(ctx, r, c)
+	if err != nil {
+		return Drift{}, err
+	}
+	d.StaleFiles = stale
 	running, err := Running(ctx, r)
 	if err != nil {
 		return Drift{}, err
@@ -194,10 +241,13 @@ func Apply(ctx context.Context, r remote.Runner, c *Config, opts Options) error 
 			return fmt.Errorf("router %q: %w", host, err)
 		}
 	}
-	if len(d.Commands) == 0 {
-		return nil
+	if len(d.Commands) > 0 {
+		if err := send(ctx, r, c, d.Commands, opts); err != nil {
+			return err
+		}
 	}
-	return send(ctx, r, c, d.Commands, opts)
+	// Only now does no committed command refer to the stale files.
+	return removeFiles(ctx, r, d.StaleFiles)
 }
 
 // send commits cmds in one vbash session and interprets VyOS's output.

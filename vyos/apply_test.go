@@ -245,11 +245,65 @@ func TestRemoveLeavesTheRouterReachable(t *testing.T) {
 				"system host-name vyos01", "interfaces ethernet eth0 address 10.4.0.90/16",
 				"interfaces ethernet eth1 address 192.168.10.1/24", "service ssh port 22",
 			}, f.running, "base config stays")
-			assert.Empty(t, f.files)
+			var left []string // paths only: the files hold (test) keys
+			for p := range f.files {
+				left = append(left, p)
+			}
+			assert.Empty(t, left)
 			f.mu.Unlock()
 			reasons, err = InspectRemove(ctx, r, c)
 			require.NoError(t, err)
 			assert.Empty(t, reasons)
 		})
 	}
+}
+
+func TestNewKeysGetNewFilesAndTheOldAreRemoved(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	f := newFakeVyOS(V12)
+	r := dialFake(t, f)
+	old := thesisConfig(t, V12, openvpn.TLS)
+	require.NoError(t, Apply(ctx, r, old, Options{}))
+	renewed := thesisConfig(t, V12, openvpn.TLS) // a fresh state: new certificates
+
+	d, err := Inspect(ctx, r, renewed)
+	require.NoError(t, err)
+	assert.NotEmpty(t, d.Commands, "new file names change the commands, so VyOS restarts the tunnels")
+	var oldPaths []string
+	for _, file := range old.Files {
+		if !strings.Contains(file.Path, "-dh-") { // the DH group does not change
+			oldPaths = append(oldPaths, file.Path)
+		}
+	}
+	assert.ElementsMatch(t, oldPaths, d.StaleFiles, "removed by Apply after the commit that stops using them")
+	require.NoError(t, Apply(ctx, r, renewed, Options{}))
+
+	f.mu.Lock()
+	var have []string
+	for p := range f.files {
+		have = append(have, p)
+	}
+	f.mu.Unlock()
+	var want []string
+	for _, file := range renewed.Files {
+		want = append(want, file.Path)
+	}
+	assert.ElementsMatch(t, want, have, "the replaced key files are gone")
+	d, err = Inspect(ctx, r, renewed)
+	require.NoError(t, err)
+	assert.True(t, d.InSync(), "%v", d.Reasons())
+}
+
+func TestSetOfAMissingKeyFileFails(t *testing.T) {
+	t.Parallel()
+	f := newFakeVyOS(V13)
+	r := dialFake(t, f)
+	c := &Config{Router: "vyos01", Dialect: V13}
+	err := send(t.Context(), r, c, []Command{set("interfaces", "openvpn", "vtun0", "shared-secret-key-file", "/config/auth/nope.key")}, Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "set failed, nothing committed")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Empty(t, f.running)
 }

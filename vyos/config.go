@@ -1,7 +1,9 @@
 package vyos
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -59,6 +61,15 @@ const (
 )
 
 func pkiSecretName(iface string) string { return "planetstage-" + iface }
+
+// authFile names a file in /config/auth after what it holds and a hash of
+// its contents: new key material gets a new name, so the commands change
+// and VyOS restarts the tunnel, which it does not do when only a file it
+// refers to changes.
+func authFileName(kind, ext string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return filePref + kind + "-" + hex.EncodeToString(sum[:4]) + "." + ext
+}
 
 // Build renders r's configuration and checks every command against the
 // dialect's schema.
@@ -150,7 +161,7 @@ func (c *Config) addAuth(r Router, site openvpn.Site) error {
 					set("pki", "openvpn", "shared-secret", name, "version", "1"))
 				c.Owned = append(c.Owned, []string{"pki", "openvpn", "shared-secret", name})
 			} else {
-				c.Files = append(c.Files, File{Path: filePref + t.Interface + ".key", Data: key, Secret: true})
+				c.Files = append(c.Files, File{Path: authFileName(t.Interface, "key", key), Data: key, Secret: true})
 			}
 		}
 		return nil
@@ -169,8 +180,8 @@ func (c *Config) addAuth(r Router, site openvpn.Site) error {
 	// 1.2/1.3 have no fingerprint pinning: the peer's self-signed
 	// certificate is the only CA the tunnel trusts, which pins it as well.
 	c.Files = append(c.Files,
-		File{Path: filePref + "router.crt", Data: own.CertPEM},
-		File{Path: filePref + "router.key", Data: own.KeyPEM, Secret: true})
+		File{Path: authFileName("router", "crt", own.CertPEM), Data: own.CertPEM},
+		File{Path: authFileName("router", "key", own.KeyPEM), Data: own.KeyPEM, Secret: true})
 	passive := false
 	for _, t := range tunnels {
 		local, peer, _ := t.Local(r.Site)
@@ -179,10 +190,10 @@ func (c *Config) addAuth(r Router, site openvpn.Site) error {
 		if !ok {
 			return fmt.Errorf("vyos: router %q: no certificate", peer.Router)
 		}
-		c.Files = append(c.Files, File{Path: filePref + "peer-" + peer.Router + ".crt", Data: pc.CertPEM})
+		c.Files = append(c.Files, File{Path: authFileName("peer-"+peer.Router, "crt", pc.CertPEM), Data: pc.CertPEM})
 	}
 	if passive {
-		c.Files = append(c.Files, File{Path: filePref + "dh.pem", Data: []byte(ffdhe2048)})
+		c.Files = append(c.Files, File{Path: authFileName("dh", "pem", []byte(ffdhe2048)), Data: []byte(ffdhe2048)})
 	}
 	return nil
 }
@@ -224,7 +235,7 @@ func (c *Config) addTunnel(r Router, t openvpn.Tunnel) error {
 		if d.atLeast(V14) {
 			add("shared-secret-key", pkiSecretName(t.Interface))
 		} else {
-			add("shared-secret-key-file", filePref+t.Interface+".key")
+			add("shared-secret-key-file", authFileName(t.Interface, "key", r.Keys.Static[t.Name()]))
 		}
 		return nil
 	}
@@ -234,11 +245,12 @@ func (c *Config) addTunnel(r Router, t openvpn.Tunnel) error {
 		add("tls", "peer-fingerprint", r.Keys.Certs[peer.Router].Fingerprint)
 		return nil
 	}
-	add("tls", "ca-cert-file", filePref+"peer-"+peer.Router+".crt")
-	add("tls", "cert-file", filePref+"router.crt")
-	add("tls", "key-file", filePref+"router.key")
+	own, pc := r.Keys.Certs[local.Router], r.Keys.Certs[peer.Router]
+	add("tls", "ca-cert-file", authFileName("peer-"+peer.Router, "crt", pc.CertPEM))
+	add("tls", "cert-file", authFileName("router", "crt", own.CertPEM))
+	add("tls", "key-file", authFileName("router", "key", own.KeyPEM))
 	if local.Role == openvpn.Passive {
-		add("tls", "dh-file", filePref+"dh.pem")
+		add("tls", "dh-file", authFileName("dh", "pem", []byte(ffdhe2048)))
 	}
 	return nil
 }

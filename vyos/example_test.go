@@ -39,7 +39,8 @@ func Example() {
 		return
 	}
 	for _, c := range cfg.Commands {
-		if s := c.Redacted(); strings.Contains(s, "vtun0") {
+		// (The key file's name holds a hash of the random key; left out.)
+		if s := c.Redacted(); strings.Contains(s, "vtun0") && !strings.Contains(s, "/config/auth/") {
 			fmt.Println(s)
 		}
 	}
@@ -57,6 +58,5 @@ func Example() {
 	// set interfaces openvpn vtun0 keep-alive failure-count 6
 	// set interfaces openvpn vtun0 hash sha256
 	// set interfaces openvpn vtun0 encryption aes256
-	// set interfaces openvpn vtun0 shared-secret-key-file /config/auth/planetstage-vtun0.key
 	// set protocols static interface-route 192.168.20.0/24 next-hop-interface vtun0
 }

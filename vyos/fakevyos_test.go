@@ -156,6 +156,16 @@ func (f *fakeVyOS) exec(cmd string, in io.Reader, out io.Writer) int {
 		}
 		_, _ = out.Write(file.data)
 		return 0
+	case strings.HasPrefix(cmd, "ls -1 -- "):
+		dir := strings.Fields(cmd)[3]
+		f.mu.Lock()
+		for p := range f.files {
+			if name, ok := strings.CutPrefix(p, dir); ok && !strings.Contains(name, "/") {
+				fmt.Fprintln(out, name)
+			}
+		}
+		f.mu.Unlock()
+		return 0
 	case strings.HasPrefix(cmd, "rm -f "):
 		f.mu.Lock()
 		for _, p := range shellWords(strings.TrimPrefix(cmd, "rm -f ")) {
@@ -311,7 +321,13 @@ func (f *fakeVyOS) setOrDelete(candidate []string, del bool, path []string, out 
 		}
 		return kept, true
 	}
-	if err := checkPath(schema(f.dialect), path); err != nil || (f.rejectSet != "" && strings.Contains(key, f.rejectSet)) {
+	// VyOS checks that a referenced file exists (file-path --strict).
+	missing := false
+	if v := path[len(path)-1]; strings.HasPrefix(v, "/config/auth/") {
+		_, exists := f.files[v]
+		missing = !exists
+	}
+	if err := checkPath(schema(f.dialect), path); err != nil || missing || (f.rejectSet != "" && strings.Contains(key, f.rejectSet)) {
 		fmt.Fprintf(out, "\n  Configuration path: [%s] is not valid\n  %s\n", key, outSetFailed)
 		return candidate, false
 	}

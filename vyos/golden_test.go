@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,9 @@ import (
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/vyos"
 )
+
+// authHash matches the content hash in /config/auth file names.
+var authHash = regexp.MustCompile(`-[0-9a-f]{8}\.(crt|key)`)
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
@@ -52,7 +56,7 @@ func normalize(s string, k *openvpn.Keys) string {
 		pem := strings.TrimSuffix(string(c.CertPEM), "\n")
 		s = strings.ReplaceAll(s, strings.ReplaceAll(pem, "\n", "\n#   "), "<certificate of "+router+" (PEM)>")
 	}
-	return s
+	return authHash.ReplaceAllString(s, "-<hash>.$1")
 }
 
 func TestGolden(t *testing.T) {

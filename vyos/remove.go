@@ -2,8 +2,6 @@ package vyos
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/planetstage/planetstage/remote"
 )
@@ -35,10 +33,12 @@ func InspectRemove(ctx context.Context, r remote.Runner, c *Config) ([]string, e
 	for _, cmd := range RemoveCommands(c, running) {
 		reasons = append(reasons, cmd.String())
 	}
-	for _, f := range c.Files {
-		if _, err := r.ReadFile(ctx, f.Path); err == nil {
-			reasons = append(reasons, "remove "+f.Path)
-		}
+	files, err := staleFiles(ctx, r, &Config{})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		reasons = append(reasons, "remove "+f)
 	}
 	return reasons, nil
 }
@@ -54,14 +54,9 @@ func Remove(ctx context.Context, r remote.Runner, c *Config, opts Options) error
 			return err
 		}
 	}
-	if len(c.Files) > 0 {
-		paths := make([]string, len(c.Files))
-		for i, f := range c.Files {
-			paths[i] = remote.ShellQuote(f.Path)
-		}
-		if _, err := remote.CombinedOutput(ctx, r, "rm -f "+strings.Join(paths, " ")); err != nil {
-			return fmt.Errorf("router %q: remove key files: %w", r.Host(), err)
-		}
+	stale, err := staleFiles(ctx, r, &Config{})
+	if err != nil {
+		return err
 	}
-	return nil
+	return removeFiles(ctx, r, stale) // every planetstage file
 }
