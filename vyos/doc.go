@@ -66,8 +66,13 @@
 //     PLANETSTAGE_VYOS_IMAGE names a locally built image; it is skipped
 //     otherwise and has not run here.
 //
+// Key files in /config/auth (1.2/1.3) are named by a hash of their
+// contents, so new key material changes the commands and VyOS restarts the
+// tunnels; files no longer referred to are removed after the commit.
+//
 // Not verified for lack of VyOS: whether 1.2/1.3 ask a question after
-// commit-confirm (a "y" line is sent for every version), and that VyOS
-// restarts a tunnel whose key file changed while its commands did not (it
-// probably does not: delete the interface to force it).
+// commit-confirm (a "y" line is sent for every version), and which values
+// "show configuration commands" prints in another form than they were set
+// (quotes are stripped and fingerprints compared in any case; any other
+// difference would make a plan show an update that commits nothing).
 package vyos
