@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/planetstage/planetstage/topology"
@@ -33,13 +34,18 @@ func SpecFrom(t *topology.Topology) Spec {
 // (run) at once. Each hypervisor of t is replaced by govmomi's simulator of
 // a standalone ESXi host, in this process; a machine of a site on a
 // hypervisor gets its container when the plan has created and powered on
-// its VM there (see SyncVMs). Topology returns t as the lab runs it.
+// its VM there (see SyncVMs); when this build has no esxi layer, every
+// machine runs from the start. Topology returns t as the lab runs it.
 func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
 	spec := SpecFrom(t)
 	vmBacked := map[string]bool{}
-	for _, m := range t.Machines() {
-		if m.Site.Hypervisor != "" {
-			vmBacked[m.Name] = true
+	// Without the esxi layer in the build nothing would power a VM on, so
+	// every machine runs from the start.
+	if slices.Contains(topology.LayerNames(), "esxi") {
+		for _, m := range t.Machines() {
+			if m.Site.Hypervisor != "" {
+				vmBacked[m.Name] = true
+			}
 		}
 	}
 	return up(ctx, spec, opts, t, vmBacked)

@@ -197,7 +197,7 @@ func printRTTs(w io.Writer, t *topology.Topology, m lab.Matrix) {
 // printTiming prints the per-step timing table and the totals.
 func printTiming(w io.Writer, r *report) {
 	fmt.Fprintln(w, "\nTiming:")
-	width := 4
+	width := len("(apply, both walks)")
 	for _, s := range r.Steps {
 		width = max(width, len(s.ID))
 	}
