@@ -37,15 +37,19 @@ func SpecFrom(t *topology.Topology) Spec {
 // its VM there (see SyncVMs); when this build has no esxi layer, every
 // machine runs from the start. Topology returns t as the lab runs it.
 func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
-	spec := SpecFrom(t)
-	vmBacked := map[string]bool{}
 	// Without the esxi layer in the build nothing would power a VM on, so
 	// every machine runs from the start.
-	if slices.Contains(topology.LayerNames(), "esxi") {
-		for _, m := range t.Machines() {
-			if m.Site.Hypervisor != "" {
-				vmBacked[m.Name] = true
-			}
+	return upTopology(ctx, t, opts, slices.Contains(topology.LayerNames(), "esxi"))
+}
+
+// upTopology is Up; followVMs makes machines of hypervisor sites wait for
+// their VM.
+func upTopology(ctx context.Context, t *topology.Topology, opts Options, followVMs bool) (*Lab, error) {
+	spec := SpecFrom(t)
+	vmBacked := map[string]bool{}
+	for _, m := range t.Machines() {
+		if followVMs && m.Site.Hypervisor != "" {
+			vmBacked[m.Name] = true
 		}
 	}
 	return up(ctx, spec, opts, t, vmBacked)
