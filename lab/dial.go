@@ -53,10 +53,12 @@ func (l *Lab) Dial(ctx context.Context, name string) (remote.Runner, error) {
 	// The pool's retries suit a VM that is booting (two minutes). A lab
 	// machine's sshd already answered before anything dials it, so a dial
 	// that fails means a machine that is down: say so in seconds.
-	cfg.Retry, cfg.KeepAlive, cfg.Logger = labRetry, 5*time.Second, l.log
+	// A container answers a dial in milliseconds; a dead one's address
+	// swallows it, so a short timeout is the difference.
+	cfg.Retry, cfg.KeepAlive, cfg.DialTimeout, cfg.Logger = labRetry, 5*time.Second, labDialTimeout, l.log
 	if cfg.Jump != nil {
 		jump := *cfg.Jump
-		jump.Retry, jump.KeepAlive = labRetry, 5*time.Second
+		jump.Retry, jump.KeepAlive, jump.DialTimeout = labRetry, 5*time.Second, labDialTimeout
 		cfg.Jump = &jump
 	}
 	r, err := remote.NewSSH(cfg)
@@ -70,7 +72,9 @@ func (l *Lab) Dial(ctx context.Context, name string) (remote.Runner, error) {
 	return r, nil
 }
 
-var labRetry = remote.Retry{Attempts: 4, Initial: 250 * time.Millisecond, Max: time.Second}
+var labRetry = remote.Retry{Attempts: 3, Initial: 250 * time.Millisecond, Max: time.Second}
+
+const labDialTimeout = 3 * time.Second
 
 // closeRunners closes every SSH connection Dial made.
 func (l *Lab) closeRunners() {
