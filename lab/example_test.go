@@ -10,12 +10,13 @@ import (
 	"github.com/planetstage/planetstage/remote"
 )
 
-// A two-site lab: before any tunnel, only machines of the same site reach
-// each other. (Needs Docker; the node image is built on first use.)
-func Example() {
+// A lab made from a bare Spec: before any tunnel, only machines of the
+// same site reach each other. (Needs Docker; the node image is built on
+// first use.)
+func ExampleUpSpec() {
 	ctx := context.Background()
 	spec := lab.Spec{
-		Name:     "example",
+		Name:     "example-spec",
 		Underlay: netip.MustParsePrefix("10.23.0.0/16"),
 		Sites: []lab.Site{
 			{Name: "a", Prefix: netip.MustParsePrefix("172.23.10.0/24"),
@@ -26,7 +27,7 @@ func Example() {
 				Hosts:  []lab.Host{{Name: "node01", Address: netip.MustParseAddr("172.23.20.101")}}},
 		},
 	}
-	state, _ := os.MkdirTemp("", "lab-example-")
+	state, _ := os.MkdirTemp("", "lab-example-spec-")
 	defer os.RemoveAll(state)
 	l, err := lab.UpSpec(ctx, spec, lab.Options{StateDir: state})
 	if err != nil {
