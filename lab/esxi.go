@@ -140,14 +140,20 @@ func (h *simHypervisor) vimClient(ctx context.Context) (*vim25.Client, error) {
 // whose container already exists is left alone, running or not: a stopped
 // or killed container is a crashed machine, and only Start revives it.
 func (l *Lab) SyncVMs(ctx context.Context) error {
-	var errs []error
-	for _, name := range sortedNames(l.machines) {
-		if l.vmBacked[name] {
-			if _, err := l.syncVM(ctx, name); err != nil {
-				errs = append(errs, err)
-			}
+	names := sortedNames(l.machines)
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		if !l.vmBacked[name] {
+			continue
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = l.syncVM(ctx, name)
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
