@@ -138,7 +138,7 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 		err = errors.Join(err, l.Down(dctx))
 		fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
 	}()
-	rep.LabUpSeconds = time.Since(start).Seconds()
+	rep.LabUpSeconds = round(time.Since(start).Seconds())
 	for _, n := range l.Notes() {
 		fmt.Fprintf(out, " • %s\n", n)
 	}
@@ -152,19 +152,20 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 
 	// The machines of the thesis are VMs: bring up the hypervisor layer
 	// first, so that there is something to measure "before".
-	applyStart := time.Now()
 	var results []*plan.Result
 	if slices.Contains(available, "esxi") {
 		res, err := walk(ctx, lt, env, []string{"esxi"}, o, out)
 		results = append(results, res)
 		if err != nil {
-			rep.finish(results, applyStart, nil)
+			rep.finish(results, nil)
 			return rep, err
 		}
 	}
+	syncStart := time.Now()
 	if err := l.SyncVMs(ctx); err != nil {
 		return rep, err
 	}
+	rep.MachinesSeconds = round(time.Since(syncStart).Seconds())
 	if rep.Before, err = measure(ctx, l, out, "before the tunnels (thesis table 4.6)"); err != nil {
 		return rep, err
 	}
@@ -187,7 +188,7 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 			fmt.Fprintf(out, " ✗ apply: %v\n", werr)
 		}
 	}
-	rep.finish(results, applyStart, available)
+	rep.finish(results, available)
 	// A tunnel whose daemon has just started still has to shake hands: wait
 	// (up to a minute) until every pair answers, and say how long it took.
 	waitStart := time.Now()
@@ -204,7 +205,7 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	if rep.After, err = measure(ctx, l, out, "after the tunnels (thesis table 4.7)"); err != nil {
 		return rep, err
 	}
-	rep.total()
+	rep.TotalSeconds = round(time.Since(start).Seconds())
 	printRTTs(out, lt, rep.After)
 	printTiming(out, rep)
 	rep.Check = check(lt, rep)
