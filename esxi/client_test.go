@@ -104,7 +104,7 @@ func TestConnectTLS(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, strings.TrimPrefix(strings.TrimSuffix(h.url, "/sdk"), "https://"), c.Host())
+			assert.Equal(t, strings.TrimPrefix(strings.TrimSuffix(h.URL, "/sdk"), "https://"), c.Host())
 			require.NoError(t, c.Close(ctx))
 		})
 	}

@@ -265,3 +265,36 @@ func unsupported(err error) error {
 	}
 	return err
 }
+
+// InspectRemoveVSwitch says whether ApplyRemoveVSwitch would remove the
+// switch. A switch that still carries port groups is left alone.
+func (c *Client) InspectRemoveVSwitch(ctx context.Context, name string) (Change, error) {
+	info, err := c.networkInfo(ctx)
+	if err != nil {
+		return Change{}, err
+	}
+	if findVSwitch(info, name) == nil {
+		return noop(fmt.Sprintf("vswitch %s already absent", name)), nil
+	}
+	var left []string
+	for _, pg := range info.Portgroup {
+		if pg.Spec.VswitchName == name {
+			left = append(left, pg.Spec.Name)
+		}
+	}
+	if len(left) > 0 {
+		return noop(fmt.Sprintf("vswitch %s still carries port groups %v; left alone", name, left)), nil
+	}
+	return Change{Action: Delete, Reason: fmt.Sprintf("remove vswitch %s", name)}, nil
+}
+
+// ApplyRemoveVSwitch removes the switch; a missing one is no error.
+func (c *Client) ApplyRemoveVSwitch(ctx context.Context, name string) error {
+	c.netMu.Lock()
+	defer c.netMu.Unlock()
+	err := c.netSys.RemoveVirtualSwitch(ctx, name)
+	if isNotFound(err) {
+		return nil
+	}
+	return c.errorf(fmt.Sprintf("vswitch %q", name), "remove", err)
+}

@@ -87,7 +87,7 @@ func TestThesisTwoHosts(t *testing.T) {
 	defer cancel()
 	layout := thesisLayout()
 	sims := [2]*simHost{newSimHost(t, true), newSimHost(t, true)}
-	require.NotEqual(t, sims[0].url, sims[1].url, "two hosts side by side")
+	require.NotEqual(t, sims[0].URL, sims[1].URL, "two hosts side by side")
 	var clients [2]*esxi.Client
 	for i := range sims {
 		clients[i] = sims[i].connect(t)
