@@ -242,10 +242,10 @@ func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
 				return toPlan(c.InspectVSwitch(ctx, sw))
 			},
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
-				if err := c.ApplyVSwitch(ctx, sw, fromPlan(ch)); err != nil {
+				if err := c.ApplyVSwitch(ctx, sw, fromPlan(ch)); err != nil || ch.Action != plan.Create {
 					return err
 				}
-				return r.record(h.Name, "vswitches", sw.Name, ch.Action == plan.Create)
+				return r.record(h.Name, "vswitches", sw.Name, true)
 			}))
 		for _, p := range pgs[h.Name] {
 			nodes = append(nodes, r.step(ESXiPortGroupID(h.Name, p.Name), h.Name, []string{swID}, h,
@@ -256,10 +256,10 @@ func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
 					return toPlan(c.InspectPortGroup(ctx, p))
 				},
 				func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
-					if err := c.ApplyPortGroup(ctx, p, fromPlan(ch)); err != nil {
+					if err := c.ApplyPortGroup(ctx, p, fromPlan(ch)); err != nil || ch.Action != plan.Create {
 						return err
 					}
-					return r.record(h.Name, "portGroups", p.Name, ch.Action == plan.Create)
+					return r.record(h.Name, "portGroups", p.Name, true)
 				}))
 		}
 	}
