@@ -255,8 +255,10 @@ type vmDiff struct {
 
 func (d *vmDiff) empty() bool { return len(d.reasons) == 0 }
 
-func (c *Client) diffVM(want VM, st *vmState) (*vmDiff, error) {
-	if want.Owner != "" && st.owner() != want.Owner {
+// diffVM compares; created says the VM was just made by this Apply (an
+// import carries no owner mark yet), so its ownership is not checked.
+func (c *Client) diffVM(want VM, st *vmState, created bool) (*vmDiff, error) {
+	if want.Owner != "" && st.owner() != want.Owner && !created {
 		how := "not created by planetstage"
 		if o := st.owner(); o != "" {
 			how = fmt.Sprintf("owned by topology %q", o)

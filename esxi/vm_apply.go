@@ -24,7 +24,7 @@ func (c *Client) InspectVM(ctx context.Context, v VM) (Change, error) {
 	if st == nil {
 		return Change{Action: Create, Reason: v.summary()}, nil
 	}
-	d, err := c.diffVM(v, st)
+	d, err := c.diffVM(v, st, false)
 	if err != nil {
 		return Change{}, c.errorf(v.object(), "inspect", err)
 	}
@@ -58,12 +58,14 @@ func (c *Client) ApplyVM(ctx context.Context, v VM, ch Change) error {
 	if err != nil {
 		return err
 	}
+	created := false
 	if st == nil {
 		if v.Source != "" {
 			if err := c.importVM(ctx, v); err != nil {
 				return err
 			}
-		} else if err := c.createVM(ctx, v); err != nil {
+			created = true
+		} else if created, err = c.createVM(ctx, v); err != nil {
 			return err
 		}
 		// An import brings the OVF's hardware; a create that raced with
@@ -75,7 +77,7 @@ func (c *Client) ApplyVM(ctx context.Context, v VM, ch Change) error {
 			return c.errorf(v.object(), "read back", err)
 		}
 	}
-	d, err := c.diffVM(v, st)
+	d, err := c.diffVM(v, st, created)
 	if err != nil {
 		return c.errorf(v.object(), "apply", err)
 	}
@@ -138,12 +140,14 @@ func (c *Client) newNIC(ctx context.Context, v VM, n NIC) (types.BaseVirtualDevi
 	return nic, nil
 }
 
-func (c *Client) createVM(ctx context.Context, v VM) error {
+// createVM reports whether it made the VM; false with no error means
+// another client created one of that name meanwhile.
+func (c *Client) createVM(ctx context.Context, v VM) (bool, error) {
 	var devs object.VirtualDeviceList
 	if v.DiskGB > 0 {
 		scsi, err := devs.CreateSCSIController("pvscsi")
 		if err != nil {
-			return c.errorf(v.object(), "create scsi controller", err)
+			return false, c.errorf(v.object(), "create scsi controller", err)
 		}
 		devs = append(devs, scsi)
 		disk := devs.CreateDisk(scsi.(types.BaseVirtualController), c.datastore.Reference(), "")
@@ -153,13 +157,13 @@ func (c *Client) createVM(ctx context.Context, v VM) error {
 	for _, n := range v.NICs {
 		nic, err := c.newNIC(ctx, v, n)
 		if err != nil {
-			return err
+			return false, err
 		}
 		devs = append(devs, nic)
 	}
 	changes, err := devs.ConfigSpec(types.VirtualDeviceConfigSpecOperationAdd)
 	if err != nil {
-		return c.errorf(v.object(), "device spec", err)
+		return false, c.errorf(v.object(), "device spec", err)
 	}
 	var extra []types.BaseOptionValue
 	for k, val := range v.wantExtraConfig() {
@@ -183,10 +187,13 @@ func (c *Client) createVM(ctx context.Context, v VM) error {
 	}
 	if isExists(err) {
 		c.log.Debug("vm appeared meanwhile", "vm", v.Name)
-		return nil
+		return false, nil
 	}
-	c.log.Debug("created vm", "vm", v.Name, "err", err)
-	return c.errorf(v.object(), "create", err)
+	if err != nil {
+		return false, c.errorf(v.object(), "create", err)
+	}
+	c.log.Debug("created vm", "vm", v.Name)
+	return true, nil
 }
 
 func (c *Client) reconfigureVM(ctx context.Context, v VM, st *vmState, d *vmDiff) error {
