@@ -102,7 +102,7 @@ func (c *Client) InspectVSwitch(ctx context.Context, s VSwitch) (Change, error) 
 		if s.Uplink != "" {
 			how = "uplink " + s.Uplink
 		}
-		return Change{Action: Create, Reason: fmt.Sprintf("vswitch %s missing on %s; create with %s", s.Name, c.host, how)}, nil
+		return Change{Action: Create, Reason: fmt.Sprintf("vswitch %s missing; create with %s", s.Name, how)}, nil
 	}
 	// A real host always reports NumPorts; govmomi's simulator stores no
 	// spec at all, so uplinks can only be compared where a spec is reported.
