@@ -35,6 +35,7 @@ type Client struct {
 	finder    *find.Finder
 	dc        *object.Datacenter
 	vmFolder  *object.Folder
+	netFolder *object.Folder
 	hostSys   *object.HostSystem
 	pool      *object.ResourcePool
 	datastore *object.Datastore
@@ -56,6 +57,12 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	sc := soap.NewClient(ep.url, cfg.Insecure && ep.thumbprint == "")
+	// Parallel plan steps share this client. Go keeps only 2 idle
+	// connections per host by default, so the rest would be closed after
+	// each call and redialled with a full TLS handshake (two, when a pin
+	// is checked): measured here, that made 8 parallel workers 3x slower
+	// than one.
+	sc.DefaultTransport().MaxIdleConnsPerHost = 64
 	if ep.thumbprint != "" {
 		sc.SetThumbprint(ep.url.Host, ep.thumbprint)
 	}
@@ -168,6 +175,7 @@ func (c *Client) discover(ctx context.Context, datastore string) error {
 		return c.errorf("datacenter "+dc.Name(), "folders", err)
 	}
 	c.vmFolder = folders.VmFolder
+	c.netFolder = folders.NetworkFolder
 	if c.hostSys, err = c.finder.DefaultHostSystem(ctx); err != nil {
 		return c.errorf("host system", "find (a standalone ESXi has exactly one)", err)
 	}

@@ -67,9 +67,13 @@ func (c *Client) ApplyVM(ctx context.Context, v VM, ch Change) error {
 			created = true
 		} else if created, err = c.createVM(ctx, v); err != nil {
 			return err
+		} else if created {
+			// The create spec carried everything; nothing to converge.
+			return nil
 		}
 		// An import brings the OVF's hardware; a create that raced with
-		// another client finds that one. Both converge below.
+		// another client finds that one. Both converge below (the raced
+		// one only if it carries our owner mark).
 		if st, err = c.readVM(ctx, v.Name); err != nil || st == nil {
 			if err == nil {
 				err = fmt.Errorf("not found after create")
@@ -111,11 +115,7 @@ func (c *Client) backing(ctx context.Context, v VM, pg string) (types.BaseVirtua
 }
 
 func (c *Client) networkRef(ctx context.Context, name string) (types.ManagedObjectReference, error) {
-	folders, err := c.dc.Folders(ctx)
-	if err != nil {
-		return types.ManagedObjectReference{}, err
-	}
-	ref, err := object.NewSearchIndex(c.vim).FindChild(ctx, folders.NetworkFolder, name)
+	ref, err := object.NewSearchIndex(c.vim).FindChild(ctx, c.netFolder, name)
 	if err != nil {
 		return types.ManagedObjectReference{}, err
 	}
