@@ -17,7 +17,7 @@ import (
 // standard vSwitch, per site a port group with the site's VLAN (and the
 // underlay's port group where a router needs it), per router and host a VM
 // with its NICs on those port groups, then power-on.
-var esxiLayer = Layer{Name: "esxi", Steps: esxiSteps, Destroy: esxiDestroySteps}
+var esxiLayer = Layer{Name: "esxi", Steps: esxiSteps, Destroy: esxiDestroySteps, Render: esxiRender}
 
 // ESXiOptions configures the esxi layer (Env.ESXi). The zero value works:
 // credentials come from GOVC_USERNAME / GOVC_PASSWORD, the datastore from

@@ -213,3 +213,23 @@ func TestESXiLayerUnreachable(t *testing.T) {
 	assert.Equal(t, 2, res.Summary().Failed, "the two vSwitch steps fail")
 	assert.Equal(t, 27, res.Summary().Skipped, "everything after them is skipped")
 }
+
+func TestESXiLayerRender(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../examples/thesis/thesis.yaml")
+	require.NoError(t, err)
+	topo, err := topology.Parse("thesis.yaml", data)
+	require.NoError(t, err)
+	arts, err := topology.Render(topo, esxiEnv(t), "vyos03", "esxi")
+	require.NoError(t, err)
+	require.Len(t, arts, 2)
+	assert.Equal(t, "vm vyos03 on hypervisor esxi2 (guest debian10_64Guest)\ncpus: 1\nmemoryMB: 1024\ndiskGB: 8\n"+
+		"nic0: vmxnet3 on port group thesis-underlay (VLAN 0, vSwitch vSwitch-thesis)\n"+
+		"nic1: vmxnet3 on port group thesis-site-c (VLAN 30, vSwitch vSwitch-thesis)\n"+
+		"extraConfig planetstage.topology: thesis\n", arts[0].Content)
+	arts, err = topology.Render(topo, esxiEnv(t), "master02", "esxi")
+	require.NoError(t, err)
+	require.Len(t, arts, 2)
+	assert.Equal(t, "instance-id: thesis-master02\nlocal-hostname: master02\nnetwork:\n  version: 2\n  ethernets:\n    site:\n"+
+		"      match: {name: \"e*\"}\n      addresses: [192.168.10.102/24]\n      routes: [{to: default, via: 192.168.10.1}]\n", arts[1].Content)
+}

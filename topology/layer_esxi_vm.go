@@ -222,3 +222,35 @@ func esxiDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
 	}
 	return nodes, nil
 }
+
+// esxiRender shows the VM the layer would build for machine: sizing, NICs
+// with their port groups and VLANs, and the cloud-init meta-data (which
+// holds no secrets).
+func esxiRender(t *Topology, _ *Env, machine string) ([]Artifact, error) {
+	m, ok := t.Machine(machine)
+	if !ok || m.Site.Hypervisor == "" {
+		return nil, nil
+	}
+	v, err := esxiVM(t, m)
+	if err != nil {
+		return nil, err
+	}
+	vlan := map[string]int{esxiUnderlayPortGroup(t): t.Underlay.VLAN}
+	for _, s := range t.Sites {
+		vlan[esxiSitePortGroup(t, s)] = s.VLAN
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "vm %s on hypervisor %s (guest %s)\n", v.Name, m.Site.Hypervisor, v.GuestID)
+	fmt.Fprintf(&b, "cpus: %d\nmemoryMB: %d\ndiskGB: %d\n", v.CPUs, v.MemoryMB, v.DiskGB)
+	if v.Source != "" {
+		fmt.Fprintf(&b, "source: %s\n", v.Source)
+	}
+	for i, n := range v.NICs {
+		fmt.Fprintf(&b, "nic%d: vmxnet3 on port group %s (VLAN %d, vSwitch %s)\n", i, n.PortGroup, vlan[n.PortGroup], esxiSwitchName(t))
+	}
+	fmt.Fprintf(&b, "extraConfig %s: %s\n", esxi.OwnerKey, t.Name)
+	return []Artifact{
+		{Title: "esxi vm", Content: b.String()},
+		{Title: "cloud-init meta-data (guestinfo.metadata)", Content: v.CloudInit.MetaData},
+	}, nil
+}
