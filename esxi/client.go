@@ -107,7 +107,7 @@ func (c *Client) Vim() *vim25.Client { return c.vim }
 
 // IsStandalone reports whether the endpoint is an ESXi host agent rather
 // than vCenter (which this package also talks to when it has one host).
-func (c *Client) IsStandalone() bool { return c.vim.IsVC() == false }
+func (c *Client) IsStandalone() bool { return !c.vim.IsVC() }
 
 // Close logs out, which also stops the keepalive.
 func (c *Client) Close(ctx context.Context) error {
