@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -132,22 +133,48 @@ func (v VM) wantExtraConfig() map[string]string {
 }
 
 // findVM returns the VM named name in the host's VM folder, or nil.
+//
+// It reads the folder's children and their names with the property
+// collector rather than SearchIndex.FindChild: govmomi's simulator panics
+// in FindChild when a VM that another client is creating has no name yet,
+// and that panic leaves the folder locked, hanging every later call.
 func (c *Client) findVM(ctx context.Context, name string) (*object.VirtualMachine, error) {
 	if err := c.ensureSession(ctx); err != nil {
 		return nil, err
 	}
-	ref, err := object.NewSearchIndex(c.vim).FindChild(ctx, c.vmFolder, name)
-	if err != nil {
-		return nil, c.errorf(fmt.Sprintf("vm %q", name), "find", err)
+	return c.findVMTry(ctx, name, 0)
+}
+
+func (c *Client) findVMTry(ctx context.Context, name string, retry int) (*object.VirtualMachine, error) {
+	what := fmt.Sprintf("vm %q", name)
+	pc := property.DefaultCollector(c.vim)
+	var folder mo.Folder
+	if err := pc.RetrieveOne(ctx, c.vmFolder.Reference(), []string{"childEntity"}, &folder); err != nil {
+		return nil, c.errorf(what, "find", err)
 	}
-	if ref == nil {
+	var refs []types.ManagedObjectReference
+	for _, r := range folder.ChildEntity {
+		if r.Type == "VirtualMachine" {
+			refs = append(refs, r)
+		}
+	}
+	if len(refs) == 0 {
 		return nil, nil
 	}
-	vm, ok := ref.(*object.VirtualMachine)
-	if !ok {
-		return nil, c.errorf(fmt.Sprintf("vm %q", name), "find", fmt.Errorf("name is taken by a %s", ref.Reference().Type))
+	var vms []mo.VirtualMachine
+	if err := pc.Retrieve(ctx, refs, []string{"name"}, &vms); err != nil {
+		if isNotFound(err) && retry < 3 {
+			// A VM went away between the two reads: read again.
+			return c.findVMTry(ctx, name, retry+1)
+		}
+		return nil, c.errorf(what, "find", err)
 	}
-	return vm, nil
+	for _, vm := range vms {
+		if vm.Name == name {
+			return object.NewVirtualMachine(c.vim, vm.Self), nil
+		}
+	}
+	return nil, nil
 }
 
 // vmState is what Inspect reads of an existing VM.
