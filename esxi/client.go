@@ -14,6 +14,7 @@ import (
 	"github.com/vmware/govmomi/session/keepalive"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // Client is a logged-in session to one standalone ESXi host, with the
@@ -41,6 +42,9 @@ type Client struct {
 	datastore *object.Datastore
 	netSys    *object.HostNetworkSystem
 	netMu     sync.Mutex
+
+	vmMu   sync.Mutex
+	vmRefs map[string]types.ManagedObjectReference // VM name cache, see findVM
 }
 
 // Connect logs in to the host named by cfg and resolves its datacenter,

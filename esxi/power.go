@@ -115,7 +115,8 @@ func (c *Client) ApplyDestroyVM(ctx context.Context, name, owner string) error {
 	if err == nil {
 		err = task.Wait(ctx)
 	}
-	if isNotFound(err) {
+	if err == nil || isNotFound(err) {
+		c.cacheVM(name, nil)
 		return nil
 	}
 	return c.errorf(object, "destroy", err)

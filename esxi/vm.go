@@ -134,47 +134,75 @@ func (v VM) wantExtraConfig() map[string]string {
 
 // findVM returns the VM named name in the host's VM folder, or nil.
 //
-// It reads the folder's children and their names with the property
-// collector rather than SearchIndex.FindChild: govmomi's simulator panics
-// in FindChild when a VM that another client is creating has no name yet,
-// and that panic leaves the folder locked, hanging every later call.
+// VMs are looked up in a name cache, filled by listing the VM folder's
+// VMs with their names in one property-collector call; readVM drops an
+// entry whose VM is gone or renamed. It does not use
+// SearchIndex.FindChild: govmomi's simulator panics there when a VM that
+// another client is creating has no name yet, inside its object lock, and
+// every later call on the folder then hangs (seen in the 100-VM benchmark).
 func (c *Client) findVM(ctx context.Context, name string) (*object.VirtualMachine, error) {
 	if err := c.ensureSession(ctx); err != nil {
 		return nil, err
 	}
-	return c.findVMTry(ctx, name, 0)
-}
-
-func (c *Client) findVMTry(ctx context.Context, name string, retry int) (*object.VirtualMachine, error) {
-	what := fmt.Sprintf("vm %q", name)
-	pc := property.DefaultCollector(c.vim)
-	var folder mo.Folder
-	if err := pc.RetrieveOne(ctx, c.vmFolder.Reference(), []string{"childEntity"}, &folder); err != nil {
-		return nil, c.errorf(what, "find", err)
+	c.vmMu.Lock()
+	ref, ok := c.vmRefs[name]
+	c.vmMu.Unlock()
+	if ok {
+		return object.NewVirtualMachine(c.vim, ref), nil
 	}
-	var refs []types.ManagedObjectReference
-	for _, r := range folder.ChildEntity {
-		if r.Type == "VirtualMachine" {
-			refs = append(refs, r)
-		}
+	refs, err := c.listVMs(ctx)
+	if err != nil {
+		return nil, c.errorf(fmt.Sprintf("vm %q", name), "find", err)
 	}
-	if len(refs) == 0 {
-		return nil, nil
-	}
-	var vms []mo.VirtualMachine
-	if err := pc.Retrieve(ctx, refs, []string{"name"}, &vms); err != nil {
-		if isNotFound(err) && retry < 3 {
-			// A VM went away between the two reads: read again.
-			return c.findVMTry(ctx, name, retry+1)
-		}
-		return nil, c.errorf(what, "find", err)
-	}
-	for _, vm := range vms {
-		if vm.Name == name {
-			return object.NewVirtualMachine(c.vim, vm.Self), nil
-		}
+	c.vmMu.Lock()
+	c.vmRefs = refs
+	c.vmMu.Unlock()
+	if ref, ok := refs[name]; ok {
+		return object.NewVirtualMachine(c.vim, ref), nil
 	}
 	return nil, nil
+}
+
+// listVMs maps the names of the VMs in the VM folder to their references.
+func (c *Client) listVMs(ctx context.Context) (map[string]types.ManagedObjectReference, error) {
+	req := types.RetrieveProperties{
+		SpecSet: []types.PropertyFilterSpec{{
+			ObjectSet: []types.ObjectSpec{{
+				Obj:       c.vmFolder.Reference(),
+				Skip:      types.NewBool(true),
+				SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "Folder", Path: "childEntity"}},
+			}},
+			PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: []string{"name"}}},
+		}},
+	}
+	res, err := property.DefaultCollector(c.vim).RetrieveProperties(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	var vms []mo.VirtualMachine
+	if err := mo.LoadObjectContent(res.Returnval, &vms); err != nil {
+		return nil, err
+	}
+	out := make(map[string]types.ManagedObjectReference, len(vms))
+	for _, vm := range vms {
+		if vm.Name != "" {
+			out[vm.Name] = vm.Self
+		}
+	}
+	return out, nil
+}
+
+func (c *Client) cacheVM(name string, ref *types.ManagedObjectReference) {
+	c.vmMu.Lock()
+	defer c.vmMu.Unlock()
+	if c.vmRefs == nil {
+		c.vmRefs = map[string]types.ManagedObjectReference{}
+	}
+	if ref == nil {
+		delete(c.vmRefs, name)
+	} else {
+		c.vmRefs[name] = *ref
+	}
 }
 
 // vmState is what Inspect reads of an existing VM.
@@ -190,17 +218,28 @@ type vmState struct {
 func (s *vmState) owner() string { return s.extra[OwnerKey] }
 
 func (c *Client) readVM(ctx context.Context, name string) (*vmState, error) {
-	ref, err := c.findVM(ctx, name)
-	if err != nil || ref == nil {
-		return nil, err
-	}
-	var m mo.VirtualMachine
-	if err := ref.Properties(ctx, ref.Reference(), []string{"config", "runtime.powerState"}, &m); err != nil {
-		if isNotFound(err) {
-			return nil, nil // destroyed meanwhile
+	for attempt := 0; ; attempt++ {
+		ref, err := c.findVM(ctx, name)
+		if err != nil || ref == nil {
+			return nil, err
 		}
-		return nil, c.errorf(fmt.Sprintf("vm %q", name), "read config", err)
+		var m mo.VirtualMachine
+		err = ref.Properties(ctx, ref.Reference(), []string{"name", "config", "runtime.powerState"}, &m)
+		if err == nil && m.Name == name {
+			return newVMState(ref, &m), nil
+		}
+		if err != nil && !isNotFound(err) {
+			return nil, c.errorf(fmt.Sprintf("vm %q", name), "read config", err)
+		}
+		// Destroyed or renamed since it was cached: look it up afresh.
+		c.cacheVM(name, nil)
+		if attempt > 0 {
+			return nil, nil
+		}
 	}
+}
+
+func newVMState(ref *object.VirtualMachine, m *mo.VirtualMachine) *vmState {
 	st := &vmState{ref: ref, power: m.Runtime.PowerState, extra: map[string]string{}}
 	if m.Config != nil {
 		st.cpus = int(m.Config.Hardware.NumCPU)
@@ -212,7 +251,7 @@ func (c *Client) readVM(ctx context.Context, name string) (*vmState, error) {
 			}
 		}
 	}
-	return st, nil
+	return st
 }
 
 // VMInfo is what VMInfo reads back of a VM: enough to check NIC backings

@@ -183,7 +183,12 @@ func (c *Client) createVM(ctx context.Context, v VM) (bool, error) {
 	}
 	task, err := c.vmFolder.CreateVM(ctx, spec, c.pool, c.hostSys)
 	if err == nil {
-		_, err = task.WaitForResult(ctx, nil)
+		var info *types.TaskInfo
+		if info, err = task.WaitForResult(ctx, nil); err == nil {
+			if ref, ok := info.Result.(types.ManagedObjectReference); ok {
+				c.cacheVM(v.Name, &ref)
+			}
+		}
 	}
 	if isExists(err) {
 		c.log.Debug("vm appeared meanwhile", "vm", v.Name)
