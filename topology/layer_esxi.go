@@ -14,9 +14,20 @@ import (
 )
 
 // esxiLayer carves the sites out of the hypervisors: per hypervisor a
-// standard vSwitch, per site a port group with the site's VLAN (and the
-// underlay's port group where a router needs it), per router and host a VM
-// with its NICs on those port groups, then power-on.
+// standard vSwitch "vSwitch-<topology>", per site a port group
+// "<topology>-<site>" with the site's VLAN (and "<topology>-underlay" with
+// the underlay's VLAN where a router needs it), per router and host a VM
+// with its NICs on those port groups (routers: underlay then site; hosts:
+// site), then power-on. Destroy removes the VMs marked with the topology's
+// name and the port groups and vSwitches recorded in the state as created.
+//
+// Credentials come from GOVC_USERNAME / GOVC_PASSWORD, never the file:
+//
+//	GOVC_USERNAME=root GOVC_PASSWORD=... stage apply -f thesis.yaml --layers esxi
+//
+// To try it without hardware, point each hypervisor's url at a simulator
+// (`vcsim -esx`, or esxi/internal/vcsim in this repository) and pin its
+// certificate with thumbprint (`govc about.cert -k -thumbprint`).
 var esxiLayer = Layer{Name: "esxi", Steps: esxiSteps, Destroy: esxiDestroySteps, Render: esxiRender}
 
 // ESXiOptions configures the esxi layer (Env.ESXi). The zero value works:
