@@ -75,6 +75,15 @@ func TestStageCLIAgainstVcsim(t *testing.T) {
 		return run(ctx, t, env, stagePath, args...)
 	}
 
+	// No hypervisor reachable (nothing listens on port 1): plan says so and
+	// plans creation.
+	offline := strings.ReplaceAll(strings.ReplaceAll(topo, hosts[0].url, "https://127.0.0.1:1/sdk"), hosts[1].url, "https://127.0.0.1:1/sdk")
+	offlineFile := filepath.Join(dir, "offline.yaml")
+	require.NoError(t, os.WriteFile(offlineFile, []byte(offline), 0o644))
+	planOut := run(ctx, t, env, stagePath, "plan", "-f", offlineFile, "--layers", "esxi", "--state", filepath.Join(dir, "offline-state"))
+	assert.Contains(t, planOut, "hypervisor esxi1 unreachable")
+	assert.Contains(t, planOut, "would create port group thesis-site-a (VLAN 10)")
+
 	out1 := stage("apply")
 	assert.Contains(t, lastLine(out1), "apply: 18 created, 11 updated, 0 unchanged, 0 failed, 0 skipped in ")
 	assert.NotContains(t, out1, hosts[0].pass)

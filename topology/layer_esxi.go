@@ -130,6 +130,20 @@ func esxiUnreachable(err error) bool {
 	return errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// esxiUnreachableCause is the short form of an unreachable error for a
+// plan line: the network error itself, without the wrapping.
+func esxiUnreachableCause(err error) string {
+	var op *net.OpError
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &op):
+		return op.Error()
+	case errors.As(err, &dns):
+		return dns.Error()
+	}
+	return "no answer in time"
+}
+
 // esxiLayerRun is what one plan build's steps share.
 type esxiLayerRun struct {
 	t    *Topology
@@ -158,7 +172,7 @@ func (r *esxiLayerRun) step(id, target string, deps []string, h Hypervisor, offl
 			if err != nil {
 				if offline != nil && esxiUnreachable(err) {
 					ch := offline()
-					ch.Reason = fmt.Sprintf("hypervisor %s unreachable (%v); %s", h.Name, err, ch.Reason)
+					ch.Reason = fmt.Sprintf("%s; hypervisor %s unreachable: %s", ch.Reason, h.Name, esxiUnreachableCause(err))
 					return ch, nil
 				}
 				return plan.Change{}, err
