@@ -23,6 +23,9 @@ type Env struct {
 	// ShowSecrets makes Render print keys and tokens instead of
 	// "<redacted>".
 	ShowSecrets bool
+	// ESXi configures the esxi layer and caches its sessions; nil means
+	// credentials from GOVC_USERNAME / GOVC_PASSWORD and a session per plan.
+	ESXi *ESXiOptions
 }
 
 // logger returns env.Log or a logger that discards everything.
