@@ -87,7 +87,14 @@ func (l *Lab) closeRunners() {
 }
 
 // Env returns the environment a plan needs to run against the lab: state,
-// Dial and the lab's logger. Pass it to topology.Plan with Topology().
+// Dial, the lab's logger and, when the topology has hypervisors, the
+// simulators' credentials for the esxi layer. Pass it to topology.Plan with
+// Topology().
 func (l *Lab) Env(state *topology.State) *topology.Env {
-	return &topology.Env{State: state, Dial: l.Dial, Log: l.log}
+	env := &topology.Env{State: state, Dial: l.Dial, Log: l.log}
+	if len(l.sims) > 0 {
+		// The esxi layer logs in to the simulators with their credentials.
+		env.ESXi = &topology.ESXiOptions{Getenv: l.Getenv}
+	}
+	return env
 }

@@ -215,7 +215,9 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 // newEnv is the plan's environment in the lab: SSH to the containers with
 // the lab's key and known_hosts.
 func newEnv(l *lab.Lab, state *topology.State, log *slog.Logger) *topology.Env {
-	return &topology.Env{State: state, Dial: l.Dial, Log: log}
+	env := l.Env(state)
+	env.Log = log
+	return env
 }
 
 func walk(ctx context.Context, t *topology.Topology, env *topology.Env, layers []string, o options, out io.Writer) (*plan.Result, error) {
