@@ -171,15 +171,17 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	}
 	var rest []string
 	for _, name := range available {
-		switch name {
-		case "esxi":
-		case "cluster":
-			reason := "no Kubernetes node image can run in the lab yet (kubelet and containerd in a container need the lab's cluster support, a separate issue)"
-			rep.Skipped = append(rep.Skipped, skippedLayer{Layer: name, Reason: reason})
-			fmt.Fprintf(out, " - cluster layer skipped: %s\n", reason)
-		default:
+		if name != "esxi" && name != "cluster" {
 			rest = append(rest, name)
 		}
+	}
+	if lt.Cluster != nil {
+		reason := "no Kubernetes node image can run in the lab yet (kubelet and containerd in a container need the lab's cluster support, a separate issue)"
+		if !slices.Contains(available, "cluster") {
+			reason += "; this build has no cluster layer either"
+		}
+		rep.Skipped = append(rep.Skipped, skippedLayer{Layer: "cluster", Reason: reason})
+		fmt.Fprintf(out, " - cluster layer skipped: %s\n", reason)
 	}
 	if len(rest) > 0 {
 		res, werr := walk(ctx, lt, env, rest, o, out)
