@@ -26,6 +26,8 @@ type report struct {
 	ApplySeconds      float64        `json:"applySeconds"`
 	MachinesSeconds   float64        `json:"machinesSeconds"`
 	ConvergeSeconds   float64        `json:"convergeSeconds"`
+	ReapplySeconds    float64        `json:"reapplySeconds"`
+	ReapplyChanges    []string       `json:"reapplyChanges,omitempty"`
 	TotalSeconds      float64        `json:"totalSeconds"`
 	Check             string         `json:"check"`
 }
@@ -109,6 +111,9 @@ func check(t *topology.Topology, r *report) string {
 	}
 	if len(broken) > 0 {
 		problems = append(problems, fmt.Sprintf("after the tunnels %d pairs are unreachable (%s)", len(broken), abbreviate(broken)))
+	}
+	if len(r.ReapplyChanges) > 0 {
+		problems = append(problems, fmt.Sprintf("a second apply changed %d steps (%s)", len(r.ReapplyChanges), abbreviate(r.ReapplyChanges)))
 	}
 	var failed []string
 	for _, s := range r.Steps {
@@ -209,6 +214,7 @@ func printTiming(w io.Writer, r *report) {
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(machines of VMs start)", "", r.MachinesSeconds)
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(apply, all walks)", "", r.ApplySeconds)
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(tunnels converge)", "", r.ConvergeSeconds)
+	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(second apply, no-op)", "", r.ReapplySeconds)
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f   (wall clock, matrices included)\n\n", width, "total", "", r.TotalSeconds)
 }
 

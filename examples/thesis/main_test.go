@@ -56,6 +56,8 @@ func TestCheck(t *testing.T) {
 		{name: "a failed step", modify: func(r *report) {
 			r.Steps = append(r.Steps, stepReport{ID: "routers/vyos02", Outcome: "failed"}, stepReport{ID: "lb/haproxy/lb", Outcome: "skipped"})
 		}, want: "FAIL: 2 steps did not succeed (routers/vyos02 failed, lb/haproxy/lb skipped)"},
+		{name: "second apply changed something", modify: func(r *report) { r.ReapplyChanges = []string{"routers/vyos01: tunnel config differs"} },
+			want: "FAIL: a second apply changed 1 steps (routers/vyos01: tunnel config differs)"},
 		{name: "no routers layer", modify: func(r *report) { r.Layers = []string{"esxi"} },
 			want: "FAIL: the routers layer is not in this build, so no tunnel was made"},
 		{name: "nothing measured", modify: func(r *report) { r.Before, r.After = lab.Matrix{}, lab.Matrix{} },
