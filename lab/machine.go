@@ -95,7 +95,7 @@ func (l *Lab) start(ctx context.Context, m Machine) error {
 	}
 	router := l.routerOf(m.Site)
 	_, err := l.d.run(ctx, nil, "run", "--rm", "--network", "container:"+ctr, "--cap-add", "NET_ADMIN",
-		"--label", LabelKey+"-helper=1", "--entrypoint", "ip", l.image,
+		"--label", LabelKey+"="+l.spec.Name, "--label", helperLabel, "--entrypoint", "ip", l.image,
 		"route", "replace", "default", "via", router.Address.String())
 	if err != nil {
 		return fmt.Errorf("default route via %s: %w", router.Name, err)

@@ -85,6 +85,9 @@ func (l *Lab) createNetworks(ctx context.Context) error {
 // iptablesPrelude picks the iptables variant that holds Docker's chains.
 const iptablesPrelude = `ipt=iptables; $ipt -S DOCKER-USER >/dev/null 2>&1 || ipt=iptables-legacy; $ipt -S DOCKER-USER >/dev/null 2>&1 || { echo "no DOCKER-USER chain: docker runs without iptables" >&2; exit 0; }; `
 
+// helperLabel marks the lab's short-lived helper containers.
+const helperLabel = "io.planetstage.helper=1"
+
 func ruleComment(lab string) string { return LabelKey + "=" + lab }
 
 // allowBridged adds the per-bridge ACCEPT rules to DOCKER-USER (the chain
@@ -97,15 +100,18 @@ func (l *Lab) allowBridged(ctx context.Context, bridges []string) error {
 	for _, br := range bridges {
 		fmt.Fprintf(&b, "$ipt -I DOCKER-USER -i %s -o %s -m comment --comment %s -j ACCEPT || exit 1; ", br, br, ruleComment(l.spec.Name))
 	}
-	if err := hostNetHelper(ctx, l.d, l.image, b.String()); err != nil {
+	if err := hostNetHelper(ctx, l.d, l.spec.Name, l.image, b.String()); err != nil {
 		return fmt.Errorf("allow routing on the lab's bridges: %w", err)
 	}
 	return nil
 }
 
-func hostNetHelper(ctx context.Context, d dockerCLI, image, script string) error {
+// hostNetHelper runs script in a short-lived container in the host's
+// network namespace with NET_ADMIN. It carries the lab's label, so that a
+// crash that leaves it behind is swept like the rest.
+func hostNetHelper(ctx context.Context, d dockerCLI, lab, image, script string) error {
 	_, err := d.run(ctx, nil, "run", "--rm", "--network", "host", "--cap-add", "NET_ADMIN",
-		"--label", LabelKey+"-helper=1", "--entrypoint", "/bin/sh", image, "-c", script)
+		"--label", LabelKey+"="+lab, "--label", helperLabel, "--entrypoint", "/bin/sh", image, "-c", script)
 	return err
 }
 
@@ -143,7 +149,7 @@ func sweep(ctx context.Context, d dockerCLI, lab, image string) error {
 	}
 	if image != "" {
 		script := iptablesPrelude + fmt.Sprintf(`$ipt -S DOCKER-USER | grep -F -- '"%s"' | sed 's/^-A /-D /' | xargs -r -L1 $ipt`, ruleComment(lab))
-		if err := hostNetHelper(ctx, d, image, script); err != nil {
+		if err := hostNetHelper(ctx, d, lab, image, script); err != nil {
 			errs = append(errs, fmt.Errorf("remove firewall rules: %w", err))
 		}
 	}
