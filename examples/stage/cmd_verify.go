@@ -10,34 +10,27 @@ import (
 	"github.com/planetstage/planetstage/topology"
 )
 
-// verify registers itself so that main.go's table needs no edit.
-func init() {
-	commands["verify"] = command{"measure reachability between every pair of machines (--lab)", runVerify}
-}
-
 // runVerify pings, from inside every machine of the topology's running lab,
 // every other machine, and prints the o/x matrix, or with --json
 // {"hosts":[{"from","to","reachable","rtt_ms"}]}. It exits 1 when a pair is
 // unreachable. On hardware there is no verify yet: say so.
 func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
-	var inLab, asJSON bool
-	var labState string
+	var asJSON bool
 	fs := newFlagSet("verify", errOut, &o)
-	fs.BoolVar(&inLab, "lab", false, "verify the topology's running lab (brought up by examples/thesis --keep or lab.Up)")
+	addLabFlags(fs, &o)
 	fs.BoolVar(&asJSON, "json", false, "print the matrix as JSON")
-	fs.StringVar(&labState, "lab-state", "", "the lab's state `DIR` (keys, known_hosts); default the user cache dir")
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
-	if !inLab {
+	if !o.lab {
 		return fmt.Errorf("verify measures from inside the machines, which only the lab can do yet; add --lab")
 	}
 	t, err := topology.Load(o.file)
 	if err != nil {
 		return err
 	}
-	l, err := lab.Attach(ctx, t, lab.Options{StateDir: labState, Log: o.logger(errOut)})
+	l, err := lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: o.logger(errOut)})
 	if err != nil {
 		return err
 	}
