@@ -102,32 +102,41 @@ func (b *Bootstrapper) Deploy(ctx context.Context, w Workload) ([]PodReport, err
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
-	deadline := b.now().Add(timeout)
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	list := kubectl(fmt.Sprintf("get pods -n %s -l app=%s -o jsonpath=%s",
 		remote.ShellQuote(w.namespace()), remote.ShellQuote(w.Name), remote.ShellQuote(podsJSONPath)))
+	reports := b.podReports("")
 	for {
 		out, err := b.run(ctx, r, list, nil)
-		if err != nil {
-			return nil, fmt.Errorf("workload %q: list pods: %w", w.Name, err)
-		}
-		reports := b.podReports(out)
-		var missing []string
-		for _, rep := range reports {
-			if !rep.Ready {
-				missing = append(missing, rep.Node)
+		switch {
+		case err == nil:
+			reports = b.podReports(out)
+			if len(notRunning(reports)) == 0 {
+				return reports, nil
 			}
-		}
-		if len(missing) == 0 {
-			return reports, nil
-		}
-		if ctx.Err() != nil || !b.now().Before(deadline) {
-			return reports, errors.Join(ctx.Err(), fmt.Errorf("workload %q: not running after %s on %s", w.Name, timeout, strings.Join(missing, ", ")))
+		case ctx.Err() == nil:
+			return nil, fmt.Errorf("workload %q: list pods: %w", w.Name, err)
 		}
 		select {
 		case <-ctx.Done():
+			// The last answer kubectl gave is the report.
+			return reports, errors.Join(parent.Err(), fmt.Errorf("workload %q: not running after %s on %s",
+				w.Name, timeout, strings.Join(notRunning(reports), ", ")))
 		case <-time.After(b.poll()):
 		}
 	}
+}
+
+func notRunning(reports []PodReport) []string {
+	var nodes []string
+	for _, rep := range reports {
+		if !rep.Ready {
+			nodes = append(nodes, rep.Node)
+		}
+	}
+	return nodes
 }
 
 // podReports turns kubectl's lines into one report per worker.

@@ -56,24 +56,30 @@ func (b *Bootstrapper) WaitReady(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	deadline := b.now().Add(timeout)
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	var last map[string]string
 	var lastErr error
 	for {
-		last, lastErr = b.NodeReadiness(ctx, r)
-		if lastErr == nil && len(b.Cluster.NotReady(last)) == 0 {
-			return nil
-		}
-		if ctx.Err() != nil || !b.now().Before(deadline) {
-			break
+		readiness, err := b.NodeReadiness(ctx, r)
+		if err == nil {
+			if len(b.Cluster.NotReady(readiness)) == 0 {
+				return nil
+			}
+			last = readiness
+		} else {
+			lastErr = err
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(b.poll()):
+			continue
 		}
+		break
 	}
-	if lastErr != nil {
-		return fmt.Errorf("cluster: nodes not Ready after %s: reading nodes on %s: %w", timeout, first, errors.Join(lastErr, ctx.Err()))
+	if lastErr != nil && last == nil {
+		return fmt.Errorf("cluster: nodes not Ready after %s: reading nodes on %s: %w", timeout, first, lastErr)
 	}
 	var detail []string
 	for _, n := range b.Cluster.NotReady(last) {
@@ -88,8 +94,8 @@ func (b *Bootstrapper) WaitReady(ctx context.Context) error {
 		detail = append(detail, n+" ("+status+")")
 	}
 	err = fmt.Errorf("cluster: nodes not Ready after %s: %s", timeout, strings.Join(detail, ", "))
-	if ctx.Err() != nil {
-		err = errors.Join(ctx.Err(), err)
+	if parent.Err() != nil {
+		err = errors.Join(parent.Err(), err)
 	}
 	return err
 }
@@ -125,4 +131,21 @@ func (b *Bootstrapper) Remove(ctx context.Context, m Member) error {
 	}
 	b.log().Info("node removed from the cluster", "node", m.Name)
 	return b.forgetMember(m.Name)
+}
+
+// Reset undoes kubeadm on one node (`kubeadm reset -f`), removes its marker
+// and configs, and forgets it as a member. A node that never joined is left
+// alone.
+func (b *Bootstrapper) Reset(ctx context.Context, node string) error {
+	r, err := b.dial(ctx, node)
+	if err != nil {
+		return err
+	}
+	if done, err := Done(ctx, r); err != nil || !done {
+		return err
+	}
+	if _, err := b.run(ctx, r, "kubeadm reset -f && rm -f "+MarkerFile+" "+ConfigDir+"/*.yaml", nil); err != nil {
+		return fmt.Errorf("node %q: reset: %w", node, err)
+	}
+	return b.forgetMember(node)
 }
