@@ -67,7 +67,7 @@ type testClock struct {
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func newTestBootstrapper(t *testing.T, script func(host, command string) kubeadmtest.Reply) (*Bootstrapper, *kubeadmtest.FakeHosts, *testClock) {
@@ -312,7 +312,9 @@ func TestSequenceRemoveDrainsResetsDeletes(t *testing.T) {
 	cmds := hosts.Commands()
 	drain := slices.IndexFunc(cmds, func(c string) bool { return strings.HasPrefix(c, "master01 ") && strings.Contains(c, "drain node04") })
 	reset := slices.IndexFunc(cmds, func(c string) bool { return strings.HasPrefix(c, "node04 kubeadm reset -f") })
-	del := slices.IndexFunc(cmds, func(c string) bool { return strings.HasPrefix(c, "master01 ") && strings.Contains(c, "delete node node04") })
+	del := slices.IndexFunc(cmds, func(c string) bool {
+		return strings.HasPrefix(c, "master01 ") && strings.Contains(c, "delete node node04")
+	})
 	require.True(t, drain >= 0 && reset >= 0 && del >= 0, "%v", cmds)
 	assert.True(t, drain < reset && reset < del, "drain, reset, delete")
 	gone, err = b.Departed()
