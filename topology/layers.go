@@ -35,7 +35,7 @@ type Artifact struct {
 }
 
 // layers lists every layer in the order they build a testbed.
-var layers = []Layer{}
+var layers = []Layer{clusterLayer}
 
 // LayerNames returns the names of the layers, in build order.
 func LayerNames() []string {
