@@ -24,7 +24,7 @@ var clusterLayer = Layer{
 }
 
 // Step IDs of the cluster layer.
-func clusterCertsID() string          { return "cluster/certs" }
+func clusterCertsID() string           { return "cluster/certs" }
 func clusterInitID(host string) string { return "cluster/init/" + host }
 func clusterJoinID(host string) string { return "cluster/join/" + host }
 
