@@ -86,6 +86,11 @@ func (w *walker) visit(ctx context.Context, n Node) {
 			w.finish(r, NotRun, fmt.Errorf("not run: %w", ctx.Err()))
 			return
 		}
+		if ctx.Err() != nil {
+			// Cancelled: this step did not run, whatever its dependency did.
+			w.finish(r, NotRun, fmt.Errorf("not run: %w", ctx.Err()))
+			return
+		}
 		// A dependency's result is written before its done channel closes.
 		d := w.results[dep]
 		switch d.Outcome {

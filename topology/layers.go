@@ -35,7 +35,11 @@ type Artifact struct {
 }
 
 // layers lists every layer in the order they build a testbed.
-var layers = []Layer{clusterLayer}
+var layers = []Layer{
+	routersLayer,
+	lbLayer,
+	clusterLayer,
+}
 
 // LayerNames returns the names of the layers, in build order.
 func LayerNames() []string {
