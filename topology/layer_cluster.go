@@ -82,6 +82,20 @@ func clusterCNI(t *Topology) (kubeadm.CNI, error) {
 	}
 }
 
+// ClusterBootstrapper returns the kubeadm flow for t's cluster, acting
+// through env: what `stage deploy` uses to reach the cluster from one point.
+func ClusterBootstrapper(t *Topology, env *Env) (*kubeadm.Bootstrapper, error) {
+	if t.Cluster == nil {
+		return nil, fmt.Errorf("topology %s has no cluster", t.Name)
+	}
+	t = t.Clone()
+	t.SetDefaults()
+	if ps := t.validate(); len(ps) > 0 {
+		return nil, ps
+	}
+	return bootstrapper(t, env)
+}
+
 func bootstrapper(t *Topology, env *Env) (*kubeadm.Bootstrapper, error) {
 	kc, err := kubeadmCluster(t)
 	if err != nil {
@@ -111,7 +125,7 @@ func (emptyStore) Write(name string, _ []byte, _ bool) error {
 func nodeDone(env *Env, host, action string) func(ctx context.Context) (plan.Change, error) {
 	return func(ctx context.Context) (plan.Change, error) {
 		if plan.Pending(ctx) {
-			return plan.Change{Action: plan.Create, Reason: action + " (after the steps it depends on)"}, nil
+			return plan.Change{Action: plan.Create, Reason: action}, nil
 		}
 		r, err := env.Dial(ctx, host)
 		if err != nil {
@@ -145,7 +159,7 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	network := NetworkIDs(t)
 
 	nodes := []plan.Node{{
-		ID: clusterCertsID(), Target: "cluster CAs and service-account key (in the state directory)",
+		ID: clusterCertsID(), Target: "cluster PKI in the state directory",
 		Step: plan.Funcs{
 			InspectFunc: func(context.Context) (plan.Change, error) {
 				if _, err := kubeadm.LoadPKI(env.State); err == nil {
@@ -165,12 +179,12 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 		return append(d, extra...)
 	}
 	nodes = append(nodes, plan.Node{
-		ID: clusterInitID(first), Target: "kubeadm init on " + first,
+		ID: clusterInitID(first), Target: "node " + first,
 		// The first master needs only its own site, but the load balancer
 		// must be up: controlPlaneEndpoint points at it.
 		Deps: append(append([]string{clusterCertsID()}, HostUpIDs(t, first)...), lbIDs...),
 		Step: plan.Funcs{
-			InspectFunc: nodeDone(env, first, "kubeadm init (first control plane)"),
+			InspectFunc: nodeDone(env, first, "kubeadm init, the first control plane"),
 			ApplyFunc:   func(ctx context.Context, _ plan.Change) error { return b.Init(ctx) },
 		},
 	})
@@ -179,12 +193,12 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	for _, cp := range kc.ControlPlanes[1:] {
 		// Each control plane waits for the previous one: joins that add
 		// etcd members go one at a time.
-		nodes = append(nodes, joinStep(env, b, cp.Name, "kubeadm join --control-plane", deps(cp.Name, clusterInitID(first), prev)))
+		nodes = append(nodes, joinStep(env, b, cp.Name, "kubeadm join as a control plane", deps(cp.Name, clusterInitID(first), prev)))
 		prev = clusterJoinID(cp.Name)
 		joinIDs = append(joinIDs, prev)
 	}
 	for _, w := range kc.Workers {
-		nodes = append(nodes, joinStep(env, b, w.Name, "kubeadm join (worker)", deps(w.Name, clusterInitID(first))))
+		nodes = append(nodes, joinStep(env, b, w.Name, "kubeadm join as a worker", deps(w.Name, clusterInitID(first))))
 		joinIDs = append(joinIDs, clusterJoinID(w.Name))
 	}
 
@@ -229,7 +243,7 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 		readyDeps = append(readyDeps, "cluster/cni")
 	}
 	nodes = append(nodes, plan.Node{
-		ID: ClusterReadyID(), Target: fmt.Sprintf("%d nodes Ready", len(kc.Nodes())), Deps: readyDeps,
+		ID: ClusterReadyID(), Target: fmt.Sprintf("readiness of %d nodes", len(kc.Nodes())), Deps: readyDeps,
 		Step: plan.Funcs{
 			InspectFunc: func(ctx context.Context) (plan.Change, error) {
 				if plan.Pending(ctx) {
@@ -256,7 +270,7 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 
 func joinStep(env *Env, b *kubeadm.Bootstrapper, host, action string, deps []string) plan.Node {
 	return plan.Node{
-		ID: clusterJoinID(host), Target: action + " on " + host, Deps: deps,
+		ID: clusterJoinID(host), Target: "node " + host, Deps: deps,
 		Step: plan.Funcs{
 			InspectFunc: nodeDone(env, host, action),
 			ApplyFunc:   func(ctx context.Context, _ plan.Change) error { return b.Join(ctx, host) },
@@ -276,7 +290,7 @@ func clusterDestroy(t *Topology, env *Env) ([]plan.Node, error) {
 	}
 	reset := func(host string, deps []string) plan.Node {
 		return plan.Node{
-			ID: "cluster/reset/" + host, Target: "kubeadm reset on " + host, Deps: deps,
+			ID: "cluster/reset/" + host, Target: "node " + host, Deps: deps,
 			Step: plan.Funcs{
 				InspectFunc: func(ctx context.Context) (plan.Change, error) {
 					r, err := env.Dial(ctx, host)
