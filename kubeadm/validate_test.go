@@ -97,3 +97,32 @@ func TestRedactedConfigStillValid(t *testing.T) {
 		assert.NoError(t, kubeadmconfig.ValidateConfig(b, false, false))
 	}
 }
+
+// TestKubeadmAcceptsLabVariant: the settings a lab adds (k8s-offline.md,
+// appendix A) pass kubeadm's validation too, component configs included.
+func TestKubeadmAcceptsLabVariant(t *testing.T) {
+	t.Parallel()
+	c := thesisCluster()
+	c.ImageRepository = "registry.local/k8s"
+	c.IgnorePreflightErrors = []string{"SystemVerification", "Hostname", "Service-kubelet"}
+	c.ExtraDocuments = []string{`apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false`, `---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+conntrack: {maxPerCore: 0}`}
+	init, err := c.InitConfig(testSecrets, testNow)
+	require.NoError(t, err)
+	require.NoError(t, kubeadmconfig.ValidateConfig(init, false, false))
+	cfg, err := kubeadmconfig.BytesToInitConfiguration(init, true)
+	require.NoError(t, err)
+	assert.Equal(t, "registry.local/k8s", cfg.ImageRepository)
+	assert.Contains(t, cfg.NodeRegistration.IgnorePreflightErrors, "SystemVerification")
+	assert.Len(t, cfg.ComponentConfigs, 2, "kubelet and kube-proxy configs loaded")
+	join, err := c.JoinConfig("node01", testSecrets)
+	require.NoError(t, err)
+	require.NoError(t, kubeadmconfig.ValidateConfig(join, false, false))
+}

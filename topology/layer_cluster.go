@@ -101,6 +101,12 @@ func bootstrapper(t *Topology, env *Env) (*kubeadm.Bootstrapper, error) {
 	if err != nil {
 		return nil, err
 	}
+	if env.Kubeadm != nil {
+		env.Kubeadm(kc)
+		if err := kc.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	var store kubeadm.Store = emptyStore{}
 	if env.State != nil {
 		store = env.State

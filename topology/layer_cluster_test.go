@@ -273,3 +273,20 @@ func TestClusterLayerRefusesOldKubernetes(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "v1beta3")
 }
+
+func TestClusterEnvKubeadmHook(t *testing.T) {
+	t.Parallel()
+	top, err := Parse("thesis.yaml", []byte(thesisYAML))
+	require.NoError(t, err)
+	st, err := OpenState(t.TempDir())
+	require.NoError(t, err)
+	env := &Env{State: st, Kubeadm: func(c *kubeadm.Cluster) { c.ImageRepository = "registry.local/k8s" }}
+	arts, err := Render(top, env, "master01", "cluster")
+	require.NoError(t, err)
+	require.Len(t, arts, 1)
+	assert.Contains(t, arts[0].Content, "imageRepository: registry.local/k8s")
+
+	env.Kubeadm = func(c *kubeadm.Cluster) { c.CRISocket = "/run/containerd.sock" }
+	_, err = clusterLayer.Steps(top, env)
+	assert.ErrorContains(t, err, "criSocket", "what the hook sets is validated too")
+}
