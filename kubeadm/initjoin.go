@@ -26,6 +26,9 @@ func (b *Bootstrapper) Init(ctx context.Context) error {
 	if done, err := Done(ctx, r); err != nil || done {
 		return err
 	}
+	if adopted, err := b.resume(ctx, r, first, true); err != nil || adopted {
+		return err
+	}
 	if err := b.Preflight(ctx, r, true); err != nil {
 		return err
 	}
@@ -82,6 +85,9 @@ func (b *Bootstrapper) Join(ctx context.Context, node string) error {
 	if done, err := Done(ctx, r); err != nil || done {
 		return err
 	}
+	if adopted, err := b.resume(ctx, r, n, controlPlane); err != nil || adopted {
+		return err
+	}
 	if err := b.Preflight(ctx, r, controlPlane); err != nil {
 		return err
 	}
@@ -130,6 +136,44 @@ func (b *Bootstrapper) Join(ctx context.Context, node string) error {
 		}
 	}
 	return fail("kubeadm join (after reset and retry)", lastErr)
+}
+
+// resume deals with a node where kubeadm ran but left no marker: a run
+// interrupted between kubeadm and the marker, or kubeadm itself cut short.
+// A node the API server knows, with its control-plane manifests when it is a
+// control plane, is adopted (marked done); anything else is reset so the
+// join starts clean instead of failing preflight on its own leftovers.
+func (b *Bootstrapper) resume(ctx context.Context, r remote.Runner, n Node, controlPlane bool) (adopted bool, err error) {
+	leftovers := []string{"/etc/kubernetes/kubelet.conf"}
+	if controlPlane {
+		leftovers = append(leftovers, "/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/manifests/kube-apiserver.yaml")
+	}
+	present := 0
+	for _, p := range leftovers {
+		_, err := r.ReadFile(ctx, p)
+		switch {
+		case err == nil:
+			present++
+		case !errors.Is(err, fs.ErrNotExist):
+			return false, fmt.Errorf("node %q: %w", n.Name, err)
+		}
+	}
+	if present == 0 {
+		return false, nil
+	}
+	if present == len(leftovers) {
+		if master, err := b.dial(ctx, b.Cluster.FirstControlPlane().Name); err == nil {
+			if _, err := b.run(ctx, master, kubectl("get node "+remote.ShellQuote(n.Name)), nil); err == nil {
+				b.log().Warn("node joined in an interrupted run; adopting it", "node", n.Name)
+				return true, b.markJoined(ctx, r, n, controlPlane)
+			}
+		}
+	}
+	b.log().Warn("node has kubeadm leftovers from an interrupted run; resetting it", "node", n.Name)
+	if _, err := b.run(ctx, r, "kubeadm reset -f", nil); err != nil {
+		return false, fmt.Errorf("node %q: reset leftovers: %w", n.Name, err)
+	}
+	return false, nil
 }
 
 // markJoined writes the node's marker file and records it as a member, so a

@@ -353,3 +353,47 @@ func TestSequenceDeployReportsPerWorker(t *testing.T) {
 	_, err = b.Deploy(context.Background(), Workload{Name: "Bad Name", Image: ""})
 	assert.ErrorContains(t, err, "Bad Name")
 }
+
+func TestSequenceInterruptedRunIsRepaired(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		node      string
+		files     []string
+		known     bool // the API server knows the node
+		wantReset bool
+		wantJoin  bool
+	}{
+		{"worker joined, marker lost", "node01", []string{"/etc/kubernetes/kubelet.conf"}, true, false, false},
+		{"worker half joined", "node01", []string{"/etc/kubernetes/kubelet.conf"}, false, true, true},
+		{"control plane without manifests", "master02", []string{"/etc/kubernetes/kubelet.conf"}, true, true, true},
+		{"control plane joined, marker lost", "master02", []string{"/etc/kubernetes/kubelet.conf", "/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/manifests/kube-apiserver.yaml"}, true, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, hosts, _ := newTestBootstrapper(t, func(host, command string) kubeadmtest.Reply {
+				if strings.Contains(command, "get node "+tt.node) && !tt.known {
+					return kubeadmtest.Reply{Status: 1, Stderr: "NotFound"}
+				}
+				return kubeadmtest.Reply{}
+			})
+			require.NoError(t, b.Init(ctx))
+			for _, f := range tt.files {
+				hosts.SetFile(tt.node, f, []byte("x"))
+			}
+			require.NoError(t, b.Join(ctx, tt.node))
+			cmds := hosts.Commands()
+			reset := slices.Index(cmds, tt.node+" kubeadm reset -f")
+			join := slices.IndexFunc(cmds, func(c string) bool { return strings.HasPrefix(c, tt.node+" kubeadm join") })
+			assert.Equal(t, tt.wantReset, reset >= 0, "reset")
+			assert.Equal(t, tt.wantJoin, join >= 0, "join")
+			if tt.wantReset && tt.wantJoin {
+				assert.Less(t, reset, join)
+			}
+			_, marked := hosts.File(tt.node, MarkerFile)
+			assert.True(t, marked)
+		})
+	}
+}
