@@ -168,7 +168,7 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 		ID: clusterCertsID(), Target: "cluster PKI in the state directory",
 		Step: plan.Funcs{
 			InspectFunc: func(context.Context) (plan.Change, error) {
-				if _, err := kubeadm.LoadPKI(env.State); err == nil {
+				if _, err := kubeadm.LoadPKI(b.Store); err == nil {
 					return plan.Change{Action: plan.NoOp, Reason: "CAs exist"}, nil
 				}
 				return plan.Change{Action: plan.Create, Reason: "generate cluster, front-proxy and etcd CAs and the service-account key"}, nil
