@@ -29,6 +29,9 @@ type Env struct {
 	// KubeletConfiguration in ExtraDocuments, IgnorePreflightErrors). Nil on
 	// real machines.
 	Kubeadm func(*kubeadm.Cluster)
+	// ESXi configures the esxi layer and caches its sessions; nil means
+	// credentials from GOVC_USERNAME / GOVC_PASSWORD and a session per plan.
+	ESXi *ESXiOptions
 }
 
 // logger returns env.Log or a logger that discards everything.
