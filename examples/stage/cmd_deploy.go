@@ -39,10 +39,11 @@ func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if name == "" {
 		name = nameFromImage(image)
 	}
-	t, env, err := o.load(ctx, errOut)
+	t, env, closeEnv, err := o.load(ctx, errOut)
 	if err != nil {
 		return err
 	}
+	defer closeEnv()
 	b, err := topology.ClusterBootstrapper(t, env)
 	if err != nil {
 		return err
