@@ -82,6 +82,18 @@ func (f *fakeCluster) script(t *Topology) func(host, command string) kubeadmtest
 				f.maxWorkerJoin = max(f.maxWorkerJoin, f.workerJoins)
 			}
 			f.mu.Unlock()
+			// Hold the join until a second worker join is in flight (or
+			// 2 s pass): overlap shows deterministically when joins run in
+			// parallel, and a serialized plan fails the assertion below.
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+				f.mu.Lock()
+				overlapped := f.maxWorkerJoin > 1
+				f.mu.Unlock()
+				if cp || overlapped {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
 			time.Sleep(30 * time.Millisecond)
 			f.mu.Lock()
 			if cp {
