@@ -51,7 +51,7 @@ func TestSequenceDeployReportsPerWorker(t *testing.T) {
 		}
 		return kubeadmtest.Reply{}
 	})
-	reports, err := b.Deploy(context.Background(), Workload{Name: "web", Image: "registry.local/nginx:1", Timeout: 20 * time.Millisecond})
+	reports, err := b.Deploy(context.Background(), Workload{Name: "web", Image: "registry.local/nginx:1", Timeout: 300 * time.Millisecond})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "node03, node04")
 	require.Len(t, reports, 4)

@@ -79,7 +79,7 @@ func newTestBootstrapper(t *testing.T, script func(host, command string) kubeadm
 	hosts := kubeadmtest.NewFakeHosts(script)
 	clock := &testClock{t: testNow}
 	return &Bootstrapper{Cluster: c, Store: seededStore(t), Dial: hosts.Dial, Now: clock.Now,
-		ReadyTimeout: 50 * time.Millisecond, PollInterval: time.Millisecond}, hosts, clock
+		ReadyTimeout: 300 * time.Millisecond, PollInterval: time.Millisecond}, hosts, clock
 }
 
 // indexOf is the position of the first entry matching host and a prefix of
