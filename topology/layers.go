@@ -39,6 +39,7 @@ var layers = []Layer{
 	esxiLayer,
 	routersLayer,
 	lbLayer,
+	clusterLayer,
 }
 
 // LayerNames returns the names of the layers, in build order.
