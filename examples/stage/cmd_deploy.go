@@ -13,11 +13,6 @@ import (
 	"github.com/planetstage/planetstage/topology"
 )
 
-// deploy registers itself so the command list in main.go stays the lead's.
-func init() {
-	commands["deploy"] = command{"run an image on every worker (a DaemonSet) and wait for it", runDeploy}
-}
-
 // runDeploy is the thesis's "deploy from one point" (§5.2):
 //
 //	stage deploy -f FILE --image IMAGE [--name N] [--timeout 5m]
