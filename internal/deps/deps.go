@@ -5,8 +5,8 @@ package deps
 import (
 	_ "github.com/ory/dockertest/v3"
 	_ "github.com/stretchr/testify/require"
-	_ "github.com/vmware/govmomi/simulator"
 	_ "github.com/vmware/govmomi/cli"
+	_ "github.com/vmware/govmomi/simulator"
 	_ "golang.org/x/crypto/ssh"
 	_ "golang.org/x/crypto/ssh/agent"
 	_ "golang.org/x/crypto/ssh/knownhosts"

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
+)
+
+func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var o options
+	var format string
+	fs := newFlagSet("plan", errOut, &o)
+	addLayerFlags(fs, &o)
+	fs.StringVar(&format, "format", "text", "output `FORMAT`: text, json, dot or mermaid")
+	if err := parse(fs, args, &o); err != nil {
+		return err
+	}
+	write, ok := map[string]func(*plan.Result, io.Writer) error{
+		"text": (*plan.Result).WriteText, "json": (*plan.Result).WriteJSON,
+		"dot": (*plan.Result).WriteDOT, "mermaid": (*plan.Result).WriteMermaid,
+	}[format]
+	if !ok {
+		return fmt.Errorf("unknown format %q; use text, json, dot or mermaid", format)
+	}
+	t, env, err := o.load(ctx, errOut)
+	if err != nil {
+		return err
+	}
+	g, err := topology.Plan(t, env, o.layerList()...)
+	if err != nil {
+		return err
+	}
+	res, err := plan.Walk(ctx, g, plan.Options{Parallelism: o.parallelism})
+	if res != nil {
+		if werr := write(res, out); werr != nil {
+			return werr
+		}
+	}
+	return err
+}
+
+func runApply(ctx context.Context, args []string, out, errOut io.Writer) error {
+	return walk(ctx, "apply", topology.Plan, args, out, errOut)
+}
+
+func runDestroy(ctx context.Context, args []string, out, errOut io.Writer) error {
+	return walk(ctx, "destroy", topology.DestroyPlan, args, out, errOut)
+}
+
+// walk applies a graph built by build with progress lines, a summary line
+// and, with --report, the timing report as JSON.
+func walk(ctx context.Context, name string, build func(*topology.Topology, *topology.Env, ...string) (*plan.Graph, error),
+	args []string, out, errOut io.Writer) error {
+	var o options
+	var report string
+	fs := newFlagSet(name, errOut, &o)
+	addLayerFlags(fs, &o)
+	fs.StringVar(&report, "report", "", "write the per-step timing report as JSON to `FILE`")
+	if err := parse(fs, args, &o); err != nil {
+		return err
+	}
+	t, env, err := o.load(ctx, errOut)
+	if err != nil {
+		return err
+	}
+	g, err := build(t, env, o.layerList()...)
+	if err != nil {
+		return err
+	}
+	res, err := plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: progress{out}})
+	if res == nil {
+		return err
+	}
+	fmt.Fprintln(out, res)
+	if report != "" {
+		if werr := writeReport(report, res); werr != nil {
+			return werr
+		}
+	}
+	return err
+}
+
+func writeReport(path string, res *plan.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTiming(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// progress prints one line per finished step, kind-style.
+type progress struct{ w io.Writer }
+
+func (p progress) OnEvent(e plan.Event) {
+	s := e.Step
+	switch {
+	case e.Kind == plan.Started:
+		return
+	case s.Outcome == plan.Failed:
+		fmt.Fprintf(p.w, " ✗ %s: %v\n", s.Target, s.Err)
+	case s.Outcome == plan.Skipped || s.Outcome == plan.NotRun:
+		fmt.Fprintf(p.w, " - %s (%s)\n", s.Target, s.Outcome)
+	case s.Action == plan.NoOp:
+		fmt.Fprintf(p.w, " = %s (unchanged)\n", s.Target)
+	default:
+		line := fmt.Sprintf(" ✓ %s %s", s.Action, s.Target)
+		if s.Reason != "" {
+			line += ": " + s.Reason
+		}
+		fmt.Fprintf(p.w, "%s (%s)\n", line, s.Duration.Round(100*time.Millisecond))
+	}
+}

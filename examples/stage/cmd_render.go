@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/planetstage/planetstage/topology"
+)
+
+func runRender(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var o options
+	var host string
+	fs := newFlagSet("render", errOut, &o)
+	addLayerFlags(fs, &o)
+	fs.StringVar(&host, "host", "", "the router or host `NAME` to render for (required)")
+	var showSecrets bool
+	fs.BoolVar(&showSecrets, "show-secrets", false, "print keys and tokens instead of <redacted>")
+	if err := parse(fs, args, &o); err != nil {
+		return err
+	}
+	if host == "" {
+		fmt.Fprintln(errOut, "--host NAME is required")
+		return errUsage
+	}
+	t, env, err := o.load(ctx, errOut)
+	if err != nil {
+		return err
+	}
+	env.ShowSecrets = showSecrets
+	arts, err := topology.Render(t, env, host, o.layerList()...)
+	if err != nil {
+		return err
+	}
+	if len(arts) == 0 {
+		fmt.Fprintf(out, "# %s: no layer writes anything to this machine\n", host)
+		return nil
+	}
+	for i, a := range arts {
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "# %s: %s (%s)\n%s", a.Machine, a.Title, a.Layer, a.Content)
+		if !strings.HasSuffix(a.Content, "\n") {
+			fmt.Fprintln(out)
+		}
+	}
+	return nil
+}

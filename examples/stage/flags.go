@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/planetstage/planetstage/topology"
+)
+
+// errUsage reports bad flags; flag has already said what was wrong.
+var errUsage = errors.New("usage")
+
+// options are the flags the commands share.
+type options struct {
+	file        string
+	state       string
+	layers      string
+	parallelism int
+	verbose     bool
+}
+
+func newFlagSet(name string, errOut io.Writer, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("stage "+name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.StringVar(&o.file, "f", "", "topology `FILE` (YAML)")
+	fs.StringVar(&o.state, "state", "", "state `DIR` (default $XDG_STATE_HOME/planetstage/NAME)")
+	fs.BoolVar(&o.verbose, "v", false, "debug logging to stderr (generated configs, command output)")
+	return fs
+}
+
+func addLayerFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.layers, "layers", "", "comma-separated `LAYERS` to act on ("+strings.Join(topology.LayerNames(), ", ")+"); default all")
+	fs.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default 10)")
+}
+
+func parse(fs *flag.FlagSet, args []string, o *options) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitError{0}
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if o.file == "" {
+		fmt.Fprintln(fs.Output(), "-f FILE is required")
+		return errUsage
+	}
+	return nil
+}
+
+func (o *options) layerList() []string {
+	if o.layers == "" {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(o.layers, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (o *options) logger(errOut io.Writer) *slog.Logger {
+	if !o.verbose {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// load reads and validates the topology file and opens its state.
+func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topology, *topology.Env, error) {
+	t, err := topology.Load(o.file)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := o.state
+	if dir == "" {
+		if dir, err = topology.DefaultStateDir(t.Name); err != nil {
+			return nil, nil, err
+		}
+	}
+	st, err := topology.OpenState(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := &topology.Env{State: st, Log: o.logger(errOut)}
+	env.Dial = topology.SSHDialer(t, env.Log)
+	return t, env, nil
+}

@@ -1,0 +1,93 @@
+// Command stage validates, plans, applies and destroys planetstage
+// topologies, and renders what it would write to a machine.
+//
+//	stage validate -f FILE
+//	stage plan     -f FILE [--layers esxi,routers] [--format text|json|dot|mermaid]
+//	stage apply    -f FILE [--layers …] [--report FILE]
+//	stage destroy  -f FILE [--layers …]
+//	stage render   -f FILE --host NAME [--show-secrets]
+//	stage graph    -f FILE [--format dot|mermaid]
+//
+// It is a thin shell over the library: everything it does, a Go program
+// importing planetstage can do.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, out, errOut io.Writer) error
+}
+
+var commands = map[string]command{
+	"validate": {"check a topology file and list every problem", runValidate},
+	"plan":     {"show what apply would change", runPlan},
+	"apply":    {"bring the testbed to the topology", runApply},
+	"destroy":  {"remove what apply created", runDestroy},
+	"render":   {"print what would be written to one machine", runRender},
+	"graph":    {"draw the topology: sites, routers, hosts, tunnels", runGraph},
+}
+
+// exitError carries an exit status without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(errOut)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(errOut, "stage: unknown command %q\n\n", args[0])
+		usage(errOut)
+		return 2
+	}
+	err := cmd.run(ctx, args[1:], out, errOut)
+	var exit exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.code
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(errOut, "stage %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: stage <command> -f FILE [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'stage <command> -h' for a command's flags.")
+}

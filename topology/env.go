@@ -1,0 +1,45 @@
+package topology
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/planetstage/planetstage/remote"
+)
+
+// Env is what building and running a plan needs beyond the topology: where
+// its state lives and how to reach its machines. Layers get everything
+// through it, never through globals.
+type Env struct {
+	// State holds generated material between runs. Required.
+	State *State
+	// Dial returns a Runner for the router or host called machine. The
+	// runner may be shared: callers do not close it. SSHDialer builds the
+	// usual one; the lab provides its own.
+	Dial func(ctx context.Context, machine string) (remote.Runner, error)
+	// Log receives debug detail (generated configs, command output); nil
+	// discards it.
+	Log *slog.Logger
+	// ShowSecrets makes Render print keys and tokens instead of
+	// "<redacted>".
+	ShowSecrets bool
+}
+
+// logger returns env.Log or a logger that discards everything.
+func (env *Env) logger() *slog.Logger {
+	if env.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return env.Log
+}
+
+// Redacted is what Render shows in place of a secret.
+const Redacted = "<redacted>"
+
+// Secret returns s, or Redacted unless env.ShowSecrets.
+func (env *Env) Secret(s string) string {
+	if env.ShowSecrets {
+		return s
+	}
+	return Redacted
+}

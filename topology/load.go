@@ -1,0 +1,104 @@
+package topology
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+
+	sigsyaml "sigs.k8s.io/yaml"
+	yaml "sigs.k8s.io/yaml/goyaml.v3"
+)
+
+// Load reads, decodes and validates the topology file at path. Any problem
+// — YAML syntax, an unknown field, a malformed address, an overlapping
+// prefix — comes back in a *FileError listing every problem with its line
+// and field; nothing is returned half-read.
+func Load(path string) (*Topology, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for data already read; name is what errors call the file.
+func Parse(name string, data []byte) (t *Topology, err error) {
+	defer func() {
+		// The YAML parser is not ours; bad input must still be an error.
+		if p := recover(); p != nil {
+			t, err = nil, &FileError{File: name, Problems: Problems{{Message: fmt.Sprintf("cannot parse: %v", p)}}}
+		}
+	}()
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &FileError{File: name, Problems: Problems{{Message: yamlMessage(err)}}}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &FileError{File: name, Problems: Problems{{Line: extra.Line, Message: "more than one YAML document; a topology file holds one"}}}
+	}
+	if len(doc.Content) == 0 {
+		return nil, &FileError{File: name, Problems: Problems{{Message: "empty file"}}}
+	}
+	d := &decoder{lines: make(map[string]int)}
+	t = new(Topology)
+	d.decode(doc.Content[0], reflect.ValueOf(t).Elem(), "")
+	t.SetDefaults()
+	problems := d.problems
+	for _, p := range t.validate() {
+		// A field that did not decode is reported once, by the decoder.
+		if !d.reported(p.Path) {
+			p.Line = d.lineOf(p.Path)
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		slices.SortStableFunc(problems, func(a, b Problem) int { return a.Line - b.Line })
+		return nil, &FileError{File: name, Problems: problems}
+	}
+	return t, nil
+}
+
+// reported reports whether the decoder already found a problem at path or
+// at a field that contains it.
+func (d *decoder) reported(path string) bool {
+	for _, p := range d.problems {
+		if path == p.Path || strings.HasPrefix(path, p.Path+".") || strings.HasPrefix(path, p.Path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// lineOf finds the line of path, or of its nearest decoded parent: a
+// problem about a missing field points at the mapping that lacks it.
+func (d *decoder) lineOf(path string) int {
+	for p := path; p != ""; p = parent(p) {
+		if line, ok := d.lines[p]; ok {
+			return line
+		}
+	}
+	return 0
+}
+
+func parent(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '.' || path[i] == '[' {
+			return path[:i]
+		}
+	}
+	return ""
+}
+
+func yamlMessage(err error) string {
+	return "invalid YAML: " + err.Error()
+}
+
+// Marshal returns t as a topology file.
+func Marshal(t *Topology) ([]byte, error) {
+	return sigsyaml.Marshal(t)
+}

@@ -1,0 +1,153 @@
+package topology
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+)
+
+// RoleRouter is the role Machine reports for routers.
+const RoleRouter = "router"
+
+// Machine is a router or a host of the testbed, with the site it is in: the
+// unit the layers provision, configure and reach.
+type Machine struct {
+	Name string
+	// Role is RoleRouter or the host's role.
+	Role string
+	// Site is the machine's site (a copy).
+	Site Site
+	// Address is the machine's address in its site (a router's LAN).
+	Address netip.Addr
+	// WAN is a router's underlay address; invalid for hosts.
+	WAN netip.Addr
+	// VM is the sizing asked for, nil for the defaults.
+	VM *VM
+}
+
+// IsRouter reports whether m is a site's router.
+func (m Machine) IsRouter() bool { return m.Role == RoleRouter }
+
+// Machines returns every router and host, site by site, router first.
+func (t *Topology) Machines() []Machine {
+	var out []Machine
+	for _, s := range t.Sites {
+		out = append(out, Machine{Name: s.Router.Name, Role: RoleRouter, Site: s,
+			Address: s.Router.LAN, WAN: s.Router.WAN, VM: s.Router.VM})
+		for _, h := range s.Hosts {
+			out = append(out, Machine{Name: h.Name, Role: h.Role, Site: s, Address: h.Address, VM: h.VM})
+		}
+	}
+	return out
+}
+
+// Machine returns the router or host called name.
+func (t *Topology) Machine(name string) (Machine, bool) {
+	for _, m := range t.Machines() {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Machine{}, false
+}
+
+// HostsWithRole returns the hosts with role, in file order.
+func (t *Topology) HostsWithRole(role string) []Machine {
+	return slices.DeleteFunc(t.Machines(), func(m Machine) bool { return m.Role != role })
+}
+
+// Site returns the site called name.
+func (t *Topology) Site(name string) (Site, bool) {
+	for _, s := range t.Sites {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Site{}, false
+}
+
+// Hypervisor returns the hypervisor called name.
+func (t *Topology) Hypervisor(name string) (Hypervisor, bool) {
+	for _, h := range t.Hypervisors {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return Hypervisor{}, false
+}
+
+// Default values for fields a topology may leave out.
+const (
+	DefaultVPNPort    = 1194
+	DefaultAPIPort    = 6443
+	DefaultSSHPort    = 22
+	DefaultSSHUser    = "root"
+	DefaultKubernetes = "v1.37.2"
+)
+
+// SetDefaults fills in the fields a topology may leave out. Load calls it;
+// a topology built in Go gets it from Plan and Validate, which work on a
+// defaulted copy.
+func (t *Topology) SetDefaults() {
+	if t.APIVersion == "" {
+		t.APIVersion = APIVersion
+	}
+	if t.Kind == "" {
+		t.Kind = Kind
+	}
+	if t.VPN != nil {
+		if t.VPN.Auth == "" {
+			t.VPN.Auth = VPNAuthTLS
+		}
+		if t.VPN.Port == 0 {
+			t.VPN.Port = DefaultVPNPort
+		}
+	}
+	if t.Cluster != nil {
+		if t.Cluster.APIPort == 0 {
+			t.Cluster.APIPort = DefaultAPIPort
+		}
+		if t.Cluster.Kubernetes == "" {
+			t.Cluster.Kubernetes = DefaultKubernetes
+		}
+	}
+	if t.SSH == nil {
+		t.SSH = &SSH{}
+	}
+	if t.SSH.User == "" {
+		t.SSH.User = DefaultSSHUser
+	}
+	if t.SSH.Port == 0 {
+		t.SSH.Port = DefaultSSHPort
+	}
+}
+
+// Clone returns a deep copy of t.
+func (t *Topology) Clone() *Topology {
+	c := *t
+	c.Hypervisors = slices.Clone(t.Hypervisors)
+	c.Sites = slices.Clone(t.Sites)
+	for i := range c.Sites {
+		c.Sites[i].Hosts = slices.Clone(c.Sites[i].Hosts)
+		for j := range c.Sites[i].Hosts {
+			c.Sites[i].Hosts[j].VM = clonePtr(c.Sites[i].Hosts[j].VM)
+		}
+		c.Sites[i].Router.VM = clonePtr(c.Sites[i].Router.VM)
+	}
+	c.VPN = clonePtr(t.VPN)
+	c.Cluster = clonePtr(t.Cluster)
+	c.SSH = clonePtr(t.SSH)
+	if t.Defaults != nil {
+		d := Defaults{VMs: maps.Clone(t.Defaults.VMs)}
+		c.Defaults = &d
+	}
+	return &c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}

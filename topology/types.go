@@ -1,0 +1,173 @@
+package topology
+
+import "net/netip"
+
+// APIVersion and Kind identify a topology file.
+const (
+	APIVersion = "planetstage.io/v1alpha1"
+	Kind       = "Topology"
+)
+
+// Topology is a testbed: sites joined by VPN tunnels between their routers,
+// optionally on ESXi hypervisors, optionally running a Kubernetes cluster.
+type Topology struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Name names the testbed; it keys the state directory. A DNS label.
+	Name string `json:"name"`
+	// Hypervisors are the ESXi hosts that carve out the sites. Optional: a
+	// testbed of machines that already exist has none.
+	Hypervisors []Hypervisor `json:"hypervisors,omitempty"`
+	// Underlay is the network the routers' WAN interfaces share (the
+	// thesis's VLAN 0, standing in for the internet).
+	Underlay Underlay `json:"underlay"`
+	Sites    []Site   `json:"sites"`
+	// VPN joins the sites; nil means the sites stay isolated.
+	VPN *VPN `json:"vpn,omitempty"`
+	// Cluster is the Kubernetes cluster across the sites; nil means the
+	// testbed stops after the network.
+	Cluster *Cluster `json:"cluster,omitempty"`
+	// SSH says how planetstage reaches routers and hosts.
+	SSH *SSH `json:"ssh,omitempty"`
+	// Defaults apply to every host and router unless they say otherwise.
+	Defaults *Defaults `json:"defaults,omitempty"`
+}
+
+// Hypervisor is an ESXi host (or vCenter) reached through its SDK URL.
+// Credentials come from GOVC_USERNAME / GOVC_PASSWORD or the URL's user
+// info, never from the topology file.
+type Hypervisor struct {
+	Name string `json:"name"`
+	// URL is the SDK endpoint, "https://10.4.0.13/sdk".
+	URL string `json:"url"`
+	// Thumbprint pins the host's TLS certificate (SHA-256, colon-separated
+	// hex, as govc prints it). Empty means verify against the system roots.
+	Thumbprint string `json:"thumbprint,omitempty"`
+	// Insecure skips TLS verification, like GOVC_INSECURE=1.
+	Insecure bool `json:"insecure,omitempty"`
+}
+
+// Underlay is the shared WAN segment.
+type Underlay struct {
+	Prefix netip.Prefix `json:"prefix"`
+	VLAN   int          `json:"vlan"`
+}
+
+// Site is one isolated network with its router and hosts.
+type Site struct {
+	Name   string       `json:"name"`
+	VLAN   int          `json:"vlan"`
+	Prefix netip.Prefix `json:"prefix"`
+	// Hypervisor names the ESXi host that runs the site's VMs; empty when
+	// the machines already exist.
+	Hypervisor string `json:"hypervisor,omitempty"`
+	Router     Router `json:"router"`
+	Hosts      []Host `json:"hosts,omitempty"`
+}
+
+// Router kinds.
+const (
+	RouterVyOS  = "vyos"
+	RouterLinux = "linux"
+)
+
+// Router joins its site to the underlay and, through tunnels, to the other
+// sites.
+type Router struct {
+	Name string `json:"name"`
+	// Kind is "vyos" (configured with set commands) or "linux" (openvpn and
+	// iproute2).
+	Kind string `json:"kind"`
+	// Version picks the VyOS dialect ("1.2" … "1.5"); vyos only.
+	Version string `json:"version,omitempty"`
+	// WAN is the router's address on the underlay; LAN its address in the
+	// site, the hosts' gateway.
+	WAN netip.Addr `json:"wan"`
+	LAN netip.Addr `json:"lan"`
+	// VM overrides the VM sizing and image for this router.
+	VM *VM `json:"vm,omitempty"`
+}
+
+// Host roles.
+const (
+	RoleLoadBalancer = "load-balancer"
+	RoleControlPlane = "control-plane"
+	RoleWorker       = "worker"
+	RoleGeneric      = "generic"
+)
+
+// Host is a machine in a site.
+type Host struct {
+	Name    string     `json:"name"`
+	Address netip.Addr `json:"address"`
+	// Role is "load-balancer", "control-plane", "worker" or "generic".
+	Role string `json:"role"`
+	// VM overrides the VM sizing and image for this host.
+	VM *VM `json:"vm,omitempty"`
+}
+
+// VM sizes a machine's virtual machine. Zero fields take the role's
+// default.
+type VM struct {
+	CPUs     int `json:"cpus,omitempty"`
+	MemoryMB int `json:"memoryMB,omitempty"`
+	DiskGB   int `json:"diskGB,omitempty"`
+	// Image is an OVA/OVF (on ESXi) or a container image (in the lab).
+	Image string `json:"image,omitempty"`
+}
+
+// Defaults hold what every machine gets unless it says otherwise.
+type Defaults struct {
+	// VMs sizes machines by role ("router", "load-balancer",
+	// "control-plane", "worker", "generic").
+	VMs map[string]VM `json:"vms,omitempty"`
+}
+
+// VPN modes and authentication.
+const (
+	VPNMesh       = "mesh"
+	VPNHubSpoke   = "hub-spoke"
+	VPNAuthTLS    = "tls"
+	VPNAuthStatic = "static-key"
+)
+
+// VPN describes the site-to-site tunnels.
+type VPN struct {
+	// Mode is "mesh" (a tunnel per pair of sites) or "hub-spoke" (a tunnel
+	// from the hub to each other site).
+	Mode string `json:"mode"`
+	// Hub names the hub site in hub-spoke mode.
+	Hub string `json:"hub,omitempty"`
+	// Auth is "tls" (certificates pinned by fingerprint; the default) or
+	// "static-key" (for VyOS 1.2/1.3; deprecated by OpenVPN 2.6).
+	Auth string `json:"auth,omitempty"`
+	// Transit is the prefix tunnel endpoint addresses are allocated from.
+	Transit netip.Prefix `json:"transit"`
+	// Port is the first UDP port; each tunnel on a router takes the next.
+	Port int `json:"port,omitempty"`
+}
+
+// Cluster is a kubeadm HA cluster over the sites' hosts.
+type Cluster struct {
+	// Kubernetes is the version, "v1.37.2".
+	Kubernetes    string       `json:"kubernetes"`
+	PodSubnet     netip.Prefix `json:"podSubnet"`
+	ServiceSubnet netip.Prefix `json:"serviceSubnet"`
+	// APIPort is the port of the API servers and of the load balancer in
+	// front of them; 6443 when zero.
+	APIPort int `json:"apiPort,omitempty"`
+	// CNI names the pod network; empty means the default.
+	CNI string `json:"cni,omitempty"`
+}
+
+// SSH says how to reach routers and hosts.
+type SSH struct {
+	User         string `json:"user,omitempty"`
+	IdentityFile string `json:"identityFile,omitempty"`
+	KnownHosts   string `json:"knownHosts,omitempty"`
+	// Port is sshd's port on every machine; 22 when zero.
+	Port int `json:"port,omitempty"`
+	// InsecureIgnoreHostKey turns host key checking off. For throwaway labs
+	// only; planetstage checks host keys unless this says otherwise.
+	InsecureIgnoreHostKey bool `json:"insecureIgnoreHostKey,omitempty"`
+}
