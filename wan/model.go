@@ -34,12 +34,12 @@ func (l Link) Validate() error {
 
 // Shape is what the emulated WAN does to datagrams in one direction.
 type Shape struct {
-	// Delay is the one-way delay.
-	Delay time.Duration
+	// Delay is the one-way delay (nanoseconds in JSON).
+	Delay time.Duration `json:"delay,omitempty"`
 	// Jitter varies each datagram's delay uniformly within ±Jitter.
-	Jitter time.Duration
+	Jitter time.Duration `json:"jitter,omitempty"`
 	// LossPct is the chance, in percent, that a datagram is dropped.
-	LossPct float64
+	LossPct float64 `json:"lossPct,omitempty"`
 }
 
 // Validate reports a shape no emulator can honour.

@@ -29,28 +29,29 @@ const socketBuffer = 4 << 20
 // socket facing it, which is what OpenVPN's remote must be set to.
 type PathConfig struct {
 	// Name names the path in errors and logs ("site-a<->site-b").
-	Name string
+	Name string `json:"name"`
 	// ListenA is the relay's address facing A (A's remote). Port 0 picks
 	// a free port; Path.AddrA tells which.
-	ListenA netip.AddrPort
+	ListenA netip.AddrPort `json:"listenA"`
 	// ListenB is the relay's address facing B (B's remote).
-	ListenB netip.AddrPort
+	ListenB netip.AddrPort `json:"listenB"`
 	// PeerA is A's own address. Datagrams reaching ListenA from anywhere
 	// else are ignored and counted as Foreign.
-	PeerA netip.AddrPort
+	PeerA netip.AddrPort `json:"peerA"`
 	// PeerB is B's own address.
-	PeerB netip.AddrPort
+	PeerB netip.AddrPort `json:"peerB"`
 	// AtoB and BtoA shape each direction; Link.OneWay gives both.
-	AtoB, BtoA Shape
+	AtoB Shape `json:"aToB"`
+	BtoA Shape `json:"bToA"`
 	// Seed seeds the random numbers behind jitter and loss, so a run can
 	// be repeated.
-	Seed uint64
+	Seed uint64 `json:"seed,omitempty"`
 	// QueueLimit bounds the datagrams held per direction; 0 means
 	// DefaultQueueLimit. A datagram arriving at a full queue is dropped and
 	// counted.
-	QueueLimit int
+	QueueLimit int `json:"queueLimit,omitempty"`
 	// Log receives debug records; nil discards them.
-	Log *slog.Logger
+	Log *slog.Logger `json:"-"`
 }
 
 func (c PathConfig) validate() error {
@@ -79,24 +80,25 @@ func (c PathConfig) validate() error {
 // DirStats counts what happened to the datagrams of one direction.
 type DirStats struct {
 	// Received counts datagrams from the expected peer.
-	Received uint64
+	Received uint64 `json:"received"`
 	// Forwarded counts datagrams sent on to the other end.
-	Forwarded uint64
+	Forwarded uint64 `json:"forwarded"`
 	// Lost counts datagrams dropped by the emulated loss.
-	Lost uint64
+	Lost uint64 `json:"lost"`
 	// Dropped counts datagrams dropped because the queue was full.
-	Dropped uint64
+	Dropped uint64 `json:"dropped"`
 	// Foreign counts datagrams from an address other than the peer.
-	Foreign uint64
+	Foreign uint64 `json:"foreign"`
 	// SendErrors counts datagrams the kernel refused to send.
-	SendErrors uint64
+	SendErrors uint64 `json:"sendErrors"`
 	// MaxQueue is the most datagrams held at once.
-	MaxQueue int
+	MaxQueue int `json:"maxQueue"`
 }
 
 // PathStats are the counters of both directions of a path.
 type PathStats struct {
-	AtoB, BtoA DirStats
+	AtoB DirStats `json:"aToB"`
+	BtoA DirStats `json:"bToA"`
 }
 
 // Path is a running (or ready to run) emulated WAN path.
