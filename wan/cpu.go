@@ -119,3 +119,43 @@ func CPUPercent(ctx context.Context, f func() error, counters ...CPUCounter) ([]
 	}
 	return pct, nil
 }
+
+// ProcessCPU counts the CPU time (user and system) of process pid on the
+// machine behind r, from /proc/PID/stat: on a Linux router, the OpenVPN
+// daemon's own cost.
+func ProcessCPU(r remote.Runner, pid int) CPUCounter {
+	return func(ctx context.Context) (time.Duration, error) {
+		path := fmt.Sprintf("/proc/%d/stat", pid)
+		data, err := r.ReadFile(ctx, path)
+		if err != nil {
+			return 0, fmt.Errorf("cpu of process %d on %s: %w", pid, r.Host(), err)
+		}
+		d, err := parsePidStat(string(data))
+		if err != nil {
+			return 0, fmt.Errorf("cpu of process %d on %s: %s: %w", pid, r.Host(), path, err)
+		}
+		return d, nil
+	}
+}
+
+func parsePidStat(s string) (time.Duration, error) {
+	// The command name (field 2) may hold spaces and parentheses; the
+	// fields after its closing parenthesis start at field 3 (state).
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("no command name")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("too few fields")
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // utime (14) and stime (15)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}

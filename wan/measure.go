@@ -107,20 +107,31 @@ func parsePing(out string) (RTTSample, error) {
 
 // TCPThroughput measures TCP throughput from client to server's address
 // addr with iperf3 for d, and returns megabits per second as received. The
-// server is a one-off iperf3 on port that exits after the test (or after
-// 60 s without a client).
+// server is a one-off iperf3 on port, stopped afterwards.
 func TCPThroughput(ctx context.Context, server, client remote.Runner, addr netip.Addr, port int, d time.Duration) (float64, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
-	start := fmt.Sprintf("iperf3 -s -1 -D -p %d --idle-timeout 60", port)
-	if err := server.Run(ctx, remote.Cmd{Command: start}); err != nil {
+	// A one-off server in the background, detached from the session so
+	// that an SSH command returns; it is stopped by its pid afterwards,
+	// whatever happened (and exits by itself after 60 s without a client).
+	start := fmt.Sprintf("setsid iperf3 -s -1 -p %d --idle-timeout 60 </dev/null >/dev/null 2>&1 & echo $!", port)
+	pidOut, err := remote.Output(ctx, server, start)
+	if err != nil {
 		return 0, fmt.Errorf("iperf3 server on %s: %w", server.Host(), err)
 	}
+	pid, err := strconv.Atoi(strings.TrimSpace(pidOut))
+	if err != nil {
+		return 0, fmt.Errorf("iperf3 server on %s: pid %q: %w", server.Host(), pidOut, err)
+	}
+	defer func() {
+		// Not ctx: the server must go even when the measurement was
+		// cancelled. Gone already is fine.
+		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = server.Run(stop, remote.Cmd{Command: fmt.Sprintf("kill %d 2>/dev/null || true", pid)})
+	}()
 	cmd := fmt.Sprintf("iperf3 -c %s -p %d -t %d -J --connect-timeout 5000", addr, port, secs)
-	var (
-		out string
-		err error
-	)
-	// The daemon forks before it listens; retry while it is not there yet.
+	var out string
+	// The server may not listen yet; retry while it is not there.
 	for attempt := 0; attempt < 10; attempt++ {
 		out, err = remote.Output(ctx, client, cmd)
 		if err == nil || !strings.Contains(out, "Connection refused") || ctx.Err() != nil {

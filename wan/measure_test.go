@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,17 +97,22 @@ func TestNewSiteResult(t *testing.T) {
 
 func TestTCPThroughputParsesIperf(t *testing.T) {
 	t.Parallel()
-	server := &fakeRunner{}
+	server := &fakeRunner{outputs: map[string]string{"setsid iperf3": "4242\n"}}
 	client := &fakeRunner{outputs: map[string]string{"iperf3 -c": `{"end": {"sum_received": {"bits_per_second": 94123456.7}}}`}}
 	mbps, err := TCPThroughput(t.Context(), server, client, netip.MustParseAddr("10.255.0.2"), 5201, 3*time.Second)
 	require.NoError(t, err)
 	assert.InDelta(t, 94.12, mbps, 0.001)
-	assert.Equal(t, []string{"iperf3 -s -1 -D -p 5201 --idle-timeout 60"}, server.commands)
+	assert.Equal(t, []string{
+		"setsid iperf3 -s -1 -p 5201 --idle-timeout 60 </dev/null >/dev/null 2>&1 & echo $!",
+		"kill 4242 2>/dev/null || true",
+	}, server.commands, "the server must be stopped by its pid")
 	assert.Equal(t, []string{"iperf3 -c 10.255.0.2 -p 5201 -t 3 -J --connect-timeout 5000"}, client.commands)
 
+	server = &fakeRunner{outputs: map[string]string{"setsid iperf3": "4243\n"}}
 	client = &fakeRunner{outputs: map[string]string{"iperf3 -c": `{"error": "unable to connect to server: No route to host"}`}, failWith: map[string]error{"iperf3 -c": &remote.ExitError{Status: 1}}}
 	_, err = TCPThroughput(t.Context(), server, client, netip.MustParseAddr("10.255.0.2"), 5201, time.Second)
 	assert.ErrorContains(t, err, "No route to host")
+	assert.Contains(t, server.commands, "kill 4243 2>/dev/null || true", "a failed run must stop the server too")
 }
 
 func TestCPUParsers(t *testing.T) {
@@ -124,6 +130,12 @@ func TestCPUParsers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2500*time.Millisecond, d)
 	_, err = parseCgroupCPU("nr_periods 0\n")
+	assert.Error(t, err)
+
+	d, err = parsePidStat("1234 (open vpn (x)) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 130 0 0 20 0 1 0 123 0 0\n")
+	require.NoError(t, err)
+	assert.Equal(t, 3800*time.Millisecond, d, "(250+130) ticks of 10 ms")
+	_, err = parsePidStat("1234 (x) S 1\n")
 	assert.Error(t, err)
 }
 
@@ -154,16 +166,29 @@ func TestCPUCountersReal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 42*time.Microsecond, d)
 
-	burn := func() error {
-		end := time.Now().Add(300 * time.Millisecond)
-		for time.Now().Before(end) {
-		}
-		return nil
+	// Burn 200 ms of this process's CPU time (however long that takes on
+	// a busy machine); both counters must see at least most of it.
+	counters := []CPUCounter{ProcStatCPU(&remote.Local{}), ProcessCPU(&remote.Local{}, os.Getpid())}
+	var before []time.Duration
+	for _, c := range counters {
+		d, err := c(t.Context())
+		require.NoError(t, err)
+		before = append(before, d)
 	}
-	pct, err := CPUPercent(t.Context(), burn, ProcStatCPU(&remote.Local{}))
-	require.NoError(t, err)
-	assert.Greater(t, pct[0], 30.0, "a busy loop must show in /proc/stat")
-	assert.LessOrEqual(t, pct[0], 100*float64(runtime.NumCPU())+20)
+	start := processCPU(t)
+	for deadline := time.Now().Add(20 * time.Second); processCPU(t)-start < 200*time.Millisecond && time.Now().Before(deadline); {
+	}
+	for i, c := range counters {
+		after, err := c(t.Context())
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, after-before[i], 150*time.Millisecond, "counter %d missed a busy loop", i)
+	}
+}
+
+func processCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func TestPingReal(t *testing.T) {
