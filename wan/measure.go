@@ -131,10 +131,11 @@ func TCPThroughput(ctx context.Context, server, client remote.Runner, addr netip
 	}()
 	cmd := fmt.Sprintf("iperf3 -c %s -p %d -t %d -J --connect-timeout 5000", addr, port, secs)
 	var out string
-	// The server may not listen yet; retry while it is not there.
+	// The server may not listen yet; retry while it is not there. (iperf3
+	// 3.12 exits 0 with -J even when it failed: judge by its output.)
 	for attempt := 0; attempt < 10; attempt++ {
 		out, err = remote.Output(ctx, client, cmd)
-		if err == nil || !strings.Contains(out, "Connection refused") || ctx.Err() != nil {
+		if !strings.Contains(out, "Connection refused") || ctx.Err() != nil {
 			break
 		}
 		select {

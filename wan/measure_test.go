@@ -113,6 +113,15 @@ func TestTCPThroughputParsesIperf(t *testing.T) {
 	_, err = TCPThroughput(t.Context(), server, client, netip.MustParseAddr("10.255.0.2"), 5201, time.Second)
 	assert.ErrorContains(t, err, "No route to host")
 	assert.Contains(t, server.commands, "kill 4243 2>/dev/null || true", "a failed run must stop the server too")
+	assert.Len(t, client.commands, 1, "only a refused connection is retried")
+
+	// iperf3 -J exits 0 even when it could not connect; a refused
+	// connection is retried while the server comes up.
+	server = &fakeRunner{outputs: map[string]string{"setsid iperf3": "4244\n"}}
+	client = &fakeRunner{outputs: map[string]string{"iperf3 -c": `{"error": "unable to connect to server: Connection refused"}`}}
+	_, err = TCPThroughput(t.Context(), server, client, netip.MustParseAddr("10.255.0.2"), 5201, time.Second)
+	assert.ErrorContains(t, err, "Connection refused")
+	assert.Len(t, client.commands, 10)
 }
 
 func TestCPUParsers(t *testing.T) {
