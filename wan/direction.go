@@ -26,6 +26,8 @@ const (
 	leadStep    = 10 * time.Microsecond
 	maxLead     = time.Millisecond
 	initialLead = 100 * time.Microsecond
+	// lateSamples is how many recent datagrams DirStats.LateMedian covers.
+	lateSamples = 1024
 )
 
 // direction relays datagrams from one end of a path to the other. Its
@@ -48,6 +50,12 @@ type direction struct {
 	wake     chan struct{}
 
 	lead time.Duration // scheduler goroutine only
+
+	// late holds how late the most recent datagrams left (send time minus
+	// due time), a ring under mu, for DirStats.LateMedian.
+	late     [lateSamples]time.Duration
+	lateNext int
+	lateLen  int
 
 	received, forwarded, lost, dropped, foreign, sendErrors atomic.Uint64
 }
@@ -199,6 +207,8 @@ func (d *direction) adjustLead(late time.Duration) {
 
 // send writes out batch and returns how late its first datagram left.
 func (d *direction) send(batch []datagram) (late time.Duration) {
+	lates := make([]time.Duration, 0, len(batch))
+	defer func() { d.recordLate(lates) }()
 	for i := range batch {
 		if _, err := d.out.WriteToUDPAddrPort(batch[i].data, d.to); err != nil {
 			d.sendErrors.Add(1)
@@ -206,18 +216,36 @@ func (d *direction) send(batch []datagram) (late time.Duration) {
 		} else {
 			d.forwarded.Add(1)
 		}
+		l := time.Since(batch[i].due)
+		lates = append(lates, l)
 		if i == 0 {
-			late = time.Since(batch[0].due)
+			late = l
 		}
 		batch[i] = datagram{}
 	}
 	return late
 }
 
+func (d *direction) recordLate(lates []time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, l := range lates {
+		d.late[d.lateNext] = l
+		d.lateNext = (d.lateNext + 1) % lateSamples
+		d.lateLen = min(d.lateLen+1, lateSamples)
+	}
+}
+
 func (d *direction) stats() DirStats {
 	d.mu.Lock()
 	maxQueue := d.maxQueue
+	recent := slices.Clone(d.late[:d.lateLen])
 	d.mu.Unlock()
+	var lateMedian time.Duration
+	if len(recent) > 0 {
+		slices.Sort(recent)
+		lateMedian = recent[len(recent)/2]
+	}
 	return DirStats{
 		Received:   d.received.Load(),
 		Forwarded:  d.forwarded.Load(),
@@ -226,5 +254,6 @@ func (d *direction) stats() DirStats {
 		Foreign:    d.foreign.Load(),
 		SendErrors: d.sendErrors.Load(),
 		MaxQueue:   maxQueue,
+		LateMedian: lateMedian,
 	}
 }

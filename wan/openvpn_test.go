@@ -54,8 +54,19 @@ func TestOpenVPNThroughRelay(t *testing.T) {
 	nsA, nsB := fmt.Sprintf("psw%d-a", id), fmt.Sprintf("psw%d-b", id)
 	makeNetns(ctx, t, nsA, fmt.Sprintf("psw%da", id), hostA, peerA)
 	makeNetns(ctx, t, nsB, fmt.Sprintf("psw%db", id), hostB, peerB)
+	// A direct link between the namespaces, for the "without the tunnel"
+	// throughput.
+	directA := netip.MustParseAddr(fmt.Sprintf("198.%d.%d.9", subnet, octet))
+	directB := netip.MustParseAddr(fmt.Sprintf("198.%d.%d.10", subnet, octet))
+	mustRun(ctx, t, "ip", "-n", nsA, "link", "add", "direct0", "type", "veth", "peer", "name", "direct0", "netns", nsB)
+	mustRun(ctx, t, "ip", "-n", nsA, "addr", "add", directA.String()+"/30", "dev", "direct0")
+	mustRun(ctx, t, "ip", "-n", nsB, "addr", "add", directB.String()+"/30", "dev", "direct0")
+	mustRun(ctx, t, "ip", "-n", nsA, "link", "set", "direct0", "up")
+	mustRun(ctx, t, "ip", "-n", nsB, "link", "set", "direct0", "up")
 
-	link := Link{RTT: 60 * time.Millisecond}
+	// OpenVPN itself adds 1–2 ms of RTT on a busy machine (tun, encryption,
+	// wake-ups); at 100 ms that is within the 5 % the issue allows.
+	link := Link{RTT: 100 * time.Millisecond}
 	path, err := ListenPath(ctx, PathConfig{
 		Name:    "a<->b",
 		ListenA: netip.AddrPortFrom(hostA, 0),
@@ -81,26 +92,30 @@ func TestOpenVPNThroughRelay(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "the tunnel did not come up through the relay")
 
 	inA, inB := &netnsRunner{ns: nsA}, &netnsRunner{ns: nsB}
-	sample, err := Ping(ctx, inA, netip.MustParseAddr("10.255.0.2"), 25, 200*time.Millisecond)
+	sites, err := MeasureSites(ctx, []SiteProbe{{
+		From: "a", To: "b", Target: link.RTT, Runner: inA, Addr: netip.MustParseAddr("10.255.0.2"),
+	}}, 25, 200*time.Millisecond)
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, sample.Received, 20)
-	t.Logf("OpenVPN through the relay: target %v, median %v (min %v, max %v) over %d pings", link.RTT, sample.Median, sample.Min, sample.Max, sample.Received)
-	assert.InEpsilon(t, float64(link.RTT), float64(sample.Median), 0.05)
+	require.Len(t, sites, 1)
+	assert.InDelta(t, 0, sites[0].ErrorPct, 5, "median RTT through OpenVPN and the relay: %+v", sites[0])
 
-	// What the tunnel costs: TCP through it, and the OpenVPN daemons' CPU
-	// meanwhile. Logged, not asserted beyond "it carries data": the
-	// numbers depend on the machine.
-	var mbps float64
-	cpu, err := CPUPercent(ctx, func() error {
-		var err error
-		mbps, err = TCPThroughput(ctx, inB, inA, netip.MustParseAddr("10.255.0.2"), 5201, 3*time.Second)
-		return err
-	}, ProcessCPU(&remote.Local{}, pidA), ProcessCPU(&remote.Local{}, pidB))
+	// What the tunnel costs: TCP through it (OpenVPN daemons' CPU
+	// meanwhile) and over a direct veth between the namespaces. Logged,
+	// not asserted beyond "it carries data": the numbers depend on the
+	// machine.
+	tunnels, err := MeasureTunnels(ctx, []TunnelProbe{{
+		From: "a", To: "b", Client: inA, Server: inB,
+		TunnelAddr: netip.MustParseAddr("10.255.0.2"), DirectAddr: directB,
+		ClientCPU: ProcessCPU(&remote.Local{}, pidA), ServerCPU: ProcessCPU(&remote.Local{}, pidB),
+	}}, 3*time.Second)
 	require.NoError(t, err)
-	t.Logf("TCP through the tunnel at %v RTT: %.1f Mbit/s; openvpn CPU %.0f%% (a) and %.0f%% (b) of a core", link.RTT, mbps, cpu[0], cpu[1])
-	assert.Positive(t, mbps)
+	require.Len(t, tunnels, 1)
+	assert.Positive(t, tunnels[0].TunnelMbps)
+	assert.Positive(t, tunnels[0].DirectMbps)
+	t.Logf("OpenVPN through the relay (direct = a veth between the namespaces, no relay):\n%s", Report{Sites: sites, Tunnels: tunnels}.Table())
 
 	st := path.Stats()
+	t.Logf("the relay's own median lateness: a->b %v, b->a %v", st.AtoB.LateMedian, st.BtoA.LateMedian)
 	assert.Zero(t, st.AtoB.Foreign+st.BtoA.Foreign, "OpenVPN must only ever talk to the relay")
 	assert.Positive(t, st.AtoB.Forwarded)
 	assert.Positive(t, st.BtoA.Forwarded)

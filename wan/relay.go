@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultQueueLimit is the number of datagrams a direction of a path holds
@@ -93,6 +94,10 @@ type DirStats struct {
 	SendErrors uint64 `json:"sendErrors"`
 	// MaxQueue is the most datagrams held at once.
 	MaxQueue int `json:"maxQueue"`
+	// LateMedian is the median of how late the last 1024 datagrams left
+	// the relay (negative: early): the relay's own error, apart from the
+	// delays of the endpoints and the network.
+	LateMedian time.Duration `json:"lateMedian"`
 }
 
 // PathStats are the counters of both directions of a path.

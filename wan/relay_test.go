@@ -114,6 +114,9 @@ func TestRelayRTTAccuracy(t *testing.T) {
 			got := median(rtts)
 			t.Logf("target %v: median %v (min %v, max %v) over %d probes", rtt, got, slices.Min(rtts), slices.Max(rtts), probes)
 			assert.InEpsilon(t, float64(rtt), float64(got), 0.05, "median RTT %v, target %v", got, rtt)
+			late := tp.path.Stats().AtoB.LateMedian
+			t.Logf("the relay's own median lateness a->b: %v", late)
+			assert.Less(t, late.Abs(), rtt/40, "the relay's own error must be a small part of the 5 %%")
 			assert.Eventually(t, func() bool {
 				st := tp.path.Stats()
 				return st.AtoB.Forwarded == probes && st.BtoA.Forwarded == probes
