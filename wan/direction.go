@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,9 @@ type direction struct {
 
 	lead time.Duration // scheduler goroutine only
 
+	wantRealtime bool
+	realtime     atomic.Bool
+
 	// late holds how late the most recent datagrams left (send time minus
 	// due time), a ring under mu, for DirStats.LateMedian.
 	late     [lateSamples]time.Duration
@@ -60,19 +64,20 @@ type direction struct {
 	received, forwarded, lost, dropped, foreign, sendErrors atomic.Uint64
 }
 
-func newDirection(name string, in, out *net.UDPConn, from, to netip.AddrPort, shape Shape, seed, stream uint64, limit int, log *slog.Logger) *direction {
+func newDirection(name string, in, out *net.UDPConn, from, to netip.AddrPort, shape Shape, seed, stream uint64, limit int, realtime bool, log *slog.Logger) *direction {
 	return &direction{
-		name:  name,
-		in:    in,
-		out:   out,
-		from:  unmap(from),
-		to:    unmap(to),
-		shape: shape,
-		rng:   rand.New(rand.NewPCG(seed, stream)),
-		limit: limit,
-		log:   log.With("direction", name),
-		wake:  make(chan struct{}, 1),
-		lead:  initialLead,
+		wantRealtime: realtime,
+		name:         name,
+		in:           in,
+		out:          out,
+		from:         unmap(from),
+		to:           unmap(to),
+		shape:        shape,
+		rng:          rand.New(rand.NewPCG(seed, stream)),
+		limit:        limit,
+		log:          log.With("direction", name),
+		wake:         make(chan struct{}, 1),
+		lead:         initialLead,
 	}
 }
 
@@ -140,6 +145,12 @@ func (d *direction) enqueue(due time.Time, data []byte) {
 }
 
 func (d *direction) schedule(ctx context.Context) {
+	if d.wantRealtime {
+		// Locked for good: the thread dies with this goroutine, and its
+		// priority with it.
+		runtime.LockOSThread()
+		d.realtime.Store(makeRealtime())
+	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -255,5 +266,6 @@ func (d *direction) stats() DirStats {
 		SendErrors: d.sendErrors.Load(),
 		MaxQueue:   maxQueue,
 		LateMedian: lateMedian,
+		Realtime:   d.realtime.Load(),
 	}
 }

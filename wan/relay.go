@@ -51,6 +51,11 @@ type PathConfig struct {
 	// DefaultQueueLimit. A datagram arriving at a full queue is dropped and
 	// counted.
 	QueueLimit int `json:"queueLimit,omitempty"`
+	// Realtime runs each direction's sender on an OS thread of its own at
+	// a low realtime priority (SCHED_RR 10) where permitted (root or
+	// CAP_SYS_NICE; Linux), so that a busy machine does not delay
+	// datagrams; otherwise at normal priority. DirStats.Realtime says which.
+	Realtime bool `json:"realtime,omitempty"`
 	// Log receives debug records; nil discards them.
 	Log *slog.Logger `json:"-"`
 }
@@ -98,6 +103,8 @@ type DirStats struct {
 	// the relay (negative: early): the relay's own error, apart from the
 	// delays of the endpoints and the network.
 	LateMedian time.Duration `json:"lateMedian"`
+	// Realtime says the sender runs at realtime priority.
+	Realtime bool `json:"realtime"`
 }
 
 // PathStats are the counters of both directions of a path.
@@ -143,8 +150,8 @@ func ListenPath(ctx context.Context, cfg PathConfig) (*Path, error) {
 		name:  cfg.Name,
 		connA: connA,
 		connB: connB,
-		ab:    newDirection("a->b", connA, connB, cfg.PeerA, cfg.PeerB, cfg.AtoB, cfg.Seed, 1, limit, log),
-		ba:    newDirection("b->a", connB, connA, cfg.PeerB, cfg.PeerA, cfg.BtoA, cfg.Seed, 2, limit, log),
+		ab:    newDirection("a->b", connA, connB, cfg.PeerA, cfg.PeerB, cfg.AtoB, cfg.Seed, 1, limit, cfg.Realtime, log),
+		ba:    newDirection("b->a", connB, connA, cfg.PeerB, cfg.PeerA, cfg.BtoA, cfg.Seed, 2, limit, cfg.Realtime, log),
 	}, nil
 }
 

@@ -26,7 +26,8 @@ type Tunnel struct {
 // listening on bind: path i faces A on basePort+2i and B on basePort+2i+1.
 // The ports depend only on the tunnels, so the routers' configuration
 // (whose remote is the relay's face) stays the same from run to run. Seed
-// seeds every path, each with its own stream.
+// seeds every path, each with its own stream. Paths ask for realtime
+// priority.
 func PlanRelay(bind netip.Addr, basePort uint16, tunnels []Tunnel, seed uint64) ([]PathConfig, error) {
 	if !bind.IsValid() {
 		return nil, errors.New("relay: bind address missing")
@@ -57,6 +58,8 @@ func PlanRelay(bind netip.Addr, basePort uint16, tunnels []Tunnel, seed uint64) 
 			AtoB:    t.Link.OneWay(),
 			BtoA:    t.Link.OneWay(),
 			Seed:    seed + uint64(i),
+			// Best effort; a lab on a busy machine needs it (see Path).
+			Realtime: true,
 		}
 	}
 	return paths, errors.Join(errs...)

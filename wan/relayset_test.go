@@ -29,7 +29,7 @@ func TestPlanRelay(t *testing.T) {
 		PeerA:   ab.A, PeerB: ab.B,
 		AtoB: Shape{Delay: 50 * time.Millisecond, LossPct: 1},
 		BtoA: Shape{Delay: 50 * time.Millisecond, LossPct: 1},
-		Seed: 9,
+		Seed: 9, Realtime: true,
 	}, paths[0])
 	assert.Equal(t, "a<->c", paths[1].Name)
 	assert.Equal(t, netip.MustParseAddrPort("172.30.0.1:40002"), paths[1].ListenA)
