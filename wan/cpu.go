@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,4 +159,55 @@ func parsePidStat(s string) (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / userHZ, nil
+}
+
+// PIDCgroupCPU counts the CPU time of the cgroup that process pid belongs
+// to, on the machine behind r: for a lab router, the container's main
+// process as Docker reports it (docker inspect -f '{{.State.Pid}}'), so
+// that the count is the whole container's. The cgroup is looked up in
+// /proc/PID/cgroup on every call (cgroup v1 cpuacct, or v2).
+func PIDCgroupCPU(r remote.Runner, pid int) CPUCounter {
+	return func(ctx context.Context) (time.Duration, error) {
+		data, err := r.ReadFile(ctx, fmt.Sprintf("/proc/%d/cgroup", pid))
+		if err != nil {
+			return 0, fmt.Errorf("cgroup of process %d on %s: %w", pid, r.Host(), err)
+		}
+		var errs []error
+		for _, path := range cgroupCPUFiles(string(data)) {
+			d, err := CgroupCPU(r, path)(ctx)
+			if err == nil {
+				return d, nil
+			}
+			errs = append(errs, err)
+		}
+		if len(errs) == 0 {
+			return 0, fmt.Errorf("cgroup of process %d on %s: no cpuacct or cgroup v2 entry", pid, r.Host())
+		}
+		return 0, errors.Join(errs...)
+	}
+}
+
+// cgroupCPUFiles lists the accounting files a /proc/PID/cgroup points at,
+// most specific first: the cgroup v1 cpuacct hierarchy (mounted under its
+// controller list, e.g. "cpu,cpuacct", or alone), then cgroup v2.
+func cgroupCPUFiles(procCgroup string) []string {
+	var v1, v2 []string
+	for line := range strings.Lines(procCgroup) {
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		controllers, path := parts[1], parts[2]
+		switch {
+		case controllers == "" && parts[0] == "0":
+			v2 = append(v2, "/sys/fs/cgroup"+strings.TrimSuffix(path, "/")+"/cpu.stat")
+		case slices.Contains(strings.Split(controllers, ","), "cpuacct"):
+			dir := strings.TrimSuffix(path, "/")
+			v1 = append(v1, "/sys/fs/cgroup/"+controllers+dir+"/cpuacct.usage")
+			if controllers != "cpuacct" {
+				v1 = append(v1, "/sys/fs/cgroup/cpuacct"+dir+"/cpuacct.usage")
+			}
+		}
+	}
+	return append(v1, v2...)
 }

@@ -194,6 +194,44 @@ func TestCPUCountersReal(t *testing.T) {
 	}
 }
 
+func TestCgroupCPUFiles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, procCgroup string
+		want             []string
+	}{
+		{"docker cgroupfs v1", "4:memory:/docker/abc\n2:cpuacct:/docker/abc\n1:cpu:/docker/abc\n0::/\n",
+			[]string{"/sys/fs/cgroup/cpuacct/docker/abc/cpuacct.usage", "/sys/fs/cgroup/cpu.stat"}},
+		{"combined cpu,cpuacct", "3:cpu,cpuacct:/docker/abc\n",
+			[]string{"/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpuacct.usage", "/sys/fs/cgroup/cpuacct/docker/abc/cpuacct.usage"}},
+		{"systemd v2", "0::/system.slice/docker-abc.scope\n",
+			[]string{"/sys/fs/cgroup/system.slice/docker-abc.scope/cpu.stat"}},
+		{"nothing", "1:name=systemd:/\n", nil},
+	} {
+		assert.Equal(t, tc.want, cgroupCPUFiles(tc.procCgroup), tc.name)
+	}
+	r := &fakeRunner{files: map[string]string{
+		"/proc/42/cgroup": "2:cpuacct:/docker/abc\n",
+		"/sys/fs/cgroup/cpuacct/docker/abc/cpuacct.usage": "1500000000\n",
+	}}
+	d, err := PIDCgroupCPU(r, 42)(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1500*time.Millisecond, d)
+	_, err = PIDCgroupCPU(r, 43)(t.Context())
+	assert.ErrorContains(t, err, "cgroup of process 43 on fake")
+}
+
+// TestPIDCgroupCPUReal counts this process's own cgroup on this machine.
+func TestPIDCgroupCPUReal(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc")
+	}
+	d, err := PIDCgroupCPU(&remote.Local{}, os.Getpid())(t.Context())
+	require.NoError(t, err)
+	assert.Positive(t, d)
+}
+
 func processCPU(t *testing.T) time.Duration {
 	var ru syscall.Rusage
 	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
