@@ -72,12 +72,14 @@
 //     machine: that is the tunnel (tun device, encryption, wake-ups), not
 //     the relay, whose lateness stays in microseconds; targets below
 //     ~30 ms read high by that much.
-//   - rate: about 50 000 datagrams/s per direction without delay, about
-//     35 000/s with 25 ms of delay (≈ 400–550 Mbit/s of full-size
-//     datagrams), far above what the lab's OpenVPN tunnels carry.
-//   - CPU: about 8 µs of CPU per datagram on top of the sender's and
-//     receiver's own (14 µs through the relay against 6 µs direct), i.e.
-//     one core is saturated at roughly 100 000 datagrams/s.
+//   - rate: 50 000–88 000 datagrams/s per direction without delay, and
+//     38 000–48 000/s with 25 ms of delay (the benchmark keeps at most
+//     1 500 datagrams in flight, so it cannot show more than 60 000/s
+//     there): 400–900 Mbit/s of full-size datagrams, far above what the
+//     lab's OpenVPN tunnels carry (30–60 Mbit/s here).
+//   - CPU: 6–10 µs of CPU per datagram on top of the sender's and
+//     receiver's own (11–17 µs through the relay against 5–6 µs direct),
+//     so one core is saturated at roughly 100 000 datagrams/s.
 //   - the relay adds no delay of its own beyond that: about 70 µs of
 //     loopback RTT without it.
 //   - it emulates latency, jitter and loss, not bandwidth limits,

@@ -76,7 +76,7 @@ func BenchmarkRelay(b *testing.B) {
 // that every datagram waits in the queue and the scheduler sleeps and
 // wakes for it.
 func BenchmarkRelayDelayed(b *testing.B) {
-	benchRelay(b, Shape{Delay: 25 * time.Millisecond}, 1024)
+	benchRelay(b, Shape{Delay: 25 * time.Millisecond}, 1500)
 }
 
 func benchRelay(b *testing.B, shape Shape, window int) {
