@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -147,21 +148,22 @@ func (g *Graph) Sorted() []Node {
 			dependants[dep] = append(dependants[dep], id)
 		}
 	}
-	var ready []string
+	// A min-heap of ready IDs keeps the order stable (ties by ID) at
+	// n log n; re-sorting a ready list at every pop is quadratic.
+	ready := &idHeap{}
 	for id, d := range indegree {
 		if d == 0 {
-			ready = append(ready, id)
+			ready.ids = append(ready.ids, id)
 		}
 	}
+	heap.Init(ready)
 	out := make([]Node, 0, len(g.nodes))
-	for len(ready) > 0 {
-		slices.Sort(ready)
-		id := ready[0]
-		ready = ready[1:]
+	for ready.Len() > 0 {
+		id := heap.Pop(ready).(string)
 		out = append(out, *g.nodes[id])
 		for _, next := range dependants[id] {
 			if indegree[next]--; indegree[next] == 0 {
-				ready = append(ready, next)
+				heap.Push(ready, next)
 			}
 		}
 	}
@@ -243,4 +245,17 @@ func (g *Graph) findCycle() []string {
 		}
 	}
 	return nil
+}
+
+// idHeap is a min-heap of node IDs for container/heap.
+type idHeap struct{ ids []string }
+
+func (h *idHeap) Len() int           { return len(h.ids) }
+func (h *idHeap) Less(i, j int) bool { return h.ids[i] < h.ids[j] }
+func (h *idHeap) Swap(i, j int)      { h.ids[i], h.ids[j] = h.ids[j], h.ids[i] }
+func (h *idHeap) Push(x any)         { h.ids = append(h.ids, x.(string)) }
+func (h *idHeap) Pop() any {
+	last := h.ids[len(h.ids)-1]
+	h.ids = h.ids[:len(h.ids)-1]
+	return last
 }

@@ -1,0 +1,100 @@
+package topology
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStateModesAndAtomicWrites(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "thesis")
+	st, err := OpenState(dir)
+	require.NoError(t, err)
+	info, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o700), info.Mode().Perm())
+
+	require.NoError(t, st.Write("vpn/vyos01.key", []byte("secret"), true))
+	require.NoError(t, st.Write("created.json", []byte("{}"), false))
+	for name, want := range map[string]fs.FileMode{"vpn/vyos01.key": 0o600, "created.json": 0o644, "vpn": 0o700} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, want, info.Mode().Perm(), name)
+	}
+	got, err := st.Read("vpn/vyos01.key")
+	require.NoError(t, err)
+	assert.Equal(t, "secret", string(got))
+	entries, err := os.ReadDir(filepath.Join(dir, "vpn"))
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary files left behind")
+
+	_, err = st.Read("missing")
+	assert.True(t, errors.Is(err, fs.ErrNotExist))
+	require.NoError(t, st.Remove("missing"))
+	for _, bad := range []string{"", "../escape", "/etc/passwd", "a/../../b"} {
+		assert.Error(t, st.Write(bad, nil, false), "name %q", bad)
+	}
+}
+
+func TestStateTightensALooseDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o755))
+	_, err := OpenState(dir)
+	require.NoError(t, err)
+	info, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o700), info.Mode().Perm())
+}
+
+func TestLoadOrCreateCreatesOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	st, err := OpenState(t.TempDir())
+	require.NoError(t, err)
+	var calls atomic.Int32
+	var wg sync.WaitGroup
+	results := make([]string, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data, err := st.LoadOrCreate("ca.key", true, func() ([]byte, error) {
+				calls.Add(1)
+				return []byte("key"), nil
+			})
+			assert.NoError(t, err)
+			results[i] = string(data)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), calls.Load())
+	for _, r := range results {
+		assert.Equal(t, "key", r)
+	}
+	// A second process (a re-apply) reuses what the first stored.
+	again, err := OpenState(st.Dir())
+	require.NoError(t, err)
+	data, err := again.LoadOrCreate("ca.key", true, func() ([]byte, error) { t.Fatal("created again"); return nil, nil })
+	require.NoError(t, err)
+	assert.Equal(t, "key", string(data))
+}
+
+func TestDefaultStateDir(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "/x/state")
+	dir, err := DefaultStateDir("thesis")
+	require.NoError(t, err)
+	assert.Equal(t, "/x/state/planetstage/thesis", dir)
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "/home/u")
+	dir, err = DefaultStateDir("thesis")
+	require.NoError(t, err)
+	assert.Equal(t, "/home/u/.local/state/planetstage/thesis", dir)
+}

@@ -1,0 +1,179 @@
+package topology
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func loadThesis(t testing.TB) *Topology {
+	t.Helper()
+	top, err := Load("testdata/thesis.yaml")
+	require.NoError(t, err)
+	return top
+}
+
+func TestValidateFindsEveryProblemWithItsPath(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		mutate func(*Topology)
+		want   map[string]string // path -> message fragment
+	}{
+		{"duplicate host name", func(t *Topology) { t.Sites[1].Hosts[1].Name = "node01" },
+			map[string]string{"sites[1].hosts[1].name": `duplicate machine name node01 (also sites[1].hosts[0].name)`}},
+		{"host named like a router", func(t *Topology) { t.Sites[2].Hosts[0].Name = "vyos01" },
+			map[string]string{"sites[2].hosts[0].name": "duplicate machine name vyos01"}},
+		{"duplicate site name", func(t *Topology) { t.Sites[2].Name = "site-a" },
+			map[string]string{"sites[2].name": "duplicate site name site-a"}},
+		{"duplicate VLAN", func(t *Topology) { t.Sites[2].VLAN = 20 },
+			map[string]string{"sites[2].vlan": "VLAN 20 is already used by sites[1].vlan"}},
+		{"site VLAN same as underlay", func(t *Topology) { t.Sites[0].VLAN = 0 },
+			map[string]string{"sites[0].vlan": "already used by underlay.vlan"}},
+		{"VLAN out of range", func(t *Topology) { t.Sites[0].VLAN = 4095 },
+			map[string]string{"sites[0].vlan": "out of range 0–4094"}},
+		{"overlapping sites", func(t *Topology) { t.Sites[1].Prefix = netip.MustParsePrefix("192.168.0.0/16") },
+			map[string]string{"sites[0].prefix": "overlaps sites[1].prefix", "sites[2].prefix": "overlaps sites[1].prefix"}},
+		{"pod subnet overlaps underlay", func(t *Topology) { t.Cluster.PodSubnet = netip.MustParsePrefix("10.4.128.0/17") },
+			map[string]string{"cluster.podSubnet": "overlaps underlay.prefix"}},
+		{"transit overlaps service subnet", func(t *Topology) { t.VPN.Transit = netip.MustParsePrefix("10.96.0.0/16") },
+			map[string]string{"vpn.transit": "overlaps cluster.serviceSubnet"}},
+		{"host outside its site", func(t *Topology) { t.Sites[0].Hosts[1].Address = netip.MustParseAddr("192.168.20.50") },
+			map[string]string{"sites[0].hosts[1].address": "outside the site prefix 192.168.10.0/24"}},
+		{"network address", func(t *Topology) { t.Sites[0].Hosts[1].Address = netip.MustParseAddr("192.168.10.0") },
+			map[string]string{"sites[0].hosts[1].address": "network address"}},
+		{"broadcast address", func(t *Topology) { t.Sites[0].Hosts[1].Address = netip.MustParseAddr("192.168.10.255") },
+			map[string]string{"sites[0].hosts[1].address": "broadcast address"}},
+		{"router LAN outside site", func(t *Topology) { t.Sites[1].Router.LAN = netip.MustParseAddr("192.168.10.1") },
+			map[string]string{"sites[1].router.lan": "outside the site prefix 192.168.20.0/24"}},
+		{"router WAN outside underlay", func(t *Topology) { t.Sites[1].Router.WAN = netip.MustParseAddr("10.5.0.1") },
+			map[string]string{"sites[1].router.wan": "outside the underlay"}},
+		{"duplicate WAN", func(t *Topology) { t.Sites[1].Router.WAN = t.Sites[0].Router.WAN },
+			map[string]string{"sites[1].router.wan": "duplicate WAN address 10.4.0.90"}},
+		{"host on the router's address", func(t *Topology) { t.Sites[0].Hosts[0].Address = t.Sites[0].Router.LAN },
+			map[string]string{"sites[0].hosts[0].address": "duplicate address 192.168.10.1"}},
+		{"prefix with host bits", func(t *Topology) { t.Sites[0].Prefix = netip.MustParsePrefix("192.168.10.7/24") },
+			map[string]string{"sites[0].prefix": "did you mean 192.168.10.0/24?"}},
+		{"unknown hypervisor", func(t *Topology) { t.Sites[0].Hypervisor = "esxi9" },
+			map[string]string{"sites[0].hypervisor": `unknown hypervisor "esxi9"; known: esxi1, esxi2`}},
+		{"unknown hub", func(t *Topology) { t.VPN.Mode, t.VPN.Hub = VPNHubSpoke, "site-z" },
+			map[string]string{"vpn.hub": `unknown site "site-z"`}},
+		{"hub-spoke without hub", func(t *Topology) { t.VPN.Mode = VPNHubSpoke },
+			map[string]string{"vpn.hub": "hub-spoke needs a hub site"}},
+		{"masters without load balancer", func(t *Topology) { t.Sites[0].Hosts[0].Role = RoleGeneric },
+			map[string]string{"cluster": "3 control planes and no load balancer"}},
+		{"name not a DNS label", func(t *Topology) { t.Sites[1].Hosts[0].Name = "Node_01" },
+			map[string]string{"sites[1].hosts[0].name": "not a DNS label"}},
+		{"unknown role and router kind", func(t *Topology) { t.Sites[1].Hosts[0].Role = "master"; t.Sites[2].Router.Kind = "cisco" },
+			map[string]string{"sites[1].hosts[0].role": `unknown role "master"`, "sites[2].router.kind": `unknown router kind "cisco"`}},
+		{"VyOS version unsupported", func(t *Topology) { t.Sites[0].Router.Version = "1.1" },
+			map[string]string{"sites[0].router.version": `VyOS version "1.1" is not supported`}},
+		{"transit too small", func(t *Topology) { t.VPN.Transit = netip.MustParsePrefix("10.255.0.0/29") },
+			map[string]string{"vpn.transit": "too small for 3 tunnels"}},
+		{"password in hypervisor URL", func(t *Topology) { t.Hypervisors[0].URL = "https://root:hunter2@10.4.0.13/sdk" },
+			map[string]string{"hypervisors[0].url": "holds a password"}},
+		{"bad Kubernetes version", func(t *Topology) { t.Cluster.Kubernetes = "1.37" },
+			map[string]string{"cluster.kubernetes": `"1.37" is not a Kubernetes version`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			top := loadThesis(t)
+			tc.mutate(top)
+			err := top.Validate()
+			var ps Problems
+			require.True(t, errors.As(err, &ps), "want Problems, got %v", err)
+			got := map[string]string{}
+			for _, p := range ps {
+				got[p.Path] += p.Message
+			}
+			for path, frag := range tc.want {
+				assert.Contains(t, got[path], frag, "problems: %v", ps)
+			}
+			assert.Len(t, ps, len(tc.want), "exactly the expected problems: %v", ps)
+			assert.NotContains(t, err.Error(), "hunter2", "secrets never reach errors")
+		})
+	}
+}
+
+func TestValidateCollectsAllProblemsAtOnce(t *testing.T) {
+	t.Parallel()
+	top := loadThesis(t)
+	top.Sites[1].Hosts[1].Name = "node01"
+	top.Sites[2].VLAN = 20
+	top.Cluster.PodSubnet = netip.MustParsePrefix("192.168.0.0/16")
+	var ps Problems
+	require.ErrorAs(t, top.Validate(), &ps)
+	assert.GreaterOrEqual(t, len(ps), 5, "duplicate name, duplicate VLAN, three overlaps: %v", ps)
+}
+
+func TestValidateDoesNotChangeTheTopology(t *testing.T) {
+	t.Parallel()
+	top := loadThesis(t)
+	top.SSH = nil
+	top.Cluster.APIPort = 0
+	require.NoError(t, top.Validate())
+	assert.Nil(t, top.SSH, "Validate works on a copy")
+	assert.Zero(t, top.Cluster.APIPort)
+}
+
+func TestLoadReportsFileLinesAndDecodeProblems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, find, replace string
+		want                []string
+	}{
+		{"unknown field", "  vlan: 20\n", "  vlan: 20\n  vlna: 21\n", []string{"testdata/thesis.yaml:28: sites[1].vlna: unknown field \"vlna\""}},
+		{"case slip", "podSubnet:", "podsubnet:", []string{`cluster.podsubnet: unknown field "podsubnet" (did you mean "podSubnet"?)`}},
+		{"bad address", "192.168.20.102", "192.168.20.300", []string{`:33: sites[1].hosts[1].address: "192.168.20.300"`}},
+		{"wrong type", "vlan: 30", "vlan: thirty", []string{`:35: sites[2].vlan: "thirty" is not a whole number`}},
+		{"list for a mapping", "underlay: {prefix: 10.4.0.0/16, vlan: 0}", "underlay: [1, 2]", []string{"underlay: want a mapping, found a list"}},
+		{"decode and semantic problems together", "name: node04", "name: node03", []string{`sites[2].hosts[1].name: duplicate machine name node03`}},
+		{"duplicate key", "kind: Topology\n", "kind: Topology\nkind: Topology\n", []string{`:10: kind: duplicate field "kind"`}},
+		{"wrong apiVersion", "planetstage.io/v1alpha1", "planetstage.io/v2", []string{`apiVersion: is "planetstage.io/v2"`}},
+	}
+	orig := mustRead(t, "testdata/thesis.yaml")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Contains(t, orig, tc.find)
+			_, err := Parse("testdata/thesis.yaml", []byte(strings.Replace(orig, tc.find, tc.replace, 1)))
+			var ferr *FileError
+			require.ErrorAs(t, err, &ferr)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsNonTopologies(t *testing.T) {
+	t.Parallel()
+	for _, data := range []string{"", "---\n", "[]", "a: [", "hello", "---\na: 1\n---\nb: 2\n", "*x"} {
+		_, err := Parse("f.yaml", []byte(data))
+		assert.Error(t, err, "input %q", data)
+	}
+}
+
+func TestMarshalRoundTrips(t *testing.T) {
+	t.Parallel()
+	top := loadThesis(t)
+	data, err := Marshal(top)
+	require.NoError(t, err)
+	again, err := Parse("marshalled.yaml", data)
+	require.NoError(t, err)
+	assert.Equal(t, top, again)
+}
+
+func TestTunnelPairs(t *testing.T) {
+	t.Parallel()
+	top := loadThesis(t)
+	assert.Equal(t, [][2]string{{"site-a", "site-b"}, {"site-a", "site-c"}, {"site-b", "site-c"}}, top.TunnelPairs())
+	top.VPN.Mode, top.VPN.Hub = VPNHubSpoke, "site-b"
+	assert.Equal(t, [][2]string{{"site-b", "site-a"}, {"site-b", "site-c"}}, top.TunnelPairs())
+	assert.Equal(t, 2, top.TunnelCount())
+}
