@@ -2,6 +2,7 @@ package wan
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"net/netip"
@@ -150,15 +151,22 @@ func TestCPUParsers(t *testing.T) {
 
 func TestCPUPercent(t *testing.T) {
 	t.Parallel()
-	var calls int
-	counter := func(context.Context) (time.Duration, error) {
-		calls++
-		return time.Duration(calls) * 50 * time.Millisecond, nil // 50 ms between samples
-	}
-	pct, err := CPUPercent(t.Context(), func() error { time.Sleep(100 * time.Millisecond); return nil }, counter)
+	// Fake counters of machines that are busy half and all of the wall
+	// time, whatever the wall time turns out to be on a busy machine.
+	base := time.Now()
+	half := func(context.Context) (time.Duration, error) { return time.Since(base) / 2, nil }
+	full := func(context.Context) (time.Duration, error) { return time.Since(base), nil }
+	pct, err := CPUPercent(t.Context(), func() error { time.Sleep(100 * time.Millisecond); return nil }, half, full)
 	require.NoError(t, err)
-	require.Len(t, pct, 1)
-	assert.InDelta(t, 50, pct[0], 10, "50 ms of CPU over ~100 ms")
+	require.Len(t, pct, 2)
+	assert.InDelta(t, 50, pct[0], 5)
+	assert.InDelta(t, 100, pct[1], 10)
+
+	failing := func(context.Context) (time.Duration, error) { return 0, errors.New("no /proc") }
+	_, err = CPUPercent(t.Context(), func() error { return nil }, failing)
+	assert.ErrorContains(t, err, "no /proc")
+	_, err = CPUPercent(t.Context(), func() error { return errors.New("iperf3 failed") }, half)
+	assert.ErrorContains(t, err, "iperf3 failed")
 }
 
 // TestCPUCountersReal reads this machine's real counters while a goroutine

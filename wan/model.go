@@ -95,6 +95,7 @@ func NewPair(a, b string) Pair {
 	return Pair{a, b}
 }
 
+// String is "A<->B".
 func (p Pair) String() string { return p.A + "<->" + p.B }
 
 // Entry is the resolved link of one site pair.

@@ -1,4 +1,4 @@
-package main
+package wan
 
 import (
 	"context"
@@ -13,11 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/planetstage/planetstage/wan"
 )
 
-func udp(t *testing.T) *net.UDPConn {
+func udpConn(t *testing.T) *net.UDPConn {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
@@ -27,21 +25,21 @@ func udp(t *testing.T) *net.UDPConn {
 
 func freePort(t *testing.T) netip.AddrPort {
 	t.Helper()
-	c := udp(t)
+	c := udpConn(t)
 	ap := c.LocalAddr().(*net.UDPAddr).AddrPort()
 	require.NoError(t, c.Close())
 	return ap
 }
 
-func TestRunRelaysAndWritesStats(t *testing.T) {
+func TestServeRelayFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	a, b := udp(t), udp(t)
+	a, b := udpConn(t), udpConn(t)
 	face := freePort(t)
-	cfg := Config{Paths: []wan.PathConfig{{
+	cfg := RelayFile{Paths: []PathConfig{{
 		Name: "a<->b", ListenA: face, ListenB: netip.MustParseAddrPort("127.0.0.1:0"),
 		PeerA: a.LocalAddr().(*net.UDPAddr).AddrPort(), PeerB: b.LocalAddr().(*net.UDPAddr).AddrPort(),
-		AtoB: wan.Shape{Delay: 5 * time.Millisecond},
+		AtoB: Shape{Delay: 5 * time.Millisecond},
 	}}}
 	data, err := json.Marshal(cfg)
 	require.NoError(t, err)
@@ -51,7 +49,7 @@ func TestRunRelaysAndWritesStats(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, slog.New(slog.DiscardHandler), configPath, statsPath, 50*time.Millisecond)
+		done <- ServeRelayFile(ctx, slog.New(slog.DiscardHandler), configPath, statsPath, 50*time.Millisecond)
 	}()
 	require.Eventually(t, func() bool {
 		_, err := a.WriteToUDPAddrPort([]byte("ping"), face)
@@ -66,12 +64,12 @@ func TestRunRelaysAndWritesStats(t *testing.T) {
 
 	raw, err := os.ReadFile(statsPath)
 	require.NoError(t, err)
-	var stats map[string]wan.PathStats
+	var stats map[string]PathStats
 	require.NoError(t, json.Unmarshal(raw, &stats))
 	assert.Positive(t, stats["a<->b"].AtoB.Forwarded)
 }
 
-func TestRunRejectsBadConfig(t *testing.T) {
+func TestServeRelayFileRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct{ name, content, want string }{
@@ -81,9 +79,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	} {
 		path := filepath.Join(dir, tc.name+".json")
 		require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o600))
-		err := run(t.Context(), slog.New(slog.DiscardHandler), path, "", time.Second)
+		err := ServeRelayFile(t.Context(), slog.New(slog.DiscardHandler), path, "", time.Second)
 		require.Error(t, err, tc.name)
 		assert.Contains(t, err.Error(), tc.want, tc.name)
 	}
-	assert.ErrorContains(t, run(t.Context(), slog.New(slog.DiscardHandler), "", "", time.Second), "-config is required")
+	assert.ErrorContains(t, ServeRelayFile(t.Context(), nil, "", "", time.Second), "no configuration file")
 }
