@@ -72,30 +72,43 @@ func (p *SSHPool) Config(machine string) (remote.SSHConfig, error) {
 		return remote.SSHConfig{}, fmt.Errorf("topology %s has no machine %q", p.t.Name, machine)
 	}
 	s := p.t.SSH
+	router := p.routerConfig(m)
+	if m.IsRouter() {
+		return router, nil
+	}
+	host := p.baseConfig(m)
+	host.Name = m.Name
+	host.Addr = net.JoinHostPort(m.Address.String(), strconv.Itoa(s.Port))
+	host.Jump = &router
+	return host, nil
+}
+
+// routerConfig is the SSH configuration of m's site router.
+func (p *SSHPool) routerConfig(m Machine) remote.SSHConfig {
+	r, _ := p.t.Machine(m.Site.Router.Name)
+	cfg := p.baseConfig(r)
+	cfg.Name = r.Name
+	cfg.Addr = net.JoinHostPort(r.WAN.String(), strconv.Itoa(p.t.SSH.Port))
+	return cfg
+}
+
+func (p *SSHPool) baseConfig(m Machine) remote.SSHConfig {
+	s := p.t.SSH
 	base := remote.SSHConfig{
 		User:                  s.User,
 		KnownHostsFile:        s.KnownHosts,
 		InsecureIgnoreHostKey: s.InsecureIgnoreHostKey,
 		Agent:                 s.IdentityFile == "",
 		Retry:                 remote.BootRetry,
-		Sudo:                  s.User != "root",
-		Logger:                p.log,
+		// VyOS wants its configuration scripts run as the login user:
+		// under sudo they leave files that break later CLI editing.
+		Sudo:   s.User != "root" && !(m.IsRouter() && m.Site.Router.Kind == RouterVyOS),
+		Logger: p.log,
 	}
 	if s.IdentityFile != "" {
 		base.IdentityFiles = []string{s.IdentityFile}
 	}
-	port := strconv.Itoa(s.Port)
-	router := base
-	router.Name = m.Site.Router.Name
-	router.Addr = net.JoinHostPort(m.Site.Router.WAN.String(), port)
-	if m.IsRouter() {
-		return router, nil
-	}
-	host := base
-	host.Name = m.Name
-	host.Addr = net.JoinHostPort(m.Address.String(), port)
-	host.Jump = &router
-	return host, nil
+	return base
 }
 
 // Close closes every connection the pool made.

@@ -31,6 +31,7 @@ func TestSSHPoolReachesHostsThroughTheirRouter(t *testing.T) {
 	cfg, err := NewSSHPool(top, nil).Config("master01")
 	require.NoError(t, err)
 	assert.True(t, cfg.Sudo, "a non-root user runs through sudo")
+	assert.False(t, cfg.Jump.Sudo, "but not on a VyOS router, whose scripts must run as the login user")
 	assert.Equal(t, "192.168.10.101:2222", cfg.Addr)
 
 	_, err = pool.Config("nope")

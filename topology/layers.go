@@ -35,7 +35,10 @@ type Artifact struct {
 }
 
 // layers lists every layer in the order they build a testbed.
-var layers = []Layer{}
+var layers = []Layer{
+	routersLayer,
+	lbLayer,
+}
 
 // LayerNames returns the names of the layers, in build order.
 func LayerNames() []string {

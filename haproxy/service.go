@@ -1,0 +1,354 @@
+package haproxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"strings"
+
+	"github.com/planetstage/planetstage/remote"
+)
+
+// Defaults for Service, matching Debian's haproxy package.
+const (
+	DefaultConfigPath = "/etc/haproxy/haproxy.cfg"
+	DefaultPIDFile    = "/run/haproxy.pid"
+)
+
+// Manager is how HAProxy is started and reloaded on a host.
+type Manager string
+
+const (
+	// ManagerAuto uses systemd where it runs (/run/systemd/system exists)
+	// and master-worker otherwise.
+	ManagerAuto Manager = ""
+	// ManagerSystemd uses the distribution's haproxy unit: systemctl reload,
+	// which validates the config and sends SIGUSR2 to the master.
+	ManagerSystemd Manager = "systemd"
+	// ManagerMasterWorker runs "haproxy -W -D -p PIDFile -f ConfigPath" and
+	// reloads by sending SIGUSR2 to the master, which starts new workers on
+	// the same listening sockets while the old ones finish their
+	// connections. This is what containers without an init system get.
+	ManagerMasterWorker Manager = "master-worker"
+)
+
+// Service manages HAProxy on one host through a remote.Runner: install it
+// where missing, install a validated config, start or reload it.
+type Service struct {
+	Runner remote.Runner
+	// Log receives progress and command output at debug level; nil
+	// discards.
+	Log *slog.Logger
+	// ConfigPath defaults to DefaultConfigPath. With systemd it must be the
+	// path the unit reads.
+	ConfigPath string
+	// PIDFile is the master's PID file under master-worker; defaults to
+	// DefaultPIDFile, which is also what Debian's init script uses, so an
+	// HAProxy started by the package is found and replaced.
+	PIDFile string
+	Manager Manager
+}
+
+// Action is what Inspect found to do.
+type Action string
+
+// The actions Inspect reports.
+const (
+	Create Action = "create"
+	Update Action = "update"
+	NoOp   Action = "no-op"
+	Delete Action = "delete"
+)
+
+// Change is the result of Inspect: an action and the reason for it.
+type Change struct {
+	Action Action
+	Reason string
+}
+
+// ValidationError is a config that HAProxy itself refused. Output is
+// haproxy -c's own message.
+type ValidationError struct {
+	Host   string
+	Output string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("haproxy on %s: config refused by haproxy -c, nothing installed: %s", e.Host, strings.TrimSpace(e.Output))
+}
+
+// pathPrefix makes the sbin directories reachable over SSH sessions whose
+// PATH lacks them.
+const pathPrefix = `PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; `
+
+func (s *Service) configPath() string {
+	if s.ConfigPath != "" {
+		return s.ConfigPath
+	}
+	return DefaultConfigPath
+}
+
+func (s *Service) pidFile() string {
+	if s.PIDFile != "" {
+		return s.PIDFile
+	}
+	return DefaultPIDFile
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Service) errorf(format string, args ...any) error {
+	return fmt.Errorf("haproxy on %s: "+format, append([]any{s.Runner.Host()}, args...)...)
+}
+
+var errNoRunner = errors.New("haproxy: Service.Runner is nil")
+
+// Inspect compares the host with c and changes nothing: Create when HAProxy
+// or its config is missing, Update when the installed config differs from
+// the rendered one or HAProxy is not running, NoOp otherwise.
+func (s *Service) Inspect(ctx context.Context, c Config) (Change, error) {
+	if s.Runner == nil {
+		return Change{}, errNoRunner
+	}
+	want, err := Render(c)
+	if err != nil {
+		return Change{}, s.errorf("%w", err)
+	}
+	installed, err := s.installed(ctx)
+	if err != nil {
+		return Change{}, err
+	}
+	if !installed {
+		return Change{Create, "install haproxy, write " + s.configPath() + " and start it"}, nil
+	}
+	have, err := s.Runner.ReadFile(ctx, s.configPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return Change{Create, "write " + s.configPath() + " and start haproxy"}, nil
+	}
+	if err != nil {
+		return Change{}, s.errorf("read config: %w", err)
+	}
+	running, err := s.Running(ctx)
+	if err != nil {
+		return Change{}, err
+	}
+	if !bytes.Equal(have, want) {
+		reason := "config differs: " + lineDiff(have, want)
+		if !running {
+			reason += "; haproxy is not running"
+		}
+		return Change{Update, reason}, nil
+	}
+	if !running {
+		return Change{Update, "config up to date but haproxy is not running"}, nil
+	}
+	return Change{NoOp, "config up to date and haproxy running"}, nil
+}
+
+// Apply installs HAProxy where missing, then installs c: the rendered
+// config goes to a file next to ConfigPath, haproxy -c validates it, and
+// only then it replaces the old config and HAProxy reloads (or starts).
+// A config HAProxy refuses returns a *ValidationError and changes nothing:
+// the old config stays in place and keeps serving. Apply is idempotent.
+func (s *Service) Apply(ctx context.Context, c Config) error {
+	if s.Runner == nil {
+		return errNoRunner
+	}
+	want, err := Render(c)
+	if err != nil {
+		return s.errorf("%w", err)
+	}
+	if err := s.install(ctx); err != nil {
+		return err
+	}
+	cfgPath := s.configPath()
+	candidate := cfgPath + ".planetstage-new"
+	backup := cfgPath + ".planetstage-old"
+	if err := s.Runner.WriteFile(ctx, candidate, want, 0o644); err != nil {
+		return s.errorf("write candidate config: %w", err)
+	}
+	out, err := remote.CombinedOutput(ctx, s.Runner, pathPrefix+"haproxy -c -f "+remote.ShellQuote(candidate))
+	s.log().Debug("haproxy -c", "host", s.Runner.Host(), "output", out)
+	if err != nil {
+		_ = s.Runner.Run(ctx, remote.Cmd{Command: "rm -f " + remote.ShellQuote(candidate)})
+		var exit *remote.ExitError
+		if errors.As(err, &exit) {
+			return &ValidationError{Host: s.Runner.Host(), Output: out}
+		}
+		return s.errorf("validate: %w", err)
+	}
+	// haproxy -c does not check that the admin socket's directory exists;
+	// under /run it is gone after a reboot of a host without systemd.
+	if sock := c.Global.StatsSocket; sock != "" {
+		if _, err := remote.CombinedOutput(ctx, s.Runner, "mkdir -p "+remote.ShellQuote(path.Dir(sock))); err != nil {
+			return s.errorf("create stats socket directory: %w", err)
+		}
+	}
+	// Keep the old config until the reload succeeded, so a reload that
+	// fails for a reason -c cannot see (a port in use) is rolled back.
+	swap := fmt.Sprintf("if [ -e %[1]s ]; then cp -p %[1]s %[2]s; else rm -f %[2]s; fi && mv -f %[3]s %[1]s",
+		remote.ShellQuote(cfgPath), remote.ShellQuote(backup), remote.ShellQuote(candidate))
+	if _, err := remote.CombinedOutput(ctx, s.Runner, swap); err != nil {
+		return s.errorf("install config: %w", err)
+	}
+	if err := s.reload(ctx); err != nil {
+		restore := fmt.Sprintf("if [ -e %[2]s ]; then mv -f %[2]s %[1]s; fi", remote.ShellQuote(cfgPath), remote.ShellQuote(backup))
+		if _, rerr := remote.CombinedOutput(ctx, s.Runner, restore); rerr != nil {
+			return errors.Join(err, s.errorf("restore old config: %w", rerr))
+		}
+		return err
+	}
+	_ = s.Runner.Run(ctx, remote.Cmd{Command: "rm -f " + remote.ShellQuote(backup)})
+	s.log().Info("haproxy config installed", "host", s.Runner.Host(), "path", cfgPath)
+	return nil
+}
+
+// Running reports whether HAProxy runs: the unit is active under systemd,
+// the process in PIDFile is alive under master-worker.
+func (s *Service) Running(ctx context.Context) (bool, error) {
+	if s.Runner == nil {
+		return false, errNoRunner
+	}
+	m, err := s.manager(ctx)
+	if err != nil {
+		return false, err
+	}
+	cmd := s.pidAlive()
+	if m == ManagerSystemd {
+		cmd = "systemctl is-active --quiet haproxy"
+	}
+	return s.test(ctx, cmd)
+}
+
+// Stop stops HAProxy and waits for its master to exit. Under
+// master-worker it signals only the process named in PIDFile.
+func (s *Service) Stop(ctx context.Context) error {
+	if s.Runner == nil {
+		return errNoRunner
+	}
+	m, err := s.manager(ctx)
+	if err != nil {
+		return err
+	}
+	cmd := "systemctl stop haproxy"
+	if m == ManagerMasterWorker {
+		pf := remote.ShellQuote(s.pidFile())
+		cmd = `pid=$(head -n1 ` + pf + ` 2>/dev/null)
+if ! { ` + isHAProxy + `; }; then rm -f ` + pf + `; exit 0; fi
+kill "$pid"
+end=$(( $(date +%s) + 10 ))
+while ` + isHAProxy + `; do
+  [ "$(date +%s)" -le "$end" ] || { echo "haproxy $pid did not exit within 10s of SIGTERM" >&2; exit 1; }
+  sleep 0.05
+done
+rm -f ` + pf
+	}
+	if out, err := remote.CombinedOutput(ctx, s.Runner, cmd); err != nil {
+		return s.errorf("stop: %w (%s)", err, strings.TrimSpace(out))
+	}
+	return nil
+}
+
+// InspectRemove reports what Remove would do: Delete while a config this
+// package rendered is installed, NoOp otherwise (a config someone else
+// wrote is not ours to remove).
+func (s *Service) InspectRemove(ctx context.Context) (Change, error) {
+	if s.Runner == nil {
+		return Change{}, errNoRunner
+	}
+	have, err := s.Runner.ReadFile(ctx, s.configPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return Change{NoOp, "no " + s.configPath()}, nil
+	}
+	if err != nil {
+		return Change{}, s.errorf("read config: %w", err)
+	}
+	if !bytes.HasPrefix(have, []byte(header)) {
+		return Change{NoOp, s.configPath() + " was not written by planetstage; left alone"}, nil
+	}
+	return Change{Delete, "stop haproxy and remove " + s.configPath()}, nil
+}
+
+// Remove stops HAProxy and removes the config. The haproxy package stays
+// installed: other software may depend on it, and a re-apply is faster.
+func (s *Service) Remove(ctx context.Context) error {
+	if s.Runner == nil {
+		return errNoRunner
+	}
+	if err := s.Stop(ctx); err != nil {
+		return err
+	}
+	if _, err := remote.CombinedOutput(ctx, s.Runner, "rm -f "+remote.ShellQuote(s.configPath())); err != nil {
+		return s.errorf("remove config: %w", err)
+	}
+	return nil
+}
+
+// install installs HAProxy with apt where the binary is missing.
+func (s *Service) install(ctx context.Context) error {
+	ok, err := s.installed(ctx)
+	if err != nil || ok {
+		return err
+	}
+	s.log().Info("installing haproxy", "host", s.Runner.Host())
+	const script = `if ! command -v apt-get >/dev/null 2>&1; then
+  echo "haproxy is missing and this host has no apt-get (only Debian and Ubuntu are supported): install haproxy yourself" >&2; exit 3
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends haproxy || { apt-get update && apt-get install -y --no-install-recommends haproxy; }`
+	out, err := remote.CombinedOutput(ctx, s.Runner, script)
+	s.log().Debug("apt-get install haproxy", "host", s.Runner.Host(), "output", out)
+	if err != nil {
+		return s.errorf("install: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) installed(ctx context.Context) (bool, error) {
+	return s.test(ctx, pathPrefix+"command -v haproxy >/dev/null")
+}
+
+// test runs a command whose exit status is the answer.
+func (s *Service) test(ctx context.Context, cmd string) (bool, error) {
+	err := s.Runner.Run(ctx, remote.Cmd{Command: cmd})
+	var exit *remote.ExitError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &exit):
+		return false, nil
+	default:
+		return false, s.errorf("%w", err)
+	}
+}
+
+func (s *Service) manager(ctx context.Context) (Manager, error) {
+	switch s.Manager {
+	case ManagerSystemd, ManagerMasterWorker:
+		return s.Manager, nil
+	case ManagerAuto:
+	default:
+		return "", s.errorf("manager %q: want systemd, master-worker or empty for auto", s.Manager)
+	}
+	systemd, err := s.test(ctx, "test -d /run/systemd/system && command -v systemctl >/dev/null")
+	if err != nil {
+		return "", err
+	}
+	if systemd {
+		return ManagerSystemd, nil
+	}
+	return ManagerMasterWorker, nil
+}
+
+func (s *Service) pidAlive() string {
+	return `pid=$(head -n1 ` + remote.ShellQuote(s.pidFile()) + ` 2>/dev/null); ` + isHAProxy
+}

@@ -1,0 +1,29 @@
+// Package openvpn is planetstage's site-to-site tunnel model and its Linux
+// router driver.
+//
+// New turns plain inputs (sites with their router's WAN and LAN addresses and
+// prefix; mesh or hub-and-spoke; a transit prefix; a base port) into tunnels:
+// which site pairs are joined, the vtunN interface and UDP port of each
+// tunnel, a /30 per tunnel cut from the transit prefix, the TLS role of each
+// end, and every router's routes to the other sites (direct, or through the
+// hub). The model does not depend on planetstage's topology types, so the
+// vyos package and any other program can build on it.
+//
+// LoadKeys creates key material in Go and keeps it in a Store the caller
+// provides (planetstage's topology.State in the CLI): with TLS, one
+// self-signed ECDSA P-256 certificate per router, pinned by its SHA-256
+// fingerprint on the peer; with StaticKey, one OpenVPN static key per tunnel.
+// Keys are reused on the next run, so a re-apply changes nothing.
+//
+// Config renders the openvpn.conf of one tunnel end. Linux applies a router's
+// tunnels and routes over a remote.Runner: it writes configs and keys (keys
+// mode 0600), enables IP forwarding, creates the tun devices, starts the
+// openvpn daemons (restarting one only when its files changed) and installs
+// the routes with "ip route replace". Linux.Inspect reports what Apply would
+// change without changing anything.
+//
+// Tested against real software: the package's tests run OpenVPN 2.6 (Debian's
+// openvpn package) in network namespaces for 2- and 3-site meshes and a
+// hub-and-spoke, and ping every site's LAN from every other site's LAN.
+// They need root, /dev/net/tun, ip(8) and openvpn(8), and skip otherwise.
+package openvpn

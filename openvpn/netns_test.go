@@ -1,0 +1,160 @@
+package openvpn_test
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/openvpn/openvpntest"
+)
+
+func linuxRouter(l *openvpntest.Lab, m *openvpn.Model, k *openvpn.Keys, i int) *openvpn.Linux {
+	return &openvpn.Linux{
+		Model: m, Keys: k, Site: l.Sites[i].Name,
+		Dir: filepath.Join(l.Dirs[i], "etc"), RunDir: filepath.Join(l.Dirs[i], "run"), SysctlFile: "-",
+	}
+}
+
+// TestRealOpenVPN renders the Linux routers' configs, runs real openvpn in
+// network namespaces through the Linux driver, and pings every site's host
+// from every other's.
+func TestRealOpenVPN(t *testing.T) {
+	openvpntest.RequireNetns(t)
+	cases := []struct {
+		name  string
+		sites int
+		mode  openvpn.Mode
+		auth  openvpn.Auth
+	}{
+		{"mesh-2-tls", 2, openvpn.Mesh, openvpn.TLS},
+		{"mesh-3-tls", 3, openvpn.Mesh, openvpn.TLS},
+		{"mesh-3-static-key", 3, openvpn.Mesh, openvpn.StaticKey},
+		{"hub-spoke-3-tls", 3, openvpn.HubSpoke, openvpn.TLS},
+		{"hub-spoke-4-static-key", 4, openvpn.HubSpoke, openvpn.StaticKey},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			l := openvpntest.New(t, tc.sites)
+			spec := openvpn.Spec{
+				Sites: l.Sites, Mode: tc.mode, Auth: tc.auth,
+				Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194,
+				Keepalive: openvpn.Keepalive{Interval: 1, Restart: 5},
+			}
+			if tc.mode == openvpn.HubSpoke {
+				spec.Hub = l.Sites[1].Name // not the first site, to prove hub choice matters
+			}
+			m, err := openvpn.New(spec)
+			require.NoError(t, err)
+			keys, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+			require.NoError(t, err)
+
+			for i := range l.Sites {
+				lr, r := linuxRouter(l, m, keys, i), l.Router(i)
+				d, err := lr.Inspect(ctx, r)
+				require.NoError(t, err)
+				assert.False(t, d.InSync(), "fresh router %d must need changes", i)
+				assert.False(t, d.Installed)
+				require.NoError(t, lr.Apply(ctx, r), "apply router %d", i)
+			}
+			l.PingAll(t, 30*time.Second)
+			keyFiles, _ := filepath.Glob(filepath.Join(l.Dirs[0], "etc", "*.key"))
+			require.NotEmpty(t, keyFiles)
+			for _, f := range keyFiles {
+				st, err := os.Stat(f)
+				require.NoError(t, err)
+				assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), f)
+			}
+
+			// A second run changes nothing and keeps the daemons.
+			pids := openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[0])
+			for i := range l.Sites {
+				lr, r := linuxRouter(l, m, keys, i), l.Router(i)
+				d, err := lr.Inspect(ctx, r)
+				require.NoError(t, err)
+				assert.True(t, d.InSync(), "router %d after apply: %v", i, d.Reasons)
+				assert.True(t, d.Installed)
+				require.NoError(t, lr.Apply(ctx, r))
+			}
+			assert.Equal(t, pids, openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[0]), "re-apply must not restart openvpn")
+
+			if tc.mode == openvpn.HubSpoke {
+				// spoke to spoke goes through the hub's tunnel
+				out := openvpntest.Sh(t, "ip netns exec %s ip route get %s", l.RouterNS(0), l.Hosts[2])
+				assert.Contains(t, out, "dev "+m.TunnelsOf(l.Sites[0].Name)[0].Interface)
+			}
+
+			// A router whose openvpn died is repaired by the next apply, and
+			// its peers reconnect by themselves.
+			lr, r := linuxRouter(l, m, keys, 0), l.Router(0)
+			openvpntest.Sh(t, "kill $(cat %s/run/*.pid)", l.Dirs[0])
+			require.Eventually(t, func() bool {
+				d, err := lr.Inspect(ctx, r)
+				return err == nil && !d.InSync()
+			}, 5*time.Second, 100*time.Millisecond)
+			require.NoError(t, lr.Apply(ctx, r))
+			l.PingAll(t, 40*time.Second)
+
+			// A changed config restarts exactly the daemons whose files changed.
+			spec.Keepalive.Restart = 6
+			m2, err := openvpn.New(spec)
+			require.NoError(t, err)
+			lr = linuxRouter(l, m2, keys, 0)
+			d, err := lr.Inspect(ctx, r)
+			require.NoError(t, err)
+			assert.Contains(t, d.Reasons[0], "restart openvpn vtun")
+			before := openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[0])
+			require.NoError(t, lr.Apply(ctx, r))
+			assert.NotEqual(t, before, openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[0]))
+			for i := 1; i < len(l.Sites); i++ {
+				require.NoError(t, linuxRouter(l, m2, keys, i).Apply(ctx, l.Router(i)))
+			}
+			l.PingAll(t, 40*time.Second)
+
+			if tc.name == "mesh-2-tls" {
+				// Remove undoes everything, and a second Remove has nothing to do.
+				for i := range l.Sites {
+					lr := linuxRouter(l, m2, keys, i)
+					reasons, err := lr.InspectRemove(ctx, l.Router(i))
+					require.NoError(t, err)
+					assert.NotEmpty(t, reasons)
+					require.NoError(t, lr.Remove(ctx, l.Router(i)))
+					reasons, err = lr.InspectRemove(ctx, l.Router(i))
+					require.NoError(t, err)
+					assert.Empty(t, reasons)
+				}
+				assert.NotContains(t, openvpntest.Sh(t, "ip -n %s -br link", l.RouterNS(0)), "vtun")
+				assert.Error(t, openvpntest.Ping(l.HostNS(0), l.Hosts[1], 2*time.Second), "no tunnel, no path")
+			}
+			if tc.name != "mesh-3-tls" {
+				return
+			}
+			// Mesh to hub-spoke: tunnels the new model lacks are stopped,
+			// their devices removed, and the sites still reach each other.
+			spec.Mode, spec.Hub = openvpn.HubSpoke, l.Sites[1].Name
+			m3, err := openvpn.New(spec)
+			require.NoError(t, err)
+			d, err = linuxRouter(l, m3, keys, 2).Inspect(ctx, l.Router(2))
+			require.NoError(t, err)
+			assert.Equal(t, []string{"vtun2"}, d.Stale)
+			for i := range l.Sites {
+				require.NoError(t, linuxRouter(l, m3, keys, i).Apply(ctx, l.Router(i)))
+			}
+			out := openvpntest.Sh(t, "ip -n %s -br link; ls %s/run", l.RouterNS(2), l.Dirs[2])
+			assert.NotContains(t, out, "vtun2")
+			l.PingAll(t, 40*time.Second)
+			for i := range l.Sites {
+				d, err := linuxRouter(l, m3, keys, i).Inspect(ctx, l.Router(i))
+				require.NoError(t, err)
+				assert.True(t, d.InSync(), "router %d: %v", i, d.Reasons)
+			}
+		})
+	}
+}

@@ -1,0 +1,25 @@
+package openvpntest_test
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/openvpn/openvpntest"
+)
+
+// A test that joins three sites with real OpenVPN and pings across. (Not
+// run as an example: it needs root.)
+func ExampleNew() {
+	var t *testing.T // the test's *testing.T
+	openvpntest.RequireNetns(t)
+	lab := openvpntest.New(t, 3)
+	m, _ := openvpn.New(openvpn.Spec{Sites: lab.Sites, Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16")})
+	keys, _ := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	for i, s := range lab.Sites {
+		r := &openvpn.Linux{Model: m, Keys: keys, Site: s.Name, Dir: lab.Dirs[i] + "/etc", RunDir: lab.Dirs[i] + "/run", SysctlFile: "-"}
+		_ = r.Apply(t.Context(), lab.Router(i))
+	}
+	lab.PingAll(t, 30*time.Second)
+}

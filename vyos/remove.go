@@ -1,0 +1,62 @@
+package vyos
+
+import (
+	"context"
+
+	"github.com/planetstage/planetstage/remote"
+)
+
+// RemoveCommands returns the deletes that take out what c owns (tunnels,
+// their routes and pki entries) from running. Host name, addresses and SSH
+// stay: deleting them would cut the router off.
+func RemoveCommands(c *Config, running []Command) []Command {
+	var out []Command
+	for _, o := range c.Owned {
+		for _, cmd := range running {
+			if hasPrefix(cmd.Path, o) {
+				out = append(out, Command{Delete: true, Path: o})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// InspectRemove reports what Remove would undo; no reasons means nothing is
+// left. It changes nothing.
+func InspectRemove(ctx context.Context, r remote.Runner, c *Config) ([]string, error) {
+	running, err := Running(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var reasons []string
+	for _, cmd := range RemoveCommands(c, running) {
+		reasons = append(reasons, cmd.String())
+	}
+	files, err := staleFiles(ctx, r, &Config{})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		reasons = append(reasons, "remove "+f)
+	}
+	return reasons, nil
+}
+
+// Remove deletes what c owns in one commit, saves, then removes c's files.
+func Remove(ctx context.Context, r remote.Runner, c *Config, opts Options) error {
+	running, err := Running(ctx, r)
+	if err != nil {
+		return err
+	}
+	if cmds := RemoveCommands(c, running); len(cmds) > 0 {
+		if err := send(ctx, r, c, cmds, opts); err != nil {
+			return err
+		}
+	}
+	stale, err := staleFiles(ctx, r, &Config{})
+	if err != nil {
+		return err
+	}
+	return removeFiles(ctx, r, stale) // every planetstage file
+}
