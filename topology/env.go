@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/wan"
 )
 
 // Env is what building and running a plan needs beyond the topology: where
@@ -23,6 +24,10 @@ type Env struct {
 	// ShowSecrets makes Render print keys and tokens instead of
 	// "<redacted>".
 	ShowSecrets bool
+	// Latency is the WAN latency to emulate between the sites (package
+	// wan): set by a program, e.g. from a --geo preset (wan.GeoPreset).
+	// Nil means none. See the wan layer.
+	Latency *wan.Model
 }
 
 // logger returns env.Log or a logger that discards everything.

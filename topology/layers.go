@@ -37,6 +37,7 @@ type Artifact struct {
 // layers lists every layer in the order they build a testbed.
 var layers = []Layer{
 	routersLayer,
+	wanLayer,
 	lbLayer,
 }
 
