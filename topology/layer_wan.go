@@ -3,6 +3,7 @@ package topology
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -155,4 +156,54 @@ func renderWAN(t *Topology, env *Env, machine string) ([]Artifact, error) {
 		return []Artifact{{Machine: machine, Layer: "wan", Title: "netem egress policies (tc)", Content: script.String()}}, nil
 	}
 	return nil, nil
+}
+
+// RelayEnd names one end of a tunnel: the tunnel's interface and the site
+// whose router is at that end.
+type RelayEnd struct {
+	Interface string
+	Site      string
+}
+
+// RelayPlan lays out the lab's user-space WAN (package wan) for t: one
+// relay path per tunnel, listening on bind (an address of the machine that
+// runs the relay, on the underlay) from basePort on, and for each tunnel
+// end the relay face that its OpenVPN remote must be instead of the peer's
+// WAN address. Nil when there is nothing to emulate.
+func RelayPlan(t *Topology, env *Env, bind netip.Addr, basePort uint16) ([]wan.PathConfig, map[RelayEnd]netip.AddrPort, error) {
+	matrix, m, err := LatencyMatrix(t, env)
+	if err != nil || matrix == nil {
+		return nil, nil, err
+	}
+	links := map[wan.Pair]wan.Link{}
+	for _, e := range matrix {
+		links[e.Pair] = e.Link
+	}
+	var tunnels []wan.Tunnel
+	ifaceOf := map[string]string{} // by pair name, as PlanRelay names paths
+	for _, tn := range m.Tunnels {
+		p := wan.NewPair(tn.Ends[0].Site, tn.Ends[1].Site)
+		a, b := tn.Ends[0], tn.Ends[1]
+		if a.Site != p.A {
+			a, b = b, a
+		}
+		tunnels = append(tunnels, wan.Tunnel{Pair: p, Link: links[p],
+			A: netip.AddrPortFrom(a.WAN, tn.Port), B: netip.AddrPortFrom(b.WAN, tn.Port)})
+		ifaceOf[p.String()] = tn.Interface
+	}
+	paths, err := wan.PlanRelay(bind, basePort, tunnels, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	faces := map[RelayEnd]netip.AddrPort{}
+	for _, tn := range tunnels {
+		for _, p := range paths {
+			if p.Name == tn.Pair.String() {
+				iface := ifaceOf[p.Name]
+				faces[RelayEnd{Interface: iface, Site: tn.Pair.A}] = p.ListenA
+				faces[RelayEnd{Interface: iface, Site: tn.Pair.B}] = p.ListenB
+			}
+		}
+	}
+	return paths, faces, nil
 }

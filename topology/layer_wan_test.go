@@ -2,6 +2,7 @@ package topology
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/wan"
@@ -115,4 +117,56 @@ func TestWANLayerReportsUnplacedSites(t *testing.T) {
 	_, err := wanSteps(top, env)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `site "site-c" has no location or city`)
+}
+
+func TestRelayPlan(t *testing.T) {
+	t.Parallel()
+	top := routersTopology(RouterLinux, RouterLinux, RouterLinux)
+	env := planetEnv(t, top)
+	bind := netip.MustParseAddr("10.4.255.254")
+	paths, faces, err := RelayPlan(top, env, bind, 40000)
+	require.NoError(t, err)
+	require.Len(t, paths, 3)
+	require.Len(t, faces, 6, "a face per tunnel end")
+
+	m, err := openvpn.New(mustTunnelSpec(t, top))
+	require.NoError(t, err)
+	for _, tn := range m.Tunnels {
+		for i, end := range tn.Ends {
+			peer := tn.Ends[1-i]
+			face := faces[RelayEnd{Interface: tn.Interface, Site: end.Site}]
+			require.True(t, face.IsValid(), "%s at %s", tn.Interface, end.Site)
+			assert.Equal(t, bind, face.Addr())
+			// The path that face belongs to must deliver to the peer's
+			// real tunnel socket.
+			var found bool
+			for _, p := range paths {
+				switch face {
+				case p.ListenA:
+					found = true
+					assert.Equal(t, netip.AddrPortFrom(peer.WAN, tn.Port), p.PeerB)
+					assert.Equal(t, netip.AddrPortFrom(end.WAN, tn.Port), p.PeerA)
+				case p.ListenB:
+					found = true
+					assert.Equal(t, netip.AddrPortFrom(peer.WAN, tn.Port), p.PeerA)
+					assert.Equal(t, netip.AddrPortFrom(end.WAN, tn.Port), p.PeerB)
+				}
+			}
+			assert.True(t, found, "face %v belongs to no path", face)
+		}
+	}
+	// Tokyo (site-a) to Frankfurt (site-b): 139.98 ms, half each way.
+	assert.Equal(t, "site-a<->site-b", paths[0].Name)
+	assert.InDelta(t, float64(70*time.Millisecond), float64(paths[0].AtoB.Delay), float64(100*time.Microsecond))
+
+	none, _, err := RelayPlan(top, &Env{}, bind, 40000)
+	require.NoError(t, err)
+	assert.Nil(t, none)
+}
+
+func mustTunnelSpec(t *testing.T, top *Topology) openvpn.Spec {
+	t.Helper()
+	spec, err := TunnelSpec(top)
+	require.NoError(t, err)
+	return spec
 }
