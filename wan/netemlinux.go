@@ -58,7 +58,10 @@ func ApplyLinuxNetem(ctx context.Context, r remote.Runner, egress []Egress) erro
 			}
 			cmd = s.Lines[0]
 		}
-		if _, err := remote.CombinedOutput(ctx, r, cmd); err != nil {
+		if out, err := remote.CombinedOutput(ctx, r, cmd); err != nil {
+			if strings.Contains(out+err.Error(), "qdisc kind is unknown") {
+				return fmt.Errorf("router %s: netem on %s: the kernel has no netem qdisc (load sch_netem; in the lab the user-space relay emulates the latency instead): %w", r.Host(), e.Interface, err)
+			}
 			return fmt.Errorf("router %s: netem on %s: %w", r.Host(), e.Interface, err)
 		}
 	}

@@ -104,7 +104,7 @@ func TestApplyLinuxNetemReal(t *testing.T) {
 		return
 	}
 	assert.Contains(t, err.Error(), "Specified qdisc kind is unknown")
-	assert.Contains(t, err.Error(), "netem on tun0")
+	assert.Contains(t, err.Error(), "netem on tun0: the kernel has no netem qdisc (load sch_netem")
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
