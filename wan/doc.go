@@ -68,10 +68,13 @@
 //     even at a load average of 20 on 2 cores; single datagrams can still
 //     be late by milliseconds. Without realtime priority the median was
 //     off by up to 7 % at 10 ms under that load (within 2 % when idle).
-//   - through OpenVPN the RTT reads 1–3 ms above the target on a busy
-//     machine: that is the tunnel (tun device, encryption, wake-ups), not
-//     the relay, whose lateness stays in microseconds; targets below
-//     ~30 ms read high by that much.
+//   - through real OpenVPN 2.6 tunnels (three sites placed by the
+//     "planet" preset, 140–280 ms), the ping medians read 0.0–0.7 % above
+//     the targets. The tunnel itself adds a little (tun device,
+//     encryption, wake-ups): 1–3 ms, up to +10 % at 150 ms when the
+//     OpenVPN daemons wait for a CPU on a loaded machine; at realtime
+//     priority (chrt --rr 10) they stay within 0.5 %. The relay's own
+//     lateness stays in microseconds throughout.
 //   - rate: 50 000–88 000 datagrams/s per direction without delay, and
 //     38 000–48 000/s with 25 ms of delay (the benchmark keeps at most
 //     1 500 datagrams in flight, so it cannot show more than 60 000/s
