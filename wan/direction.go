@@ -96,6 +96,7 @@ func (d *direction) read() {
 				return
 			}
 			d.log.Debug("relay read", "err", err)
+			time.Sleep(time.Millisecond) // no busy loop on a persistent error
 			continue
 		}
 		if unmap(src) != d.from {
