@@ -24,6 +24,9 @@ type Env struct {
 	// ShowSecrets makes Render print keys and tokens instead of
 	// "<redacted>".
 	ShowSecrets bool
+	// ESXi configures the esxi layer and caches its sessions; nil means
+	// credentials from GOVC_USERNAME / GOVC_PASSWORD and a session per plan.
+	ESXi *ESXiOptions
 	// Latency is the WAN latency to emulate between the sites (package
 	// wan): set by a program, e.g. from a --geo preset (wan.GeoPreset).
 	// Nil means none. See the wan layer.

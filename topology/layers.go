@@ -36,6 +36,7 @@ type Artifact struct {
 
 // layers lists every layer in the order they build a testbed.
 var layers = []Layer{
+	esxiLayer,
 	routersLayer,
 	wanLayer,
 	lbLayer,

@@ -1,0 +1,324 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/plan"
+)
+
+// esxiLayer carves the sites out of the hypervisors: per hypervisor a
+// standard vSwitch "vSwitch-<topology>", per site a port group
+// "<topology>-<site>" with the site's VLAN (and "<topology>-underlay" with
+// the underlay's VLAN where a router needs it), per router and host a VM
+// with its NICs on those port groups (routers: underlay then site; hosts:
+// site), then power-on. Destroy removes the VMs marked with the topology's
+// name and the port groups and vSwitches recorded in the state as created.
+//
+// Credentials come from GOVC_USERNAME / GOVC_PASSWORD, never the file:
+//
+//	GOVC_USERNAME=root GOVC_PASSWORD=... stage apply -f thesis.yaml --layers esxi
+//
+// To try it without hardware, point each hypervisor's url at a simulator
+// (`vcsim -esx`, or esxi/internal/vcsim in this repository) and pin its
+// certificate with thumbprint (`govc about.cert -k -thumbprint`).
+var esxiLayer = Layer{Name: "esxi", Steps: esxiSteps, Destroy: esxiDestroySteps, Render: esxiRender}
+
+// ESXiOptions configures the esxi layer (Env.ESXi). The zero value works:
+// credentials come from GOVC_USERNAME / GOVC_PASSWORD, the datastore from
+// GOVC_DATASTORE. One value caches a session per hypervisor across walks;
+// Close logs them out.
+type ESXiOptions struct {
+	// Getenv reads the GOVC_* variables; nil means os.Getenv.
+	Getenv func(string) string
+	// Uplinks names, per hypervisor, the physical NIC ("vmnic1") that
+	// connects the staging vSwitch to the physical switch, which must trunk
+	// the topology's VLANs. A hypervisor without one gets a host-internal
+	// vSwitch: its VMs reach only each other.
+	Uplinks map[string]string
+	// ConnectTimeout bounds a login; 0 means 15 s. A hypervisor that cannot
+	// be reached in that time is reported as unreachable by plan.
+	ConnectTimeout time.Duration
+
+	mu    sync.Mutex
+	conns map[string]*esxiConn
+}
+
+type esxiConn struct {
+	mu     sync.Mutex
+	client *esxi.Client
+	err    error
+	failed time.Time
+}
+
+// esxiRetryAfter is how long a failed login is remembered, so that a plan
+// of fifty steps on an unreachable host waits for one timeout, not fifty.
+const esxiRetryAfter = 30 * time.Second
+
+// Close logs out of every hypervisor this value connected to.
+func (o *ESXiOptions) Close(ctx context.Context) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var errs []error
+	for _, c := range o.conns {
+		if c.client != nil {
+			errs = append(errs, c.client.Close(ctx))
+			c.client = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// client returns the session to hypervisor h, logging in on first use.
+func (o *ESXiOptions) client(ctx context.Context, env *Env, h Hypervisor) (*esxi.Client, error) {
+	o.mu.Lock()
+	if o.conns == nil {
+		o.conns = map[string]*esxiConn{}
+	}
+	c, ok := o.conns[h.Name]
+	if !ok {
+		c = &esxiConn{}
+		o.conns[h.Name] = c
+	}
+	o.mu.Unlock()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client != nil {
+		return c.client, nil
+	}
+	if c.err != nil && time.Since(c.failed) < esxiRetryAfter {
+		return nil, c.err
+	}
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg, err := esxi.ConfigFromEnv(h.URL, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("hypervisor %s: %w", h.Name, err)
+	}
+	cfg.Thumbprint = h.Thumbprint
+	cfg.Insecure = cfg.Insecure || h.Insecure
+	cfg.Logger = env.logger()
+	timeout := o.ConnectTimeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cl, err := esxi.Connect(cctx, cfg)
+	if err != nil {
+		c.err, c.failed = fmt.Errorf("hypervisor %s: %w", h.Name, err), time.Now()
+		return nil, c.err
+	}
+	c.client, c.err = cl, nil
+	return cl, nil
+}
+
+// esxiUnreachable reports whether err means the hypervisor could not be
+// reached at all (as opposed to refusing our certificate pin or password).
+func esxiUnreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// esxiUnreachableCause is the short form of an unreachable error for a
+// plan line: the network error itself, without the wrapping.
+func esxiUnreachableCause(err error) string {
+	var op *net.OpError
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &op):
+		return op.Error()
+	case errors.As(err, &dns):
+		return dns.Error()
+	}
+	return "no answer in time"
+}
+
+// esxiLayerRun is what one plan build's steps share.
+type esxiLayerRun struct {
+	t    *Topology
+	env  *Env
+	opts *ESXiOptions
+}
+
+func newESXiRun(t *Topology, env *Env) *esxiLayerRun {
+	opts := env.ESXi
+	if opts == nil {
+		opts = &ESXiOptions{}
+	}
+	return &esxiLayerRun{t: t, env: env, opts: opts}
+}
+
+// step builds a node whose Inspect and Apply get the hypervisor's client.
+// When the hypervisor cannot be reached, Inspect reports offline (the
+// change it would make, saying the host is unreachable) instead of failing,
+// so `stage plan` works before the lab is cabled; Apply then fails.
+func (r *esxiLayerRun) step(id, target string, deps []string, h Hypervisor, offline func() plan.Change,
+	inspect func(context.Context, *esxi.Client) (plan.Change, error),
+	apply func(context.Context, *esxi.Client, plan.Change) error) plan.Node {
+	return plan.Node{ID: id, Target: target, Deps: deps, Step: plan.Funcs{
+		InspectFunc: func(ctx context.Context) (plan.Change, error) {
+			c, err := r.opts.client(ctx, r.env, h)
+			if err != nil {
+				if offline != nil && esxiUnreachable(err) {
+					ch := offline()
+					ch.Reason = fmt.Sprintf("%s; hypervisor %s unreachable: %s", ch.Reason, h.Name, esxiUnreachableCause(err))
+					return ch, nil
+				}
+				return plan.Change{}, err
+			}
+			return inspect(ctx, c)
+		},
+		ApplyFunc: func(ctx context.Context, ch plan.Change) error {
+			c, err := r.opts.client(ctx, r.env, h)
+			if err != nil {
+				return err
+			}
+			return apply(ctx, c, ch)
+		},
+	}}
+}
+
+func toPlan(ch esxi.Change, err error) (plan.Change, error) {
+	if err != nil {
+		return plan.Change{}, err
+	}
+	switch ch.Action {
+	case esxi.Create:
+		return plan.Change{Action: plan.Create, Reason: ch.Reason}, nil
+	case esxi.Update:
+		return plan.Change{Action: plan.Update, Reason: ch.Reason}, nil
+	case esxi.Delete:
+		return plan.Change{Action: plan.Delete, Reason: ch.Reason}, nil
+	}
+	return plan.Change{Action: plan.NoOp, Reason: ch.Reason}, nil
+}
+
+func fromPlan(ch plan.Change) esxi.Change {
+	a := map[plan.Action]esxi.Action{plan.Create: esxi.Create, plan.Update: esxi.Update, plan.Delete: esxi.Delete}[ch.Action]
+	if a == "" {
+		a = esxi.NoOp
+	}
+	return esxi.Change{Action: a, Reason: ch.Reason}
+}
+
+// Names of what the layer creates; the topology name keeps two testbeds on
+// one host apart.
+func esxiSwitchName(t *Topology) string        { return "vSwitch-" + t.Name }
+func esxiUnderlayPortGroup(t *Topology) string { return t.Name + "-underlay" }
+func esxiSitePortGroup(t *Topology, s Site) string {
+	return t.Name + "-" + s.Name
+}
+
+// ESXiPortGroupID, ESXiVSwitchID and ESXiVMID are the esxi layer's step IDs.
+func ESXiVSwitchID(hypervisor string) string { return "esxi/vswitch/" + hypervisor }
+
+// ESXiPortGroupID is the step that ensures a port group on a hypervisor.
+func ESXiPortGroupID(hypervisor, pg string) string { return "esxi/portgroup/" + hypervisor + "/" + pg }
+
+// ESXiVMID is the step that ensures machine's VM.
+func ESXiVMID(machine string) string { return "esxi/vm/" + machine }
+
+// esxiHostNetworks lists, per hypervisor in topology order, the port groups
+// it needs: its sites', and the underlay's where one of its sites has a
+// router (every site has one).
+func esxiHostNetworks(t *Topology) (hyps []Hypervisor, pgs map[string][]esxi.PortGroup) {
+	pgs = map[string][]esxi.PortGroup{}
+	for _, h := range t.Hypervisors {
+		sw := esxiSwitchName(t)
+		var list []esxi.PortGroup
+		for _, s := range t.Sites {
+			if s.Hypervisor != h.Name {
+				continue
+			}
+			if len(list) == 0 {
+				list = append(list, esxi.PortGroup{Name: esxiUnderlayPortGroup(t), VSwitch: sw, VLAN: t.Underlay.VLAN})
+			}
+			list = append(list, esxi.PortGroup{Name: esxiSitePortGroup(t, s), VSwitch: sw, VLAN: s.VLAN})
+		}
+		if len(list) > 0 {
+			hyps = append(hyps, h)
+			pgs[h.Name] = list
+		}
+	}
+	return hyps, pgs
+}
+
+func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
+	r := newESXiRun(t, env)
+	hyps, pgs := esxiHostNetworks(t)
+	var nodes []plan.Node
+	for _, h := range hyps {
+		sw := esxi.VSwitch{Name: esxiSwitchName(t), Uplink: r.opts.Uplinks[h.Name]}
+		swID := ESXiVSwitchID(h.Name)
+		nodes = append(nodes, r.step(swID, h.Name, nil, h,
+			func() plan.Change { return plan.Change{Action: plan.Create, Reason: "would create vswitch " + sw.Name} },
+			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
+				return toPlan(c.InspectVSwitch(ctx, sw))
+			},
+			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
+				if err := c.ApplyVSwitch(ctx, sw, fromPlan(ch)); err != nil || ch.Action != plan.Create {
+					return err
+				}
+				return r.record(h.Name, "vswitches", sw.Name, true)
+			}))
+		for _, p := range pgs[h.Name] {
+			nodes = append(nodes, r.step(ESXiPortGroupID(h.Name, p.Name), h.Name, []string{swID}, h,
+				func() plan.Change {
+					return plan.Change{Action: plan.Create, Reason: fmt.Sprintf("would create port group %s (VLAN %d)", p.Name, p.VLAN)}
+				},
+				func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
+					return toPlan(c.InspectPortGroup(ctx, p))
+				},
+				func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
+					if err := c.ApplyPortGroup(ctx, p, fromPlan(ch)); err != nil || ch.Action != plan.Create {
+						return err
+					}
+					return r.record(h.Name, "portGroups", p.Name, true)
+				}))
+		}
+	}
+	for _, m := range t.Machines() {
+		if m.Site.Hypervisor == "" {
+			continue
+		}
+		h, _ := t.Hypervisor(m.Site.Hypervisor)
+		v, err := esxiVM(t, m)
+		if err != nil {
+			return nil, err
+		}
+		var deps []string
+		for _, n := range v.NICs {
+			deps = append(deps, ESXiPortGroupID(h.Name, n.PortGroup))
+		}
+		vmID := ESXiVMID(m.Name)
+		nodes = append(nodes, r.step(vmID, m.Name, deps, h,
+			func() plan.Change { return plan.Change{Action: plan.Create, Reason: "would create vm " + m.Name} },
+			func(ctx context.Context, c *esxi.Client) (plan.Change, error) { return toPlan(c.InspectVM(ctx, v)) },
+			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
+				return c.ApplyVM(ctx, v, fromPlan(ch))
+			}))
+		nodes = append(nodes, r.step(PowerOnID(m.Name), m.Name, []string{vmID}, h,
+			func() plan.Change { return plan.Change{Action: plan.Update, Reason: "would power on " + m.Name} },
+			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
+				if plan.Pending(ctx) {
+					// The VM is about to be created or changed: it will
+					// need powering on whatever it is now.
+					return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("power on vm %s after it is created or changed", m.Name)}, nil
+				}
+				return toPlan(c.InspectPower(ctx, m.Name, true))
+			},
+			func(ctx context.Context, c *esxi.Client, _ plan.Change) error { return c.ApplyPower(ctx, m.Name, true) }))
+	}
+	return nodes, nil
+}
