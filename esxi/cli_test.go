@@ -82,7 +82,7 @@ func TestStageCLIAgainstVcsim(t *testing.T) {
 	require.NoError(t, os.WriteFile(offlineFile, []byte(offline), 0o644))
 	planOut := run(ctx, t, env, stagePath, "plan", "-f", offlineFile, "--layers", "esxi", "--state", filepath.Join(dir, "offline-state"))
 	assert.Contains(t, planOut, "hypervisor esxi1 unreachable")
-	assert.Contains(t, planOut, "would create port group thesis-site-a (VLAN 10)")
+	assert.Contains(t, planOut, "+ create    port group thesis-site-a on esxi1 (VLAN 10)")
 
 	out1 := stage("apply")
 	assert.Contains(t, lastLine(out1), "apply: 18 created, 11 updated, 0 unchanged, 0 failed, 0 skipped in ")

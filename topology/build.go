@@ -34,6 +34,7 @@ func build(t *Topology, env *Env, only []string, steps func(Layer) func(*Topolog
 	if ps := t.validate(); len(ps) > 0 {
 		return nil, ps
 	}
+	t = t.indexed()
 	g := new(plan.Graph)
 	var errs []error
 	for _, l := range layers {

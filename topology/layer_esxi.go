@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -172,7 +173,7 @@ func (r *esxiLayerRun) step(id, target string, deps []string, h Hypervisor, offl
 			if err != nil {
 				if offline != nil && esxiUnreachable(err) {
 					ch := offline()
-					ch.Reason = fmt.Sprintf("%s; hypervisor %s unreachable: %s", ch.Reason, h.Name, esxiUnreachableCause(err))
+					ch.Reason = strings.TrimPrefix(fmt.Sprintf("%s; hypervisor %s unreachable: %s", ch.Reason, h.Name, esxiUnreachableCause(err)), "; ")
 					return ch, nil
 				}
 				return plan.Change{}, err
@@ -261,8 +262,8 @@ func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	for _, h := range hyps {
 		sw := esxi.VSwitch{Name: esxiSwitchName(t), Uplink: r.opts.Uplinks[h.Name]}
 		swID := ESXiVSwitchID(h.Name)
-		nodes = append(nodes, r.step(swID, h.Name, nil, h,
-			func() plan.Change { return plan.Change{Action: plan.Create, Reason: "would create vswitch " + sw.Name} },
+		nodes = append(nodes, r.step(swID, fmt.Sprintf("vswitch %s on %s", sw.Name, h.Name), nil, h,
+			func() plan.Change { return plan.Change{Action: plan.Create} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 				return toPlan(c.InspectVSwitch(ctx, sw))
 			},
@@ -273,10 +274,9 @@ func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
 				return r.record(h.Name, "vswitches", sw.Name, true)
 			}))
 		for _, p := range pgs[h.Name] {
-			nodes = append(nodes, r.step(ESXiPortGroupID(h.Name, p.Name), h.Name, []string{swID}, h,
-				func() plan.Change {
-					return plan.Change{Action: plan.Create, Reason: fmt.Sprintf("would create port group %s (VLAN %d)", p.Name, p.VLAN)}
-				},
+			nodes = append(nodes, r.step(ESXiPortGroupID(h.Name, p.Name),
+				fmt.Sprintf("port group %s on %s (VLAN %d)", p.Name, h.Name, p.VLAN), []string{swID}, h,
+				func() plan.Change { return plan.Change{Action: plan.Create} },
 				func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 					return toPlan(c.InspectPortGroup(ctx, p))
 				},
@@ -302,14 +302,14 @@ func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
 			deps = append(deps, ESXiPortGroupID(h.Name, n.PortGroup))
 		}
 		vmID := ESXiVMID(m.Name)
-		nodes = append(nodes, r.step(vmID, m.Name, deps, h,
-			func() plan.Change { return plan.Change{Action: plan.Create, Reason: "would create vm " + m.Name} },
+		nodes = append(nodes, r.step(vmID, fmt.Sprintf("vm %s on %s (VLAN %d)", m.Name, h.Name, m.Site.VLAN), deps, h,
+			func() plan.Change { return plan.Change{Action: plan.Create} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) { return toPlan(c.InspectVM(ctx, v)) },
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
 				return c.ApplyVM(ctx, v, fromPlan(ch))
 			}))
-		nodes = append(nodes, r.step(PowerOnID(m.Name), m.Name, []string{vmID}, h,
-			func() plan.Change { return plan.Change{Action: plan.Update, Reason: "would power on " + m.Name} },
+		nodes = append(nodes, r.step(PowerOnID(m.Name), fmt.Sprintf("power of vm %s on %s", m.Name, h.Name), []string{vmID}, h,
+			func() plan.Change { return plan.Change{Action: plan.Update, Reason: "power on"} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 				if plan.Pending(ctx) {
 					// The VM is about to be created or changed: it will

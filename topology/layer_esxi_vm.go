@@ -176,7 +176,7 @@ func esxiDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
 		h, _ := t.Hypervisor(m.Site.Hypervisor)
 		id := "esxi/destroy/vm/" + m.Name
 		vmSteps[h.Name] = append(vmSteps[h.Name], id)
-		nodes = append(nodes, r.step(id, m.Name, nil, h, nil,
+		nodes = append(nodes, r.step(id, fmt.Sprintf("vm %s on %s", m.Name, h.Name), nil, h, nil,
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 				return toPlan(c.InspectDestroyVM(ctx, m.Name, t.Name))
 			},
@@ -189,7 +189,7 @@ func esxiDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
 		for _, p := range pgs[h.Name] {
 			id := "esxi/destroy/portgroup/" + h.Name + "/" + p.Name
 			pgIDs = append(pgIDs, id)
-			nodes = append(nodes, r.step(id, h.Name, vmSteps[h.Name], h, nil,
+			nodes = append(nodes, r.step(id, fmt.Sprintf("port group %s on %s", p.Name, h.Name), vmSteps[h.Name], h, nil,
 				func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 					mine, err := r.isCreated(h.Name, "portGroups", p.Name)
 					if err != nil || !mine {
@@ -205,7 +205,7 @@ func esxiDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
 				}))
 		}
 		sw := esxiSwitchName(t)
-		nodes = append(nodes, r.step("esxi/destroy/vswitch/"+h.Name, h.Name, pgIDs, h, nil,
+		nodes = append(nodes, r.step("esxi/destroy/vswitch/"+h.Name, fmt.Sprintf("vswitch %s on %s", sw, h.Name), pgIDs, h, nil,
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 				mine, err := r.isCreated(h.Name, "vswitches", sw)
 				if err != nil || !mine {

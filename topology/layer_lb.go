@@ -73,6 +73,9 @@ func lbSteps(t *Topology, env *Env) ([]plan.Node, error) {
 		Deps:   deps,
 		Step: plan.Funcs{
 			InspectFunc: func(ctx context.Context) (plan.Change, error) {
+				if plan.Pending(ctx) {
+					return plan.Change{Action: plan.Create, Reason: "configure once its machine and network are up"}, nil
+				}
 				s, err := svc(ctx)
 				if err != nil {
 					return plan.Change{}, err

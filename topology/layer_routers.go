@@ -181,6 +181,11 @@ func vyosConfig(t *Topology, m *openvpn.Model, k *openvpn.Keys, s Site) (*vyos.C
 
 // Inspect implements plan.Step.
 func (st *routerStep) Inspect(ctx context.Context) (plan.Change, error) {
+	if plan.Pending(ctx) {
+		// In a plan, the router's machine is still to be created or
+		// changed: there is nothing to dial yet.
+		return plan.Change{Action: plan.Create, Reason: "configure once its machine is up"}, nil
+	}
 	d, err := st.driver(ctx)
 	if err != nil {
 		return plan.Change{}, err

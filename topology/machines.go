@@ -43,12 +43,32 @@ func (t *Topology) Machines() []Machine {
 
 // Machine returns the router or host called name.
 func (t *Topology) Machine(name string) (Machine, bool) {
-	for _, m := range t.Machines() {
-		if m.Name == name {
-			return m, true
+	if t.index != nil {
+		m, ok := t.index[name]
+		return m, ok
+	}
+	for _, s := range t.Sites {
+		if s.Router.Name == name {
+			return Machine{Name: name, Role: RoleRouter, Site: s, Address: s.Router.LAN, WAN: s.Router.WAN, VM: s.Router.VM}, true
+		}
+		for _, h := range s.Hosts {
+			if h.Name == name {
+				return Machine{Name: name, Role: h.Role, Site: s, Address: h.Address, VM: h.VM}, true
+			}
 		}
 	}
 	return Machine{}, false
+}
+
+// indexed returns t with a name index for Machine, which layers call once
+// per machine: without it building a plan is quadratic in the machines.
+// Only for a private copy that nothing changes afterwards, as Plan's is.
+func (t *Topology) indexed() *Topology {
+	t.index = make(map[string]Machine)
+	for _, m := range t.Machines() {
+		t.index[m.Name] = m
+	}
+	return t
 }
 
 // HostsWithRole returns the hosts with role, in file order.
@@ -125,6 +145,7 @@ func (t *Topology) SetDefaults() {
 // Clone returns a deep copy of t.
 func (t *Topology) Clone() *Topology {
 	c := *t
+	c.index = nil
 	c.Hypervisors = slices.Clone(t.Hypervisors)
 	c.Sites = slices.Clone(t.Sites)
 	for i := range c.Sites {

@@ -31,6 +31,10 @@ type Topology struct {
 	SSH *SSH `json:"ssh,omitempty"`
 	// Defaults apply to every host and router unless they say otherwise.
 	Defaults *Defaults `json:"defaults,omitempty"`
+
+	// index maps machine names to machines in a plan's private copy; nil
+	// elsewhere. See indexed.
+	index map[string]Machine
 }
 
 // Hypervisor is an ESXi host (or vCenter) reached through its SDK URL.

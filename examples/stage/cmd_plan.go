@@ -27,10 +27,11 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if !ok {
 		return fmt.Errorf("unknown format %q; use text, json, dot or mermaid", format)
 	}
-	t, env, err := o.load(ctx, errOut)
+	t, env, closeEnv, err := o.load(ctx, errOut)
 	if err != nil {
 		return err
 	}
+	defer closeEnv()
 	g, err := topology.Plan(t, env, o.layerList()...)
 	if err != nil {
 		return err
@@ -64,10 +65,11 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *topo
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
-	t, env, err := o.load(ctx, errOut)
+	t, env, closeEnv, err := o.load(ctx, errOut)
 	if err != nil {
 		return err
 	}
+	defer closeEnv()
 	g, err := build(t, env, o.layerList()...)
 	if err != nil {
 		return err

@@ -24,10 +24,11 @@ func runRender(ctx context.Context, args []string, out, errOut io.Writer) error 
 		fmt.Fprintln(errOut, "--host NAME is required")
 		return errUsage
 	}
-	t, env, err := o.load(ctx, errOut)
+	t, env, closeEnv, err := o.load(ctx, errOut)
 	if err != nil {
 		return err
 	}
+	defer closeEnv()
 	env.ShowSecrets = showSecrets
 	arts, err := topology.Render(t, env, host, o.layerList()...)
 	if err != nil {

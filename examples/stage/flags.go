@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/planetstage/planetstage/topology"
 )
@@ -76,23 +77,33 @@ func (o *options) logger(errOut io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// load reads and validates the topology file and opens its state.
-func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topology, *topology.Env, error) {
+// load reads and validates the topology file and opens its state. The
+// returned func closes the sessions the env opened (SSH connections,
+// vSphere logins); call it when done.
+func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topology, *topology.Env, func(), error) {
 	t, err := topology.Load(o.file)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	dir := o.state
 	if dir == "" {
 		if dir, err = topology.DefaultStateDir(t.Name); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	st, err := topology.OpenState(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	env := &topology.Env{State: st, Log: o.logger(errOut)}
-	env.Dial = topology.NewSSHPool(t, env.Log).Dial
-	return t, env, nil
+	pool := topology.NewSSHPool(t, o.logger(errOut))
+	env := &topology.Env{State: st, Log: o.logger(errOut), Dial: pool.Dial, ESXi: &topology.ESXiOptions{}}
+	closeEnv := func() {
+		// A fresh context: the walk's may be cancelled, and logging out
+		// should still happen.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = env.ESXi.Close(ctx)
+		_ = pool.Close()
+	}
+	return t, env, closeEnv, nil
 }
