@@ -34,10 +34,11 @@ func runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
-	t, env, err := o.load(ctx, errOut)
+	t, env, closeEnv, err := o.load(ctx, errOut)
 	if err != nil {
 		return err
 	}
+	defer closeEnv()
 	if *geo != "" {
 		var names []string
 		for _, s := range t.Sites {
