@@ -17,6 +17,7 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := newFlagSet("plan", errOut, &o)
 	addLayerFlags(fs, &o)
 	fs.StringVar(&format, "format", "text", "output `FORMAT`: text, json, dot or mermaid")
+	addLabFlags(fs, &o)
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
@@ -32,11 +33,18 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer closeEnv()
-	g, err := topology.Plan(t, env, o.layerList()...)
-	if err != nil {
-		return err
+	var res *plan.Result
+	if o.lab {
+		var results []*plan.Result
+		results, err = inLab(ctx, t, env, &o, nil, false, errOut)
+		res = merge(results)
+	} else {
+		var g *plan.Graph
+		if g, err = topology.Plan(t, env, o.layerList()...); err != nil {
+			return err
+		}
+		res, err = plan.Walk(ctx, g, plan.Options{Parallelism: o.parallelism})
 	}
-	res, err := plan.Walk(ctx, g, plan.Options{Parallelism: o.parallelism})
 	if res != nil {
 		if werr := write(res, out); werr != nil {
 			return werr
@@ -62,6 +70,7 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *topo
 	fs := newFlagSet(name, errOut, &o)
 	addLayerFlags(fs, &o)
 	fs.StringVar(&report, "report", "", "write the per-step timing report as JSON to `FILE`")
+	addLabFlags(fs, &o)
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
@@ -70,11 +79,22 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *topo
 		return err
 	}
 	defer closeEnv()
-	g, err := build(t, env, o.layerList()...)
-	if err != nil {
-		return err
+	var res *plan.Result
+	switch {
+	case o.lab && name == "destroy":
+		// The lab's machines are containers: removing them removes all.
+		return downLab(ctx, t, out)
+	case o.lab:
+		var results []*plan.Result
+		results, err = inLab(ctx, t, env, &o, progress{out}, true, out)
+		res = merge(results)
+	default:
+		var g *plan.Graph
+		if g, err = build(t, env, o.layerList()...); err != nil {
+			return err
+		}
+		res, err = plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: progress{out}})
 	}
-	res, err := plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: progress{out}})
 	if res == nil {
 		return err
 	}
@@ -85,6 +105,19 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *topo
 		}
 	}
 	return err
+}
+
+// merge joins the results of walks run one after another into one.
+func merge(results []*plan.Result) *plan.Result {
+	if len(results) == 0 {
+		return nil
+	}
+	out := &plan.Result{Applied: results[0].Applied, Start: results[0].Start}
+	for _, r := range results {
+		out.Steps = append(out.Steps, r.Steps...)
+		out.Duration += r.Duration
+	}
+	return out
 }
 
 func writeReport(path string, res *plan.Result) error {

@@ -23,6 +23,8 @@ type options struct {
 	layers      string
 	parallelism int
 	verbose     bool
+	lab         bool
+	labState    string
 }
 
 func newFlagSet(name string, errOut io.Writer, o *options) *flag.FlagSet {
@@ -32,6 +34,11 @@ func newFlagSet(name string, errOut io.Writer, o *options) *flag.FlagSet {
 	fs.StringVar(&o.state, "state", "", "state `DIR` (default $XDG_STATE_HOME/planetstage/NAME)")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging to stderr (generated configs, command output)")
 	return fs
+}
+
+func addLabFlags(fs *flag.FlagSet, o *options) {
+	fs.BoolVar(&o.lab, "lab", false, "act on the local lab (containers over SSH, simulated hypervisors) instead of the file's hardware")
+	fs.StringVar(&o.labState, "lab-state", "", "the lab's state `DIR` (keys, known_hosts); default the user cache dir")
 }
 
 func addLayerFlags(fs *flag.FlagSet, o *options) {

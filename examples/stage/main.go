@@ -7,6 +7,11 @@
 //	stage destroy  -f FILE [--layers …]
 //	stage render   -f FILE --host NAME [--show-secrets]
 //	stage graph    -f FILE [--format dot|mermaid]
+//	stage verify   -f FILE --lab [--json]
+//
+// With --lab, apply, plan, destroy and verify act on the local lab (package
+// lab) instead of the hardware the file names: every machine a container
+// reached over SSH, every hypervisor a simulator.
 //
 // It is a thin shell over the library: everything it does, a Go program
 // importing planetstage can do.
@@ -36,6 +41,7 @@ var commands = map[string]command{
 	"destroy":  {"remove what apply created", runDestroy},
 	"render":   {"print what would be written to one machine", runRender},
 	"graph":    {"draw the topology: sites, routers, hosts, tunnels", runGraph},
+	"verify":   {"measure reachability between every pair of machines (--lab)", runVerify},
 }
 
 // exitError carries an exit status without printing anything more.

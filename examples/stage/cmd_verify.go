@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/topology"
+)
+
+// runVerify pings, from inside every machine of the topology's running lab,
+// every other machine, and prints the o/x matrix, or with --json
+// {"hosts":[{"from","to","reachable","rtt_ms"}]}. It exits 1 when a pair is
+// unreachable. On hardware there is no verify yet: say so.
+func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var o options
+	var asJSON bool
+	fs := newFlagSet("verify", errOut, &o)
+	addLabFlags(fs, &o)
+	fs.BoolVar(&asJSON, "json", false, "print the matrix as JSON")
+	if err := parse(fs, args, &o); err != nil {
+		return err
+	}
+	if !o.lab {
+		return fmt.Errorf("verify measures from inside the machines, which only the lab can do yet; add --lab")
+	}
+	t, err := topology.Load(o.file)
+	if err != nil {
+		return err
+	}
+	l, err := lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: o.logger(errOut)})
+	if err != nil {
+		return err
+	}
+	m, err := l.Matrix(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		data, err := json.Marshal(struct {
+			Hosts []lab.Pair `json:"hosts"`
+		}{m.Pairs})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, string(data))
+	} else {
+		fmt.Fprint(out, m.Table())
+	}
+	if broken := m.Unreachable(); len(broken) > 0 {
+		if !asJSON {
+			fmt.Fprintf(out, "%d of %d pairs unreachable\n", len(broken), len(m.Pairs))
+		}
+		return exitError{1}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+
+	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
+)
+
+// inLab runs a walk against the topology's local lab: it brings the lab up
+// when it is not (the simulated hypervisors, and so the esxi layer, exist
+// only in the process that brought it up), applies the esxi layer and gives
+// every powered-on VM its container, then walks the other layers. A lab
+// that is already up is attached to, and the esxi layer is left out with a
+// note. The cluster layer runs only when asked for by name: the lab has no
+// Kubernetes node image by default.
+func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *options, hook plan.Hook, apply bool, out io.Writer) ([]*plan.Result, error) {
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := lab.Options{StateDir: o.labState, Log: log, Progress: func(e lab.Event) {
+		if e.Done {
+			fmt.Fprintf(out, " ✓ %s (%s)\n", e.Phase, e.Elapsed.Round(100e6))
+		}
+	}}
+	l, err := lab.Attach(ctx, t, opts)
+	fresh := false
+	if err != nil {
+		if !apply {
+			return nil, fmt.Errorf("%w; bring it up with stage apply --lab", err)
+		}
+		if l, err = lab.Up(ctx, t, opts); err != nil {
+			return nil, err
+		}
+		fresh = true
+	}
+	for _, n := range l.Notes() {
+		fmt.Fprintf(out, " • %s\n", n)
+	}
+	labEnv := l.Env(env.State)
+	labEnv.Log = env.Log
+	lt := l.Topology()
+
+	layers := o.layerList()
+	if len(layers) == 0 {
+		layers = slices.DeleteFunc(topology.LayerNames(), func(n string) bool { return n == "cluster" })
+	}
+	var results []*plan.Result
+	walk := func(names []string) error {
+		g, err := topology.Plan(lt, labEnv, names...)
+		if err != nil {
+			return err
+		}
+		res, err := plan.Walk(ctx, g, plan.Options{Apply: apply, Parallelism: o.parallelism, Hook: hook})
+		if res != nil {
+			results = append(results, res)
+		}
+		return err
+	}
+	if slices.Contains(layers, "esxi") {
+		layers = slices.DeleteFunc(layers, func(n string) bool { return n == "esxi" })
+		switch {
+		case len(lt.Hypervisors) == 0:
+		case !fresh:
+			fmt.Fprintln(out, " • esxi layer left out: the lab's simulated hypervisors lived in the process that brought it up")
+		default:
+			if err := walk([]string{"esxi"}); err != nil {
+				return results, err
+			}
+			if err := l.SyncVMs(ctx); err != nil {
+				return results, err
+			}
+		}
+	}
+	if len(layers) > 0 {
+		return results, walk(layers)
+	}
+	return results, nil
+}
+
+// downLab removes the topology's lab.
+func downLab(ctx context.Context, t *topology.Topology, out io.Writer) error {
+	if err := lab.Down(ctx, t.Name); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
+	return nil
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/plan"
+)
+
+// thesisCopy writes examples/thesis/thesis.yaml to a temporary file with
+// replacements applied, and its hypervisors pointed at a loopback port that
+// refuses connections: tests send nothing off this machine.
+func thesisCopy(t *testing.T, replacements ...string) string {
+	t.Helper()
+	data, err := os.ReadFile("../thesis/thesis.yaml")
+	require.NoError(t, err)
+	s := strings.NewReplacer("https://10.4.0.13/sdk", "https://127.0.0.1:1/sdk", "https://10.4.0.14/sdk", "https://127.0.0.1:1/sdk").Replace(string(data))
+	for i := 0; i+1 < len(replacements); i += 2 {
+		require.Contains(t, s, replacements[i])
+		s = strings.Replace(s, replacements[i], replacements[i+1], 1)
+	}
+	path := filepath.Join(t.TempDir(), "thesis.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(s), 0o644))
+	return path
+}
+
+func stage(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	code, out, _ := stage(t, "validate", "-f", thesisCopy(t))
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, `topology "thesis" is valid: 3 sites, 11 machines, 3 tunnels`)
+
+	broken := thesisCopy(t,
+		"192.168.20.102", "192.168.20.300",
+		"vlan: 30", "vlan: 20",
+		"name: node04", "name: node03",
+		"podSubnet: 10.244.0.0/16", "podSubnet: 192.168.0.0/16",
+	)
+	code, _, errOut := stage(t, "validate", "-f", broken)
+	assert.Equal(t, 1, code)
+	for _, want := range []string{
+		broken + `:33: sites[1].hosts[1].address: "192.168.20.300"`,
+		broken + `:35: sites[2].vlan: VLAN 20 is already used by sites[1].vlan`,
+		broken + `:41: sites[2].hosts[1].name: duplicate machine name node03`,
+		`sites[0].prefix: 192.168.10.0/24 overlaps cluster.podSubnet`,
+		"nothing was changed",
+	} {
+		assert.Contains(t, errOut, want)
+	}
+}
+
+func TestPlanJSONIsAnAcyclicGraphOfEveryLayer(t *testing.T) {
+	t.Setenv("GOVC_USERNAME", "user")
+	t.Setenv("GOVC_PASSWORD", "not-a-real-password")
+	code, out, errOut := stage(t, "plan", "-f", thesisCopy(t), "--state", t.TempDir(), "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, out+errOut, "not-a-real-password")
+	var got struct {
+		Steps []struct {
+			ID     string      `json:"id"`
+			Action plan.Action `json:"action"`
+			Layer  string      `json:"layer"`
+			Deps   []string    `json:"deps"`
+			Reason string      `json:"reason"`
+		} `json:"steps"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	// The steps come in dependency order: every dependency before its
+	// dependant, which is only possible in an acyclic graph.
+	seen := map[string]bool{}
+	layers := map[string]int{}
+	for _, s := range got.Steps {
+		for _, d := range s.Deps {
+			assert.True(t, seen[d], "%s depends on %s, which comes later or not at all", s.ID, d)
+		}
+		seen[s.ID] = true
+		layers[s.Layer]++
+		assert.NotEqual(t, plan.NoOp, s.Action, "nothing exists yet: %s", s.ID)
+	}
+	assert.Equal(t, 2+5+11+11, layers["esxi"], "2 vSwitches, 5 port groups, 11 VMs, 11 power-ons")
+	assert.Equal(t, 3, layers["routers"])
+	assert.Equal(t, 1, layers["lb"])
+	assert.Contains(t, out, "hypervisor esxi1 unreachable")
+}
+
+func TestPlanFormatsAndLayers(t *testing.T) {
+	t.Setenv("GOVC_USERNAME", "user")
+	file := thesisCopy(t)
+	for format, want := range map[string]string{
+		"text":    "+ create    vm node03 on esxi2 (VLAN 30)",
+		"dot":     `"routers/vyos01" -> "esxi/power/vyos01";`,
+		"mermaid": "flowchart RL",
+	} {
+		code, out, errOut := stage(t, "plan", "-f", file, "--state", t.TempDir(), "--format", format)
+		require.Equal(t, 0, code, errOut)
+		assert.Contains(t, out, want, format)
+	}
+	code, _, errOut := stage(t, "plan", "-f", file, "--state", t.TempDir(), "--layers", "esxi,bogus")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "unknown layer bogus")
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{}, {"frobnicate"}, {"plan"}, {"render", "-f", "x.yaml"}, {"validate", "-f", "x", "extra"}} {
+		code, _, _ := stage(t, args...)
+		assert.Equal(t, 2, code, "%v", args)
+	}
+	code, _, errOut := stage(t, "validate", "-f", "/nonexistent.yaml")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no such file")
+}
+
+func TestRenderRedactsSecrets(t *testing.T) {
+	t.Parallel()
+	file, state := thesisCopy(t), t.TempDir()
+	code, out, errOut := stage(t, "render", "-f", file, "--state", state, "--host", "vyos01")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "<redacted>")
+	assert.NotContains(t, out, "PRIVATE KEY")
+	code, out, _ = stage(t, "render", "-f", file, "--state", state, "--host", "vyos01", "--show-secrets")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "PRIVATE KEY", "--show-secrets shows them")
+	code, out, _ = stage(t, "render", "-f", file, "--state", state, "--host", "lb")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "/etc/haproxy/haproxy.cfg")
+}
+
+func TestGraph(t *testing.T) {
+	t.Parallel()
+	code, out, _ := stage(t, "graph", "-f", thesisCopy(t))
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, `"vyos01" -- "vyos02" [style = dashed, label = "openvpn"];`)
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/lab"
+)
+
+// matrix builds a matrix of t's machines where reachable decides each pair.
+func matrix(reachable func(from, to string) bool) lab.Matrix {
+	var m lab.Matrix
+	ms := Thesis().Machines()
+	for _, a := range ms {
+		m.Machines = append(m.Machines, a.Name)
+		for _, b := range ms {
+			if a.Name != b.Name {
+				m.Pairs = append(m.Pairs, lab.Pair{From: a.Name, To: b.Name, Reachable: reachable(a.Name, b.Name)})
+			}
+		}
+	}
+	return m
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	th := Thesis()
+	site := map[string]string{}
+	for _, m := range th.Machines() {
+		site[m.Name] = m.Site.Name
+	}
+	sameSite := func(a, b string) bool { return site[a] == site[b] }
+	all := func(a, b string) bool { return true }
+	good := func() *report {
+		return &report{Before: matrix(sameSite), After: matrix(all), Layers: []string{"esxi", "routers", "lb", "cluster"},
+			Steps: []stepReport{{ID: "routers/vyos01", Outcome: "done"}}}
+	}
+	tests := []struct {
+		name   string
+		modify func(*report)
+		want   string
+	}{
+		{name: "thesis tables 4.6 and 4.7", modify: func(*report) {}, want: "PASS"},
+		{name: "a cross-site pair reachable before", modify: func(r *report) {
+			r.Before = matrix(func(a, b string) bool { return sameSite(a, b) || (a == "lb" && b == "node01") })
+		}, want: "FAIL: before the tunnels 1 pairs differ from table 4.6 (lb->node01 reachable)"},
+		{name: "a pair broken after", modify: func(r *report) {
+			r.After = matrix(func(a, b string) bool { return !(a == "node03" && b == "master02") })
+		}, want: "FAIL: after the tunnels 1 pairs are unreachable (node03->master02 unreachable)"},
+		{name: "a failed step", modify: func(r *report) {
+			r.Steps = append(r.Steps, stepReport{ID: "routers/vyos02", Outcome: "failed"}, stepReport{ID: "lb/haproxy/lb", Outcome: "skipped"})
+		}, want: "FAIL: 2 steps did not succeed (routers/vyos02 failed, lb/haproxy/lb skipped)"},
+		{name: "second apply changed something", modify: func(r *report) { r.ReapplyChanges = []string{"routers/vyos01: tunnel config differs"} },
+			want: "FAIL: a second apply changed 1 steps (routers/vyos01: tunnel config differs)"},
+		{name: "no routers layer", modify: func(r *report) { r.Layers = []string{"esxi"} },
+			want: "FAIL: the routers layer is not in this build, so no tunnel was made"},
+		{name: "nothing measured", modify: func(r *report) { r.Before, r.After = lab.Matrix{}, lab.Matrix{} },
+			want: "FAIL: no matrix before the tunnels; no matrix after the tunnels"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := good()
+			tt.modify(r)
+			assert.Equal(t, tt.want, check(th, r))
+		})
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	t.Parallel()
+	r := &report{Before: matrix(func(a, b string) bool { return false }), After: matrix(func(a, b string) bool { return true }),
+		Steps: []stepReport{{ID: "esxi/vm/node03", Seconds: 1.5, Outcome: "done"}}, TotalSeconds: 12.25, Check: "PASS"}
+	path := filepath.Join(t.TempDir(), "r.json")
+	require.NoError(t, r.writeFile(path))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(data, &got))
+	assert.Equal(t, "PASS", got["check"])
+	assert.Equal(t, 12.25, got["totalSeconds"])
+	steps := got["steps"].([]any)
+	assert.Equal(t, map[string]any{"id": "esxi/vm/node03", "seconds": 1.5, "outcome": "done"}, steps[0])
+	hosts := got["after"].(map[string]any)["hosts"].([]any)
+	assert.Len(t, hosts, 11*10)
+	assert.Equal(t, true, hosts[0].(map[string]any)["reachable"])
+}
+
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	assert.Equal(t, 2, run(t.Context(), []string{"--no-such-flag"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "no-such-flag")
+	assert.Equal(t, 2, run(t.Context(), []string{"extra"}, &out, &errOut))
+}

@@ -1,0 +1,189 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// A hypervisor of the topology becomes govmomi's simulator of a standalone
+// ESXi host (the ESX model), one per hypervisor, served over TLS on
+// loopback from this process. The esxi layer drives it exactly as it would
+// drive the real host.
+//
+// The lab, not vcsim's container backing (RUN.container), starts a
+// machine's container once the plan has powered its VM on. vcsim's backing
+// creates the container itself at power-on with a single --network and no
+// fixed address, pulls busybox for its DMI volume, cannot add a router's
+// second network on this engine (API 1.41), and destroys the VM when its
+// container disappears, so a crashed router would lose its VM. The lab
+// needs the topology's addresses, keys installed before sshd starts, and a
+// killed container to stay a crashed machine.
+type simHypervisor struct {
+	name       string
+	model      *simulator.Model
+	server     *simulator.Server
+	url        *url.URL // without credentials
+	login      *url.Userinfo
+	thumbprint string
+
+	mu     sync.Mutex
+	client *vim25.Client
+}
+
+func startSimulator(name string) (*simHypervisor, error) {
+	m := simulator.ESX()
+	m.Machine = 0 // the topology's VMs only
+	if err := m.Create(); err != nil {
+		return nil, fmt.Errorf("hypervisor %s: simulator: %w", name, err)
+	}
+	m.Service.TLS = new(tls.Config)
+	s := m.Service.NewServer()
+	u := *s.URL
+	u.User = nil
+	return &simHypervisor{name: name, model: m, server: s, url: &u, login: s.URL.User,
+		thumbprint: soap.ThumbprintSHA256(s.Certificate())}, nil
+}
+
+func (h *simHypervisor) close() {
+	h.server.Close()
+	h.model.Remove()
+}
+
+// Credentials returns the user and password of the simulated hypervisor
+// called name, for the esxi layer (GOVC_USERNAME / GOVC_PASSWORD).
+func (l *Lab) Credentials(hypervisor string) (user, password string, ok bool) {
+	h, found := l.sims[hypervisor]
+	if !found {
+		return "", "", false
+	}
+	p, _ := h.login.Password()
+	return h.login.Username(), p, true
+}
+
+// Getenv answers the GOVC_* variables the esxi layer reads, for the lab's
+// simulators; anything else is empty. All simulators share one login.
+func (l *Lab) Getenv(key string) string {
+	for _, h := range l.sims {
+		switch key {
+		case "GOVC_USERNAME":
+			return h.login.Username()
+		case "GOVC_PASSWORD":
+			p, _ := h.login.Password()
+			return p
+		case "GOVC_DATASTORE":
+			return "LocalDS_0"
+		}
+	}
+	return ""
+}
+
+// vmPower returns the power state of every VM on h by name.
+func (h *simHypervisor) vmPower(ctx context.Context) (map[string]types.VirtualMachinePowerState, error) {
+	c, err := h.vimClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		return nil, fmt.Errorf("hypervisor %s: %w", h.name, err)
+	}
+	defer v.Destroy(context.WithoutCancel(ctx))
+	var vms []mo.VirtualMachine
+	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, []string{"name", "runtime.powerState"}, &vms); err != nil {
+		return nil, fmt.Errorf("hypervisor %s: list vms: %w", h.name, err)
+	}
+	out := map[string]types.VirtualMachinePowerState{}
+	for _, vm := range vms {
+		out[vm.Name] = vm.Runtime.PowerState
+	}
+	return out, nil
+}
+
+func (h *simHypervisor) vimClient(ctx context.Context) (*vim25.Client, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.client != nil {
+		return h.client, nil
+	}
+	sc := soap.NewClient(h.url, false)
+	sc.SetThumbprint(h.url.Host, h.thumbprint)
+	// Trusting the simulator's certificate outright spares a first handshake
+	// that fails (and that the simulator logs) before the thumbprint check.
+	if pemFile, err := h.server.CertificateFile(); err == nil {
+		_ = sc.SetRootCAs(pemFile)
+	}
+	c, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("hypervisor %s: %w", h.name, err)
+	}
+	if err := session.NewManager(c).Login(ctx, h.login); err != nil {
+		return nil, fmt.Errorf("hypervisor %s: login: %w", h.name, err)
+	}
+	h.client = c
+	return c, nil
+}
+
+// SyncVMs gives every machine whose VM the plan has powered on in a
+// simulated hypervisor its container, and waits for its sshd. A machine
+// whose container already exists is left alone, running or not: a stopped
+// or killed container is a crashed machine, and only Start revives it.
+func (l *Lab) SyncVMs(ctx context.Context) error {
+	names := sortedNames(l.machines)
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		if !l.vmBacked[name] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = l.syncVM(ctx, name)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// syncVM makes name's container if its VM is on and it has none, and says
+// whether the machine exists (its VM is on, or it needs no VM).
+func (l *Lab) syncVM(ctx context.Context, name string) (bool, error) {
+	if !l.vmBacked[name] {
+		return true, nil
+	}
+	m := l.machines[name]
+	h := l.sims[l.hypervisorOf[m.Site]]
+	if h == nil {
+		return false, fmt.Errorf("machine %q: site %s has no simulated hypervisor", name, m.Site)
+	}
+	power, err := h.vmPower(ctx)
+	if err != nil {
+		return false, err
+	}
+	if power[name] != types.VirtualMachinePowerStatePoweredOn {
+		return false, nil
+	}
+	mu, _ := l.startLocks.LoadOrStore(name, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	exists, err := l.containerExists(ctx, name)
+	if err != nil || exists {
+		return exists, err
+	}
+	if err := l.startMachine(ctx, m); err != nil {
+		return false, fmt.Errorf("machine %q: %w", name, err)
+	}
+	return true, waitBanner(ctx, m)
+}

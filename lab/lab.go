@@ -1,0 +1,245 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
+)
+
+// LabelKey labels every container and network of a lab with the lab's name.
+const LabelKey = "io.planetstage.lab"
+
+// Options tune Up.
+type Options struct {
+	// Image is the image every machine runs. Empty builds (or reuses) the
+	// image of DefaultRecipe. A custom image must run sshd in the foreground
+	// with the host key at /etc/ssh/ssh_host_ed25519_key and root logins by
+	// key, and have ip, ping and iptables.
+	Image string
+	// Mirror overrides the Debian mirror read from the apt sources.
+	Mirror string
+	// StateDir keeps keys and known_hosts (mode 0700). Empty uses
+	// <user cache dir>/planetstage/lab/<name>.
+	StateDir string
+	// Log receives debug detail; nil discards it.
+	Log *slog.Logger
+	// Progress receives one event when a phase starts and one when it ends.
+	Progress func(Event)
+}
+
+// Event is a progress report: a phase started (Done false) or ended.
+type Event struct {
+	Phase   string
+	Done    bool
+	Elapsed time.Duration
+	Err     error
+}
+
+func progressFunc(f func(Event)) func(Event) {
+	if f == nil {
+		return func(Event) {}
+	}
+	return f
+}
+
+// Lab is a running lab: one container per machine of a Spec.
+type Lab struct {
+	spec     Spec
+	d        dockerCLI
+	keys     keyStore
+	image    string
+	log      *slog.Logger
+	machines map[string]Machine
+	progress func(Event)
+
+	// Set when the lab runs a topology (Up rather than UpSpec).
+	topo         *topology.Topology
+	notes        []string
+	sims         map[string]*simHypervisor
+	hypervisorOf map[string]string // site -> hypervisor
+	vmBacked     map[string]bool   // machines that exist once their VM is on
+	startLocks   sync.Map          // machine -> *sync.Mutex
+
+	dialMu  sync.Mutex
+	pool    *topology.SSHPool
+	runners map[string]*remote.SSH
+}
+
+// UpSpec builds the lab for spec: it removes what a crashed run of a lab
+// with the same name left behind, builds or reuses the node image, creates
+// the networks and starts every machine, and returns when every sshd
+// answers. On error it removes what it made.
+func UpSpec(ctx context.Context, spec Spec, opts Options) (*Lab, error) {
+	return up(ctx, spec, opts, nil, nil)
+}
+
+func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, vmBacked map[string]bool) (*Lab, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
+	}
+	d, err := newDockerCLI()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.ping(ctx); err != nil {
+		return nil, err
+	}
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{}, progress: progressFunc(opts.Progress),
+		vmBacked: vmBacked, sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	for _, m := range spec.Machines() {
+		l.machines[m.Name] = m
+	}
+	dir := opts.StateDir
+	if dir == "" {
+		if dir, err = DefaultStateDir(spec.Name); err != nil {
+			return nil, err
+		}
+	}
+	if l.keys, err = openKeyStore(dir); err != nil {
+		return nil, err
+	}
+	if l.image == "" {
+		if l.image, err = ensureImage(ctx, d, DefaultRecipe(), ImageOptions{Mirror: opts.Mirror, Progress: opts.Progress}); err != nil {
+			return nil, err
+		}
+	}
+	if err := sweep(ctx, d, spec.Name, l.image); err != nil {
+		return nil, fmt.Errorf("lab %q: remove leftovers: %w", spec.Name, err)
+	}
+	if t != nil {
+		for _, h := range t.Hypervisors {
+			sim, err := startSimulator(h.Name)
+			if err != nil {
+				l.closeSimulators()
+				return nil, err
+			}
+			l.sims[h.Name] = sim
+		}
+		for _, s := range t.Sites {
+			l.hypervisorOf[s.Name] = s.Hypervisor
+		}
+		l.adapt(t)
+	}
+	if err := l.up(ctx); err != nil {
+		// Cleanup must run even when ctx is what failed.
+		cleanupCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		return nil, errors.Join(err, l.Down(cleanupCtx))
+	}
+	return l, nil
+}
+
+func (l *Lab) up(ctx context.Context) error {
+	if err := l.phase("Creating networks", func() error { return l.createNetworks(ctx) }); err != nil {
+		return err
+	}
+	if err := l.phase("Starting machines", func() error { return l.startMachines(ctx) }); err != nil {
+		return err
+	}
+	return l.phase("Waiting for sshd", func() error { return l.waitSSH(ctx) })
+}
+
+func (l *Lab) phase(name string, f func() error) error {
+	start := time.Now()
+	l.progress(Event{Phase: name})
+	err := f()
+	l.progress(Event{Phase: name, Done: true, Elapsed: time.Since(start), Err: err})
+	if err != nil {
+		return fmt.Errorf("lab %q: %s: %w", l.spec.Name, name, err)
+	}
+	return nil
+}
+
+// DefaultStateDir is where a lab keeps its keys when Options.StateDir is empty.
+func DefaultStateDir(name string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("lab: no state directory (set Options.StateDir): %w", err)
+	}
+	return filepath.Join(base, "planetstage", "lab", name), nil
+}
+
+// Name returns the lab's name.
+func (l *Lab) Name() string { return l.spec.Name }
+
+// Spec returns what the lab was built from.
+func (l *Lab) Spec() Spec { return l.spec }
+
+// Image returns the image the machines run.
+func (l *Lab) Image() string { return l.image }
+
+// Machines lists the lab's machines in spec order.
+func (l *Lab) Machines() []Machine { return l.spec.Machines() }
+
+// Machine returns the machine called name.
+func (l *Lab) Machine(name string) (Machine, bool) {
+	m, ok := l.machines[name]
+	return m, ok
+}
+
+// KnownHostsFile is the known_hosts file with every machine's host key,
+// under its name and addresses.
+func (l *Lab) KnownHostsFile() string { return l.keys.KnownHostsFile() }
+
+// IdentityFile is the private key (0600) every machine authorizes for root.
+func (l *Lab) IdentityFile() string { return l.keys.IdentityFile() }
+
+// ContainerName returns the Docker container that runs machine name.
+func (l *Lab) ContainerName(name string) string { return l.spec.Name + "-" + name }
+
+// Exec returns a Runner that runs commands in machine name's container with
+// `docker exec`, bypassing SSH: for looking from inside (the matrix) and for
+// tests. Layers should use Dial, as they would on real machines.
+func (l *Lab) Exec(name string) (remote.Runner, error) {
+	if _, ok := l.machines[name]; !ok {
+		return nil, fmt.Errorf("lab %q: no machine %q", l.spec.Name, name)
+	}
+	return execRunner{d: l.d, container: l.ContainerName(name), name: name}, nil
+}
+
+// Down removes the lab's containers, networks and firewall rules, and stops
+// its simulated hypervisors.
+func (l *Lab) Down(ctx context.Context) error {
+	l.closeRunners()
+	l.closeSimulators()
+	return sweep(ctx, l.d, l.spec.Name, l.image)
+}
+
+func (l *Lab) closeSimulators() {
+	for name, sim := range l.sims {
+		sim.close()
+		delete(l.sims, name)
+	}
+}
+
+// Down removes every container, network and firewall rule labelled with the
+// lab name, whoever made them: what `--down` and a crashed run's next Up do.
+func Down(ctx context.Context, name string) error {
+	d, err := newDockerCLI()
+	if err != nil {
+		return err
+	}
+	return sweep(ctx, d, name, "")
+}
+
+// sortedNames returns the keys of m in order.
+func sortedNames(m map[string]Machine) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,157 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// network is one Docker network of a lab.
+type network struct {
+	name    string
+	prefix  netip.Prefix
+	gateway netip.Addr
+}
+
+// networkName names a lab network. The underlay sorts first so that Docker,
+// which orders a container's interfaces by network name, gives routers eth0
+// on the underlay and eth1 on their site, as in the thesis.
+func (l *Lab) networkName(site string) string {
+	if site == "" {
+		return l.spec.Name + "-0-underlay"
+	}
+	return l.spec.Name + "-1-" + site
+}
+
+func (l *Lab) networks() ([]network, error) {
+	used := map[netip.Addr]bool{}
+	for _, m := range l.machines {
+		for _, a := range m.Addresses {
+			used[a] = true
+		}
+	}
+	var out []network
+	add := func(name string, p netip.Prefix) error {
+		gw, err := gateway(p, used)
+		if err != nil {
+			return fmt.Errorf("network %s: %w", name, err)
+		}
+		out = append(out, network{name: name, prefix: p.Masked(), gateway: gw})
+		return nil
+	}
+	if err := add(l.networkName(""), l.spec.Underlay); err != nil {
+		return nil, err
+	}
+	for _, s := range l.spec.Sites {
+		if err := add(l.networkName(s.Name), s.Prefix); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// createNetworks makes the underlay and one network per site. They are
+// internal: Docker neither routes nor NATs them to the world. Docker's
+// isolation rules for internal networks also drop frames whose addresses lie
+// outside the network's prefix, which is every routed packet between a host
+// and its router; one ACCEPT per bridge for frames that stay on that bridge
+// lets the lab's routers route, and opens no path off the bridge.
+func (l *Lab) createNetworks(ctx context.Context) error {
+	nets, err := l.networks()
+	if err != nil {
+		return err
+	}
+	var bridges []string
+	for _, n := range nets {
+		out, err := l.d.run(ctx, nil, "network", "create", "--internal",
+			"--subnet", n.prefix.String(), "--gateway", n.gateway.String(),
+			"--label", LabelKey+"="+l.spec.Name,
+			"--label", "io.planetstage.image="+l.image,
+			n.name)
+		if err != nil {
+			return fmt.Errorf("network %s (%s): %w", n.name, n.prefix, err)
+		}
+		id := strings.TrimSpace(out)
+		if len(id) < 12 {
+			return fmt.Errorf("network %s: docker returned no id", n.name)
+		}
+		bridges = append(bridges, "br-"+id[:12])
+	}
+	return l.allowBridged(ctx, bridges)
+}
+
+// iptablesPrelude picks the iptables variant that holds Docker's chains.
+const iptablesPrelude = `ipt=iptables; $ipt -S DOCKER-USER >/dev/null 2>&1 || ipt=iptables-legacy; $ipt -S DOCKER-USER >/dev/null 2>&1 || { echo "no DOCKER-USER chain: docker runs without iptables" >&2; exit 0; }; `
+
+// helperLabel marks the lab's short-lived helper containers.
+const helperLabel = "io.planetstage.helper=1"
+
+func ruleComment(lab string) string { return LabelKey + "=" + lab }
+
+// allowBridged adds the per-bridge ACCEPT rules to DOCKER-USER (the chain
+// Docker leaves to users) from a short-lived container in the host's network
+// namespace with NET_ADMIN, so the lab needs only access to the Docker engine,
+// not root on this machine.
+func (l *Lab) allowBridged(ctx context.Context, bridges []string) error {
+	var b strings.Builder
+	b.WriteString(iptablesPrelude)
+	for _, br := range bridges {
+		fmt.Fprintf(&b, "$ipt -I DOCKER-USER -i %s -o %s -m comment --comment %s -j ACCEPT || exit 1; ", br, br, ruleComment(l.spec.Name))
+	}
+	if err := hostNetHelper(ctx, l.d, l.spec.Name, l.image, b.String()); err != nil {
+		return fmt.Errorf("allow routing on the lab's bridges: %w", err)
+	}
+	return nil
+}
+
+// hostNetHelper runs script in a short-lived container in the host's
+// network namespace with NET_ADMIN. It carries the lab's label, so that a
+// crash that leaves it behind is swept like the rest.
+func hostNetHelper(ctx context.Context, d dockerCLI, lab, image, script string) error {
+	_, err := d.run(ctx, nil, "run", "--rm", "--network", "host", "--cap-add", "NET_ADMIN",
+		"--label", LabelKey+"="+lab, "--label", helperLabel, "--entrypoint", "/bin/sh", image, "-c", script)
+	return err
+}
+
+// sweep removes every container and network labelled with lab, and the
+// lab's firewall rules. image runs the firewall helper; empty finds it on a
+// labelled network, and skips the rules when there is none (rules of removed
+// bridges match nothing).
+func sweep(ctx context.Context, d dockerCLI, lab, image string) error {
+	filter := "label=" + LabelKey + "=" + lab
+	var errs []error
+	out, err := d.run(ctx, nil, "ps", "-aq", "--filter", filter)
+	if err != nil {
+		return err
+	}
+	if ids := strings.Fields(out); len(ids) > 0 {
+		if _, err := d.run(ctx, nil, append([]string{"rm", "-f", "-v"}, ids...)...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	out, err = d.run(ctx, nil, "network", "ls", "-q", "--filter", filter)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	nets := strings.Fields(out)
+	if image == "" && len(nets) > 0 {
+		img, err := d.run(ctx, nil, "network", "inspect", "--format", `{{index .Labels "io.planetstage.image"}}`, nets[0])
+		if err == nil {
+			image = strings.TrimSpace(img)
+		}
+	}
+	if len(nets) > 0 {
+		if _, err := d.run(ctx, nil, append([]string{"network", "rm"}, nets...)...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if image != "" {
+		script := iptablesPrelude + fmt.Sprintf(`$ipt -S DOCKER-USER | grep -F -- '"%s"' | sed 's/^-A /-D /' | xargs -r -L1 $ipt`, ruleComment(lab))
+		if err := hostNetHelper(ctx, d, lab, image, script); err != nil {
+			errs = append(errs, fmt.Errorf("remove firewall rules: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

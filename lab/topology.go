@@ -1,0 +1,133 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/planetstage/planetstage/topology"
+)
+
+// VyOSImageEnv names a container image of real VyOS (built by the user from
+// the VyOS ISO). Without it, routers of kind vyos run as Linux routers in the
+// lab, with the same tunnels and routes.
+const VyOSImageEnv = "PLANETSTAGE_VYOS_IMAGE"
+
+// SpecFrom returns the lab spec of t: its underlay, sites, routers and hosts.
+func SpecFrom(t *topology.Topology) Spec {
+	s := Spec{Name: t.Name, Underlay: t.Underlay.Prefix}
+	for _, site := range t.Sites {
+		ls := Site{Name: site.Name, Prefix: site.Prefix,
+			Router: Router{Name: site.Router.Name, WAN: site.Router.WAN, LAN: site.Router.LAN}}
+		for _, h := range site.Hosts {
+			ls.Hosts = append(ls.Hosts, Host{Name: h.Name, Address: h.Address})
+		}
+		s.Sites = append(s.Sites, ls)
+	}
+	return s
+}
+
+// Up brings t up in the lab. Machines of sites without a hypervisor exist
+// (run) at once. Each hypervisor of t is replaced by govmomi's simulator of
+// a standalone ESXi host, in this process; a machine of a site on a
+// hypervisor gets its container when the plan has created and powered on
+// its VM there (see SyncVMs); when this build has no esxi layer, every
+// machine runs from the start. Topology returns t as the lab runs it.
+func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
+	// Without the esxi layer in the build nothing would power a VM on, so
+	// every machine runs from the start.
+	return upTopology(ctx, t, opts, slices.Contains(topology.LayerNames(), "esxi"))
+}
+
+// upTopology is Up; followVMs makes machines of hypervisor sites wait for
+// their VM.
+func upTopology(ctx context.Context, t *topology.Topology, opts Options, followVMs bool) (*Lab, error) {
+	spec := SpecFrom(t)
+	vmBacked := map[string]bool{}
+	for _, m := range t.Machines() {
+		if followVMs && m.Site.Hypervisor != "" {
+			vmBacked[m.Name] = true
+		}
+	}
+	return up(ctx, spec, opts, t, vmBacked)
+}
+
+// Topology returns the topology as the lab runs it (nil for a lab made
+// from a Spec): hypervisor URLs point at the simulators and pin their
+// certificates, routers of kind vyos are linux routers unless
+// PLANETSTAGE_VYOS_IMAGE is set, and SSH uses the lab's key and known_hosts.
+// Notes says what was changed.
+func (l *Lab) Topology() *topology.Topology { return l.topo }
+
+// Notes lists, in words for a user, where the lab differs from the
+// hardware the topology describes.
+func (l *Lab) Notes() []string { return l.notes }
+
+// adapt makes the lab's copy of t.
+func (l *Lab) adapt(t *topology.Topology) {
+	c := t.Clone()
+	c.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
+	if os.Getenv(VyOSImageEnv) == "" {
+		for i := range c.Sites {
+			r := &c.Sites[i].Router
+			if r.Kind == topology.RouterVyOS {
+				l.notes = append(l.notes, fmt.Sprintf("router %s (vyos %s) runs as a Linux router with the same tunnels and routes; set %s to run real VyOS",
+					r.Name, r.Version, VyOSImageEnv))
+				r.Kind, r.Version = topology.RouterLinux, ""
+			}
+		}
+	}
+	for i := range c.Hypervisors {
+		h := &c.Hypervisors[i]
+		if sim, ok := l.sims[h.Name]; ok {
+			l.notes = append(l.notes, fmt.Sprintf("hypervisor %s (%s) is govmomi's ESXi simulator at %s", h.Name, h.URL, sim.url.Host))
+			h.URL, h.Thumbprint, h.Insecure = sim.url.String(), sim.thumbprint, false
+		}
+	}
+	c.SetDefaults()
+	l.topo = c
+}
+
+// Attach returns the running lab of t that an earlier process brought up
+// (and left up), without changing it: for measuring it (Matrix), dialling
+// its machines, or tearing it down. The simulated hypervisors lived in that
+// process and are gone; Attach makes none.
+func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
+	spec := SpecFrom(t)
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
+	}
+	d, err := newDockerCLI()
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.run(ctx, nil, "ps", "-aq", "--filter", "label="+LabelKey+"="+spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(out) == "" {
+		return nil, fmt.Errorf("lab %q is not up: no container is labelled %s=%s", spec.Name, LabelKey, spec.Name)
+	}
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{},
+		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	for _, m := range spec.Machines() {
+		l.machines[m.Name] = m
+	}
+	dir := opts.StateDir
+	if dir == "" {
+		if dir, err = DefaultStateDir(spec.Name); err != nil {
+			return nil, err
+		}
+	}
+	if l.keys, err = openKeyStore(dir); err != nil {
+		return nil, err
+	}
+	l.adapt(t)
+	return l, nil
+}
