@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The measuring itself needs running routers (topology.MeasureWAN is
@@ -21,4 +26,23 @@ func TestMeasureCommandRefusesBadInput(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut.String(), `geo preset "mars": unknown; presets are atlantic, europe, pacific, planet`)
 	assert.Empty(t, out.String(), "nothing measured")
+}
+
+func TestMeasureCommandNeedsARunningLab(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("needs the docker CLI")
+	}
+	// A topology name no lab has, so Attach finds nothing to dial.
+	data, err := os.ReadFile("../../topology/testdata/thesis.yaml")
+	require.NoError(t, err)
+	name := fmt.Sprintf("wanmeasure%d", os.Getpid())
+	file := filepath.Join(t.TempDir(), "t.yaml")
+	require.NoError(t, os.WriteFile(file, bytes.Replace(data, []byte("name: thesis"), []byte("name: "+name), 1), 0o600))
+
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{"measure", "-f", file, "-state", t.TempDir(), "-lab-state", t.TempDir(), "--lab"}, &out, &errOut)
+	assert.Equal(t, 1, code, errOut.String())
+	assert.Contains(t, errOut.String(), "is not up")
+	assert.Contains(t, errOut.String(), "stage apply --lab")
 }
