@@ -74,7 +74,10 @@
 //     encryption, wake-ups): 1–3 ms, up to +10 % at 150 ms when the
 //     OpenVPN daemons wait for a CPU on a loaded machine; at realtime
 //     priority (chrt --rr 10) they stay within 0.5 %. The relay's own
-//     lateness stays in microseconds throughout.
+//     lateness stays in microseconds throughout. In the Docker lab (three
+//     Linux routers, the relay as `stage wan-relay` on the underlay
+//     bridge's address, the routers' remotes pointed at its faces by hand)
+//     `stage measure --lab --geo planet` read +0.35 to +0.73 %.
 //   - rate: 50 000–88 000 datagrams/s per direction without delay, and
 //     38 000–48 000/s with 25 ms of delay (the benchmark keeps at most
 //     1 500 datagrams in flight, so it cannot show more than 60 000/s
