@@ -119,21 +119,22 @@ func median(xs []time.Duration) time.Duration {
 func TestRelayRTTAccuracy(t *testing.T) {
 	for _, rtt := range []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond} {
 		t.Run(rtt.String(), func(t *testing.T) {
-			// A VM's vCPUs can be stolen for milliseconds at a time, which
-			// no user-space instrument escapes; such a run is retried, at
-			// most twice. Every run must find the relay's own lateness
-			// small, and one run's median RTT must be within 5 %.
-			var medians []time.Duration
+			// A VM's vCPUs can be stolen for milliseconds at a time (and
+			// other packages' tests load the machine), which no user-space
+			// instrument escapes; such a run is retried, at most twice. One
+			// run must find both the relay's own median lateness small and
+			// the median RTT within 5 %.
+			var medians, lateness []time.Duration
 			for attempt := 1; attempt <= 3; attempt++ {
 				got, st := measureRTT(t, Link{RTT: rtt})
-				medians = append(medians, got)
+				late := (st.AtoB.LateMedian + st.BtoA.LateMedian).Abs()
+				medians, lateness = append(medians, got), append(lateness, late)
 				t.Logf("attempt %d: relay's own median lateness a->b %v, b->a %v (realtime: %v)", attempt, st.AtoB.LateMedian, st.BtoA.LateMedian, st.AtoB.Realtime)
-				require.Less(t, (st.AtoB.LateMedian + st.BtoA.LateMedian).Abs(), rtt/40, "the relay's own error must be a small part of the 5 %%")
-				if math.Abs(float64(got-rtt)) <= 0.05*float64(rtt) {
+				if late < rtt/40 && math.Abs(float64(got-rtt)) <= 0.05*float64(rtt) {
 					return
 				}
 			}
-			t.Errorf("median RTT %v in three runs, target %v ± 5 %%", medians, rtt)
+			t.Errorf("median RTT %v (relay's own lateness %v) in three runs, target %v ± 5 %% (lateness under %v)", medians, lateness, rtt, rtt/40)
 		})
 	}
 }
