@@ -250,6 +250,20 @@ while ` + isHAProxy + `; do
   [ "$(date +%s)" -le "$end" ] || { echo "haproxy $pid did not exit within 10s of SIGTERM" >&2; exit 1; }
   sleep 0.05
 done
+# The master can exit a moment before workers of earlier reloads do; Stop
+# means no process of this config is left, so wait for those too.
+cfg=` + remote.ShellQuote(s.configPath()) + `
+workers() {
+  for d in /proc/[0-9]*; do
+    [ "$(cat "$d/comm" 2>/dev/null)" = haproxy ] || continue
+    [ "$(sed -n 's/^.*) \(.\).*/\1/p' "$d/stat" 2>/dev/null)" != Z ] || continue
+    tr '\0' '\n' < "$d/cmdline" 2>/dev/null | grep -qxF -- "$cfg" && echo "${d#/proc/}"
+  done
+}
+while [ -n "$(workers)" ]; do
+  [ "$(date +%s)" -le "$end" ] || { kill -9 $(workers) 2>/dev/null; break; }
+  sleep 0.05
+done
 rm -f ` + pf
 	}
 	if out, err := remote.CombinedOutput(ctx, s.Runner, cmd); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/wan"
 )
@@ -24,6 +25,11 @@ type Env struct {
 	// ShowSecrets makes Render print keys and tokens instead of
 	// "<redacted>".
 	ShowSecrets bool
+	// Kubeadm adjusts the cluster layer's kubeadm settings before use: what
+	// a lab needs beyond the topology (a local ImageRepository, a
+	// KubeletConfiguration in ExtraDocuments, IgnorePreflightErrors). Nil on
+	// real machines.
+	Kubeadm func(*kubeadm.Cluster)
 	// ESXi configures the esxi layer and caches its sessions; nil means
 	// credentials from GOVC_USERNAME / GOVC_PASSWORD and a session per plan.
 	ESXi *ESXiOptions

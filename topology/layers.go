@@ -40,6 +40,7 @@ var layers = []Layer{
 	routersLayer,
 	wanLayer,
 	lbLayer,
+	clusterLayer,
 }
 
 // LayerNames returns the names of the layers, in build order.

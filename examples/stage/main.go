@@ -8,6 +8,7 @@
 //	stage render   -f FILE --host NAME [--show-secrets]
 //	stage graph    -f FILE [--format dot|mermaid]
 //	stage verify   -f FILE --lab [--json]
+//	stage deploy   -f FILE --image IMAGE [--name NAME]
 //
 // With --lab, apply, plan, destroy and verify act on the local lab (package
 // lab) instead of the hardware the file names: every machine a container
@@ -42,6 +43,7 @@ var commands = map[string]command{
 	"render":   {"print what would be written to one machine", runRender},
 	"graph":    {"draw the topology: sites, routers, hosts, tunnels", runGraph},
 	"verify":   {"measure reachability between every pair of machines (--lab)", runVerify},
+	"deploy":   {"run an image on every worker (a DaemonSet) and wait for it", runDeploy},
 }
 
 // exitError carries an exit status without printing anything more.

@@ -1,0 +1,26 @@
+// Package kubeadm bootstraps a highly available Kubernetes cluster across
+// sites with kubeadm, acting on each machine only through remote.Runner.
+//
+// It renders kubeadm's configuration from the upstream v1beta4 API types and
+// marshals it with kubeadm's own scheme (InitConfig, JoinConfig); generates
+// the shared CAs and service-account key in Go and keeps them in a Store
+// (LoadOrCreatePKI), so every control plane gets them before init or join and
+// the CA hash for discovery is known before any machine exists; generates
+// bootstrap tokens with a bounded lifetime (NewToken) and refreshes them when
+// a join comes later.
+//
+// The flow (Bootstrapper) runs preflight checks, kubeadm init on the first
+// control plane, joins the other control planes one at a time and the workers
+// in parallel, resets and retries a failed join once, installs a CNI, waits
+// until every node is Ready, removes nodes, and deploys a DaemonSet to every
+// worker from one point.
+//
+// The package takes plain Go types (Cluster, Node): it does not know the
+// planetstage topology, which wires it into the plan in topology/layer_cluster.go.
+//
+// Tests: the rendered configs are decoded and validated by kubeadm's own
+// config loading and validation code; the CA hash is checked against openssl;
+// the bootstrap order is checked by a sequence test against a recording fake
+// Runner. That sequence test shows the commands and their order, not that a
+// cluster comes up: a real cluster in the lab is tested elsewhere.
+package kubeadm
