@@ -6,6 +6,7 @@ import (
 
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/wan"
 )
 
 // Env is what building and running a plan needs beyond the topology: where
@@ -32,6 +33,10 @@ type Env struct {
 	// ESXi configures the esxi layer and caches its sessions; nil means
 	// credentials from GOVC_USERNAME / GOVC_PASSWORD and a session per plan.
 	ESXi *ESXiOptions
+	// Latency is the WAN latency to emulate between the sites (package
+	// wan): set by a program, e.g. from a --geo preset (wan.GeoPreset).
+	// Nil means none. See the wan layer.
+	Latency *wan.Model
 }
 
 // logger returns env.Log or a logger that discards everything.

@@ -38,6 +38,7 @@ type Artifact struct {
 var layers = []Layer{
 	esxiLayer,
 	routersLayer,
+	wanLayer,
 	lbLayer,
 	clusterLayer,
 }

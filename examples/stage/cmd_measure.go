@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/wan"
+)
+
+// stage measure reports what issue 8 asks of `stage verify --measure`, for
+// a testbed that is up: per tunnel, the median RTT against the latency
+// model's target, and with --throughput the TCP throughput through the
+// tunnel and directly, and the routers' CPU meanwhile.
+//
+//	stage measure -f FILE [--lab] [--geo PRESET] [--pings N] [--throughput 5s] [--json]
+//
+// With --lab it measures the topology's running lab; a container's CPU is
+// counted from its cgroup (a container sees its host's /proc/stat). The
+// lab's routers need iperf3 for --throughput.
+//
+// It registers itself here so that main.go's command table stays the
+// lead's; verify can call topology.MeasureWAN the same way.
+func init() {
+	commands["measure"] = command{"measure latency, tunnel throughput and router CPU of a running testbed", runMeasure}
+}
+
+func runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error {
+	var o options
+	fs := newFlagSet("measure", errOut, &o)
+	addLabFlags(fs, &o)
+	geo := fs.String("geo", "", "place the sites, in order, with a `PRESET` of package wan ("+joinPresets()+")")
+	pings := fs.Int("pings", 20, "pings per tunnel (`N`, 200 ms apart)")
+	throughput := fs.Duration("throughput", 0, "run iperf3 through each tunnel and directly for `D` (0: skip)")
+	asJSON := fs.Bool("json", false, `print {"sites": [...], "tunnels": [...]} instead of tables`)
+	if err := parse(fs, args, &o); err != nil {
+		return err
+	}
+	t, env, closeEnv, err := o.load(ctx, errOut)
+	if err != nil {
+		return err
+	}
+	defer closeEnv()
+	opts := topology.MeasureOptions{Pings: *pings, Throughput: *throughput}
+	if o.lab {
+		l, err := lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: env.Log})
+		if err != nil {
+			return fmt.Errorf("%w; bring it up with stage apply --lab", err)
+		}
+		labEnv := l.Env(env.State)
+		labEnv.Log = env.Log
+		t, env = l.Topology(), labEnv
+		opts.CPU = containerCPU(l)
+	}
+	if *geo != "" {
+		var names []string
+		for _, s := range t.Sites {
+			names = append(names, s.Name)
+		}
+		sites, err := wan.GeoPreset(*geo, names)
+		if err != nil {
+			return err
+		}
+		env.Latency = &wan.Model{Sites: sites}
+	}
+	rep, err := topology.MeasureWAN(ctx, t, env, opts)
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(rep); jerr != nil {
+			return jerr
+		}
+	} else {
+		fmt.Fprint(out, rep.Table())
+	}
+	return err
+}
+
+func joinPresets() string { return strings.Join(wan.GeoPresets(), ", ") }
+
+// containerCPU counts a lab router's CPU from its container's cgroup, found
+// through the container's main process.
+func containerCPU(l *lab.Lab) func(context.Context, string, remote.Runner) (wan.CPUCounter, error) {
+	return func(ctx context.Context, router string, _ remote.Runner) (wan.CPUCounter, error) {
+		local := &remote.Local{}
+		out, err := remote.Output(ctx, local, "docker inspect -f '{{.State.Pid}}' "+remote.ShellQuote(l.ContainerName(router)))
+		if err != nil {
+			return nil, err
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(out))
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("container of %s: no running process (docker says %q)", router, strings.TrimSpace(out))
+		}
+		return wan.PIDCgroupCPU(local, pid), nil
+	}
+}

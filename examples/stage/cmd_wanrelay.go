@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/planetstage/planetstage/wan"
+)
+
+// stage wan-relay runs the lab's user-space WAN emulator (package wan) as a
+// process of its own, so that the emulated latency outlives `stage apply`:
+//
+//	stage wan-relay -config relay.json [-stats stats.json] [-interval 1s]
+//
+// relay.json is a wan.RelayFile, as wan.PlanRelay lays the paths out; the
+// lab starts it detached. It registers itself here so that main.go's
+// command table stays the lead's.
+func init() {
+	commands["wan-relay"] = command{"run the lab's WAN latency emulator (see package wan)", runWANRelay}
+}
+
+func runWANRelay(ctx context.Context, args []string, _, errOut io.Writer) error {
+	fs := flag.NewFlagSet("stage wan-relay", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	config := fs.String("config", "", "relay configuration `FILE` (JSON, a wan.RelayFile)")
+	stats := fs.String("stats", "", "write the paths' counters to `FILE` (JSON)")
+	interval := fs.Duration("interval", time.Second, "how often to write -stats")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitError{0}
+		}
+		return errUsage
+	}
+	if *config == "" || fs.NArg() > 0 {
+		fmt.Fprintln(errOut, "usage: stage wan-relay -config FILE [-stats FILE] [-interval D]")
+		return errUsage
+	}
+	return wan.ServeRelayFile(ctx, slog.New(slog.NewTextHandler(errOut, nil)), *config, *stats, *interval)
+}

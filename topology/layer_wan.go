@@ -1,0 +1,209 @@
+package topology
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/wan"
+)
+
+// wanLayer gives the tunnels the latency of real distances (package wan):
+// a netem egress policy on each Linux router's tunnel interfaces (tc),
+// half of each pair's RTT on either side. VyOS routers get theirs from the
+// routers layer (vyos.Router.Latency, which LatencyFor fills), and the lab
+// from the user-space relay. The model comes from Env.Latency.
+var wanLayer = Layer{
+	Name:   "wan",
+	Steps:  wanSteps,
+	Render: renderWAN,
+}
+
+// WANNetemID is the wan layer's step that sets router's netem policies.
+func WANNetemID(router string) string { return "wan/netem/" + router }
+
+// LatencyMatrix resolves the latency of every tunnel's site pair, with the
+// tunnel model it used. It returns no entries (and no error) when there is
+// nothing to emulate: no VPN, or no latency model.
+func LatencyMatrix(t *Topology, env *Env) ([]wan.Entry, *openvpn.Model, error) {
+	if t.VPN == nil || env.Latency == nil || !env.Latency.Enabled() {
+		return nil, nil, nil
+	}
+	spec, err := TunnelSpec(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := openvpn.New(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	var pairs []wan.Pair
+	for _, tn := range m.Tunnels {
+		pairs = append(pairs, wan.NewPair(tn.Ends[0].Site, tn.Ends[1].Site))
+	}
+	matrix, err := env.Latency.Matrix(pairs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("latency: %w", err)
+	}
+	return matrix, m, nil
+}
+
+// tunnelIfaces is the tunnel model as package wan needs it.
+func tunnelIfaces(m *openvpn.Model) []wan.TunnelIface {
+	out := make([]wan.TunnelIface, len(m.Tunnels))
+	for i, tn := range m.Tunnels {
+		out[i] = wan.TunnelIface{Interface: tn.Interface, Sites: [2]string{tn.Ends[0].Site, tn.Ends[1].Site}}
+	}
+	return out
+}
+
+// LatencyFor returns the one-way delay site's router adds to what it sends
+// to each peer site, rounded to whole milliseconds (at least 1), as
+// vyos.Router.Latency takes it. Nil when there is nothing to emulate.
+func LatencyFor(t *Topology, env *Env, site string) (map[string]time.Duration, error) {
+	matrix, m, err := LatencyMatrix(t, env)
+	if err != nil || matrix == nil {
+		return nil, err
+	}
+	egress, err := wan.EgressFor(site, tunnelIfaces(m), matrix)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Duration{}
+	for _, e := range egress {
+		for _, tn := range m.TunnelsOf(site) {
+			if _, peer, _ := tn.Local(site); tn.Interface == e.Interface {
+				out[peer.Site] = max(e.Shape.Delay.Round(time.Millisecond), time.Millisecond)
+			}
+		}
+	}
+	return out, nil
+}
+
+func wanSteps(t *Topology, env *Env) ([]plan.Node, error) {
+	matrix, m, err := LatencyMatrix(t, env)
+	if err != nil || matrix == nil {
+		return nil, err
+	}
+	var nodes []plan.Node
+	for _, s := range t.Sites {
+		if s.Router.Kind != RouterLinux {
+			continue
+		}
+		egress, err := wan.EgressFor(s.Name, tunnelIfaces(m), matrix)
+		if err != nil {
+			return nil, fmt.Errorf("router %q: %w", s.Router.Name, err)
+		}
+		if len(egress) == 0 {
+			continue
+		}
+		router := s.Router.Name
+		nodes = append(nodes, plan.Node{
+			ID:     WANNetemID(router),
+			Target: fmt.Sprintf("netem on router %s (%d tunnels)", router, len(egress)),
+			Deps:   []string{RouterID(router)},
+			Step: plan.Funcs{
+				InspectFunc: func(ctx context.Context) (plan.Change, error) {
+					r, err := env.Dial(ctx, router)
+					if err != nil {
+						return plan.Change{}, fmt.Errorf("router %q: %w", router, err)
+					}
+					change, reasons, err := wan.InspectLinuxNetem(ctx, r, egress)
+					if err != nil {
+						return plan.Change{}, err
+					}
+					if len(change) == 0 {
+						return plan.Change{Action: plan.NoOp, Reason: "netem as wanted"}, nil
+					}
+					return plan.Change{Action: plan.Update, Reason: strings.Join(reasons, "; ")}, nil
+				},
+				ApplyFunc: func(ctx context.Context, _ plan.Change) error {
+					r, err := env.Dial(ctx, router)
+					if err != nil {
+						return fmt.Errorf("router %q: %w", router, err)
+					}
+					return wan.ApplyLinuxNetem(ctx, r, egress)
+				},
+			},
+		})
+	}
+	return nodes, nil
+}
+
+// renderWAN shows a Linux router's netem commands. A VyOS router's
+// network-emulator policies are part of the routers layer's set commands.
+func renderWAN(t *Topology, env *Env, machine string) ([]Artifact, error) {
+	matrix, m, err := LatencyMatrix(t, env)
+	if err != nil || matrix == nil {
+		return nil, err
+	}
+	for _, s := range t.Sites {
+		if s.Router.Name != machine || s.Router.Kind != RouterLinux {
+			continue
+		}
+		egress, err := wan.EgressFor(s.Name, tunnelIfaces(m), matrix)
+		if err != nil {
+			return nil, err
+		}
+		script, err := wan.LinuxNetem(egress)
+		if err != nil {
+			return nil, err
+		}
+		return []Artifact{{Machine: machine, Layer: "wan", Title: "netem egress policies (tc)", Content: script.String()}}, nil
+	}
+	return nil, nil
+}
+
+// RelayEnd names one end of a tunnel: the tunnel's interface and the site
+// whose router is at that end.
+type RelayEnd struct {
+	Interface string
+	Site      string
+}
+
+// RelayPlan lays out the lab's user-space WAN (package wan) for t: one
+// relay path per tunnel, listening on bind (an address of the machine that
+// runs the relay, on the underlay) from basePort on, and for each tunnel
+// end the relay face that its OpenVPN remote must be instead of the peer's
+// WAN address. Nil when there is nothing to emulate.
+func RelayPlan(t *Topology, env *Env, bind netip.Addr, basePort uint16) ([]wan.PathConfig, map[RelayEnd]netip.AddrPort, error) {
+	matrix, m, err := LatencyMatrix(t, env)
+	if err != nil || matrix == nil {
+		return nil, nil, err
+	}
+	links := map[wan.Pair]wan.Link{}
+	for _, e := range matrix {
+		links[e.Pair] = e.Link
+	}
+	var tunnels []wan.Tunnel
+	ifaceOf := map[string]string{} // by pair name, as PlanRelay names paths
+	for _, tn := range m.Tunnels {
+		p := wan.NewPair(tn.Ends[0].Site, tn.Ends[1].Site)
+		a, b := tn.Ends[0], tn.Ends[1]
+		if a.Site != p.A {
+			a, b = b, a
+		}
+		tunnels = append(tunnels, wan.Tunnel{Pair: p, Link: links[p],
+			A: netip.AddrPortFrom(a.WAN, tn.Port), B: netip.AddrPortFrom(b.WAN, tn.Port)})
+		ifaceOf[p.String()] = tn.Interface
+	}
+	paths, err := wan.PlanRelay(bind, basePort, tunnels, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	faces := map[RelayEnd]netip.AddrPort{}
+	for _, tn := range tunnels {
+		for _, p := range paths {
+			if p.Name == tn.Pair.String() {
+				iface := ifaceOf[p.Name]
+				faces[RelayEnd{Interface: iface, Site: tn.Pair.A}] = p.ListenA
+				faces[RelayEnd{Interface: iface, Site: tn.Pair.B}] = p.ListenB
+			}
+		}
+	}
+	return paths, faces, nil
+}

@@ -1,0 +1,122 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/wan"
+)
+
+// MeasureOptions tune MeasureWAN.
+type MeasureOptions struct {
+	// Pings per tunnel, Interval apart; 20 and 200ms when zero.
+	Pings    int
+	Interval time.Duration
+	// Throughput is how long each tunnel's TCP runs last; zero skips them
+	// (and the CPU figures).
+	Throughput time.Duration
+	// CPU counts a router's CPU time; nil counts the whole machine
+	// (/proc/stat through its runner), which is wrong for a container: the
+	// lab passes its containers' cgroups (wan.PIDCgroupCPU).
+	CPU func(ctx context.Context, router string, r remote.Runner) (wan.CPUCounter, error)
+}
+
+// MeasureWAN measures what `stage verify --measure` reports: for every
+// tunnel, the median RTT between its routers through it against the
+// latency model's target (0 without a model), and, with
+// o.Throughput, TCP throughput through the tunnel and between the same
+// routers' WAN addresses, with the busier router's CPU during the tunnel
+// run. Site pairs without a tunnel of their own (spokes, in hub-spoke
+// mode) are not measured. Problems are joined; what could be measured is
+// returned with them.
+func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (wan.Report, error) {
+	if t.VPN == nil {
+		return wan.Report{}, errors.New("measure: the topology has no vpn")
+	}
+	if o.Pings == 0 {
+		o.Pings = 20
+	}
+	if o.Interval == 0 {
+		o.Interval = 200 * time.Millisecond
+	}
+	matrix, _, err := LatencyMatrix(t, env)
+	if err != nil {
+		return wan.Report{}, err
+	}
+	targets := map[wan.Pair]time.Duration{}
+	for _, e := range matrix {
+		targets[e.Pair] = e.RTT
+	}
+	spec, err := TunnelSpec(t)
+	if err != nil {
+		return wan.Report{}, err
+	}
+	m, err := openvpn.New(spec)
+	if err != nil {
+		return wan.Report{}, err
+	}
+	dial := func(router string) (remote.Runner, error) {
+		r, err := env.Dial(ctx, router)
+		if err != nil {
+			return nil, fmt.Errorf("router %q: %w", router, err)
+		}
+		return r, nil
+	}
+	var (
+		probes  []wan.SiteProbe
+		tunnels []wan.TunnelProbe
+		errs    []error
+	)
+	for _, tn := range m.Tunnels {
+		from, to := tn.Ends[0], tn.Ends[1]
+		client, err := dial(from.Router)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		server, err := dial(to.Router)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		probes = append(probes, wan.SiteProbe{From: from.Site, To: to.Site, Target: targets[wan.NewPair(from.Site, to.Site)],
+			Runner: client, Addr: to.Address})
+		if o.Throughput <= 0 {
+			continue
+		}
+		p := wan.TunnelProbe{From: from.Site, To: to.Site, Client: client, Server: server,
+			TunnelAddr: to.Address, DirectAddr: to.WAN}
+		if p.ClientCPU, err = cpuCounter(ctx, o, from.Router, client); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if p.ServerCPU, err = cpuCounter(ctx, o, to.Router, server); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		tunnels = append(tunnels, p)
+	}
+	var rep wan.Report
+	rep.Sites, err = wan.MeasureSites(ctx, probes, o.Pings, o.Interval)
+	errs = append(errs, err)
+	if len(tunnels) > 0 {
+		rep.Tunnels, err = wan.MeasureTunnels(ctx, tunnels, o.Throughput)
+		errs = append(errs, err)
+	}
+	return rep, errors.Join(errs...)
+}
+
+func cpuCounter(ctx context.Context, o MeasureOptions, router string, r remote.Runner) (wan.CPUCounter, error) {
+	if o.CPU == nil {
+		return wan.ProcStatCPU(r), nil
+	}
+	c, err := o.CPU(ctx, router, r)
+	if err != nil {
+		return nil, fmt.Errorf("router %q: cpu: %w", router, err)
+	}
+	return c, nil
+}

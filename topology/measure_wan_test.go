@@ -1,0 +1,124 @@
+package topology
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/wan"
+)
+
+// measuredRouter is a fake remote.Runner for MeasureWAN: it answers ping
+// with fixed RTTs, iperf3 with fixed rates, and /proc/stat with a counter
+// that grows on every read. The real commands run in package wan's tests.
+type measuredRouter struct {
+	name  string
+	rttMs float64
+	mu    sync.Mutex
+	cmds  []string
+	ticks int
+}
+
+func (m *measuredRouter) Run(_ context.Context, c remote.Cmd) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cmds = append(m.cmds, c.Command)
+	out := ""
+	switch {
+	case strings.HasPrefix(c.Command, "LC_ALL=C ping"):
+		for i := range 3 {
+			out += fmt.Sprintf("64 bytes from x: icmp_seq=%d ttl=64 time=%.1f ms\n", i+1, m.rttMs+float64(i))
+		}
+		out += "3 packets transmitted, 3 received, 0% packet loss\n"
+	case strings.HasPrefix(c.Command, "setsid iperf3"):
+		out = "4242\n"
+	case strings.Contains(c.Command, "iperf3 -c 10.255."):
+		out = `{"end": {"sum_received": {"bits_per_second": 40e6}}}`
+	case strings.HasPrefix(c.Command, "iperf3 -c"):
+		out = `{"end": {"sum_received": {"bits_per_second": 900e6}}}`
+	}
+	if c.Stdout != nil {
+		_, _ = io.WriteString(c.Stdout, out)
+	}
+	return nil
+}
+
+func (m *measuredRouter) WriteFile(context.Context, string, []byte, fs.FileMode) error {
+	return fs.ErrPermission
+}
+
+func (m *measuredRouter) ReadFile(_ context.Context, path string) ([]byte, error) {
+	if path != "/proc/stat" {
+		return nil, fs.ErrNotExist
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ticks += 10
+	return fmt.Appendf(nil, "cpu  %d 0 0 1000 0 0 0 0 0 0\n", m.ticks), nil
+}
+
+func (m *measuredRouter) Host() string { return m.name }
+
+func TestMeasureWAN(t *testing.T) {
+	t.Parallel()
+	top := routersTopology(RouterLinux, RouterLinux, RouterLinux)
+	env := planetEnv(t, top)
+	routers := map[string]*measuredRouter{}
+	for _, s := range top.Sites {
+		routers[s.Router.Name] = &measuredRouter{name: s.Router.Name, rttMs: 150}
+	}
+	env.Dial = func(_ context.Context, name string) (remote.Runner, error) {
+		r, ok := routers[name]
+		if !ok {
+			return nil, fmt.Errorf("no machine %q", name)
+		}
+		return r, nil
+	}
+	rep, err := MeasureWAN(t.Context(), top, env, MeasureOptions{Pings: 3, Interval: time.Millisecond, Throughput: time.Second})
+	require.NoError(t, err)
+	require.Len(t, rep.Sites, 3, "a mesh of three sites has three tunnels")
+	matrix, _, err := LatencyMatrix(top, env)
+	require.NoError(t, err)
+	for _, s := range rep.Sites {
+		assert.Equal(t, 151.0, s.MeasuredMs, "the median of 150, 151, 152")
+		var target float64
+		for _, e := range matrix {
+			if e.Pair == wan.NewPair(s.From, s.To) {
+				target = float64(e.RTT) / float64(time.Millisecond)
+			}
+		}
+		assert.InDelta(t, target, s.TargetMs, 0.01, "%s-%s", s.From, s.To)
+	}
+	require.Len(t, rep.Tunnels, 3)
+	for _, tn := range rep.Tunnels {
+		assert.Equal(t, 40.0, tn.TunnelMbps)
+		assert.Equal(t, 900.0, tn.DirectMbps)
+		assert.Positive(t, tn.RouterCPUPct)
+	}
+	// Pings go to the peer's tunnel address, from the tunnel's first end.
+	assert.Contains(t, routers["r1"].cmds, "LC_ALL=C ping -n -c 3 -i 0.001 -W 2 10.255.0.2")
+
+	// Without a latency model the RTTs are still measured, against no
+	// target; without Throughput no TCP runs.
+	rep, err = MeasureWAN(t.Context(), top, &Env{Dial: env.Dial}, MeasureOptions{Pings: 3, Interval: time.Millisecond})
+	require.NoError(t, err)
+	require.Len(t, rep.Sites, 3)
+	assert.Zero(t, rep.Sites[0].TargetMs)
+	assert.Empty(t, rep.Tunnels)
+
+	// A router that cannot be reached is named; the others are measured.
+	delete(routers, "r3")
+	rep, err = MeasureWAN(t.Context(), top, env, MeasureOptions{Pings: 3, Interval: time.Millisecond})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `router "r3"`)
+	assert.Len(t, rep.Sites, 1)
+}

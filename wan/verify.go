@@ -1,0 +1,150 @@
+package wan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/planetstage/planetstage/remote"
+)
+
+// Report is what `stage verify --measure` adds to verify's JSON.
+type Report struct {
+	Sites   []SiteResult   `json:"sites"`
+	Tunnels []TunnelResult `json:"tunnels"`
+}
+
+// SiteProbe is one site pair to measure: From's machine pings an address
+// in To's site through the tunnel.
+type SiteProbe struct {
+	From, To string
+	// Target is the RTT the latency model wants.
+	Target time.Duration
+	// Runner acts on a machine at From (its router, or a host).
+	Runner remote.Runner
+	// Addr is an address at To that is reached through the tunnel (the
+	// peer router's tunnel or LAN address, or a host).
+	Addr netip.Addr
+}
+
+// MeasureSites pings every probe's address count times, interval apart,
+// all probes at once (pings are light), and returns a result per probe in
+// probe order. Probes that fail are left out and their errors, naming the
+// pair, joined.
+func MeasureSites(ctx context.Context, probes []SiteProbe, count int, interval time.Duration) ([]SiteResult, error) {
+	results := make([]*SiteResult, len(probes))
+	errs := make([]error, len(probes))
+	var wg sync.WaitGroup
+	for i, p := range probes {
+		wg.Go(func() {
+			s, err := Ping(ctx, p.Runner, p.Addr, count, interval)
+			if err != nil {
+				errs[i] = fmt.Errorf("sites %s -> %s: %w", p.From, p.To, err)
+				return
+			}
+			r := NewSiteResult(p.From, p.To, p.Target, s.Median)
+			results[i] = &r
+		})
+	}
+	wg.Wait()
+	var out []SiteResult
+	for _, r := range results {
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// TunnelProbe is one tunnel to measure, from the client router to the
+// server router.
+type TunnelProbe struct {
+	From, To       string
+	Client, Server remote.Runner
+	// TunnelAddr is the server router's address inside the tunnel;
+	// DirectAddr its underlay address, the same two routers without the
+	// tunnel.
+	TunnelAddr, DirectAddr netip.Addr
+	// ClientCPU and ServerCPU count the routers' CPU time; nil skips one.
+	ClientCPU, ServerCPU CPUCounter
+	// Port is iperf3's port on the server for the tunnel run, Port+1 for
+	// the direct run; 0 means 5201.
+	Port int
+}
+
+// MeasureTunnels measures each probe's TCP throughput for d through the
+// tunnel (recording the routers' CPU meanwhile) and then directly, one
+// probe at a time so that runs do not share CPU. RouterCPUPct is the
+// busier router's, in percent of one core. Failed probes are left out and
+// their errors joined.
+//
+// In the lab the direct path crosses the underlay without the relay, so
+// it has no emulated latency: the ratio mixes the VPN's cost with the
+// latency's effect on TCP. On hardware both paths cross the same WAN.
+func MeasureTunnels(ctx context.Context, probes []TunnelProbe, d time.Duration) ([]TunnelResult, error) {
+	var (
+		out  []TunnelResult
+		errs []error
+	)
+	for _, p := range probes {
+		r, err := measureTunnel(ctx, p, d)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tunnel %s -> %s: %w", p.From, p.To, err))
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, errors.Join(errs...)
+}
+
+func measureTunnel(ctx context.Context, p TunnelProbe, d time.Duration) (TunnelResult, error) {
+	port := p.Port
+	if port == 0 {
+		port = 5201
+	}
+	r := TunnelResult{From: p.From, To: p.To}
+	var counters []CPUCounter
+	for _, c := range []CPUCounter{p.ClientCPU, p.ServerCPU} {
+		if c != nil {
+			counters = append(counters, c)
+		}
+	}
+	cpu, err := CPUPercent(ctx, func() error {
+		var err error
+		r.TunnelMbps, err = TCPThroughput(ctx, p.Server, p.Client, p.TunnelAddr, port, d)
+		return err
+	}, counters...)
+	if err != nil {
+		return r, err
+	}
+	for _, c := range cpu {
+		r.RouterCPUPct = max(r.RouterCPUPct, c)
+	}
+	// The next port: the tunnel run's server may still hold its own for a
+	// moment after being stopped.
+	if r.DirectMbps, err = TCPThroughput(ctx, p.Server, p.Client, p.DirectAddr, port+1, d); err != nil {
+		return r, fmt.Errorf("direct: %w", err)
+	}
+	return r, nil
+}
+
+// Table renders the report as two Markdown tables, for people and notes.
+func (r Report) Table() string {
+	var b strings.Builder
+	b.WriteString("| from | to | target ms | measured ms | error % |\n|---|---|---:|---:|---:|\n")
+	for _, s := range r.Sites {
+		fmt.Fprintf(&b, "| %s | %s | %.2f | %.2f | %+.2f |\n", s.From, s.To, s.TargetMs, s.MeasuredMs, s.ErrorPct)
+	}
+	if len(r.Tunnels) == 0 {
+		return b.String()
+	}
+	b.WriteString("\n| from | to | tunnel Mbit/s | direct Mbit/s | router CPU % |\n|---|---|---:|---:|---:|\n")
+	for _, t := range r.Tunnels {
+		fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %.0f |\n", t.From, t.To, t.TunnelMbps, t.DirectMbps, t.RouterCPUPct)
+	}
+	return b.String()
+}
