@@ -25,11 +25,6 @@ import (
 // counted from its cgroup (a container sees its host's /proc/stat). The
 // lab's routers need iperf3 for --throughput.
 //
-// It registers itself here so that main.go's command table stays the
-// lead's; verify can call topology.MeasureWAN the same way.
-func init() {
-	commands["measure"] = command{"measure latency, tunnel throughput and router CPU of a running testbed", runMeasure}
-}
 
 func runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options

@@ -17,12 +17,6 @@ import (
 //
 //	stage wan-relay -config relay.json [-stats stats.json] [-interval 1s]
 //
-// relay.json is a wan.RelayFile, as wan.PlanRelay lays the paths out; the
-// lab starts it detached. It registers itself here so that main.go's
-// command table stays the lead's.
-func init() {
-	commands["wan-relay"] = command{"run the lab's WAN latency emulator (see package wan)", runWANRelay}
-}
 
 func runWANRelay(ctx context.Context, args []string, _, errOut io.Writer) error {
 	fs := flag.NewFlagSet("stage wan-relay", flag.ContinueOnError)

@@ -36,14 +36,16 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"validate": {"check a topology file and list every problem", runValidate},
-	"plan":     {"show what apply would change", runPlan},
-	"apply":    {"bring the testbed to the topology", runApply},
-	"destroy":  {"remove what apply created", runDestroy},
-	"render":   {"print what would be written to one machine", runRender},
-	"graph":    {"draw the topology: sites, routers, hosts, tunnels", runGraph},
-	"verify":   {"measure reachability between every pair of machines (--lab)", runVerify},
-	"deploy":   {"run an image on every worker (a DaemonSet) and wait for it", runDeploy},
+	"validate":  {"check a topology file and list every problem", runValidate},
+	"plan":      {"show what apply would change", runPlan},
+	"apply":     {"bring the testbed to the topology", runApply},
+	"destroy":   {"remove what apply created", runDestroy},
+	"render":    {"print what would be written to one machine", runRender},
+	"graph":     {"draw the topology: sites, routers, hosts, tunnels", runGraph},
+	"verify":    {"measure reachability between every pair of machines (--lab)", runVerify},
+	"deploy":    {"run an image on every worker (a DaemonSet) and wait for it", runDeploy},
+	"measure":   {"measure latency, tunnel throughput and router CPU of a running testbed", runMeasure},
+	"wan-relay": {"run the lab's WAN latency emulator (see package wan)", runWANRelay},
 }
 
 // exitError carries an exit status without printing anything more.
