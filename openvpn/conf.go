@@ -11,12 +11,16 @@ type File struct {
 	Path   string
 	Data   []byte
 	Secret bool // mode 0600 and never shown unredacted
+	Exec   bool // mode 0755 (a script); never secret
 }
 
 // Mode returns the file's permission bits.
 func (f File) Mode() uint32 {
-	if f.Secret {
+	switch {
+	case f.Secret:
 		return 0o600
+	case f.Exec:
+		return 0o755
 	}
 	return 0o644
 }

@@ -6,7 +6,9 @@
 // which site pairs are joined, the vtunN interface and UDP port of each
 // tunnel, a /30 per tunnel cut from the transit prefix, the TLS role of each
 // end, and every router's routes to the other sites (direct, or through the
-// hub). The model does not depend on planetstage's topology types, so the
+// hub). In hub-and-spoke mode a spoke also routes the whole transit prefix to
+// the hub: a spoke router's own packets carry its tunnel address as source,
+// and the other spokes answer them through the hub. The model does not depend on planetstage's topology types, so the
 // vyos package and any other program can build on it.
 //
 // LoadKeys creates key material in Go and keeps it in a Store the caller
@@ -22,8 +24,35 @@
 // the routes with "ip route replace". Linux.Inspect reports what Apply would
 // change without changing anything.
 //
+// Reboots: the daemons and routes do not survive one, and the driver runs no
+// service manager. Apply also writes an idempotent boot script,
+// DefaultBootScript (/etc/planetstage/boot.d/50-openvpn, mode 0755), that
+// runs the same commands from the files Apply wrote: forwarding, tun devices,
+// every daemon not already running, routes. planetstage's lab node image runs
+// every executable in /etc/planetstage/boot.d at each container start. On a
+// machine with systemd nothing runs that directory by itself; install a
+// oneshot unit once (not written by planetstage, and not tested here):
+//
+//	[Unit]
+//	Description=planetstage boot hooks
+//	After=network-online.target
+//	Wants=network-online.target
+//	[Service]
+//	Type=oneshot
+//	RemainAfterExit=yes
+//	ExecStart=/bin/sh -c 'for f in /etc/planetstage/boot.d/*; do [ -x "$$f" ] && "$$f"; done'
+//	[Install]
+//	WantedBy=multi-user.target
+//
+// ("$$" is systemd's escape for "$"; RemainAfterExit keeps the unit, and with
+// it the forked daemons in its cgroup, active). Inspect reports a missing,
+// different or non-executable boot script as drift.
+//
 // Tested against real software: the package's tests run OpenVPN 2.6 (Debian's
 // openvpn package) in network namespaces for 2- and 3-site meshes and a
-// hub-and-spoke, and ping every site's LAN from every other site's LAN.
+// hub-and-spoke (3 and 4 sites), and ping every site's host and router (LAN
+// address) from every other site's host and router. They also kill every
+// daemon and delete every tunnel device (and so the routes), run only the boot
+// scripts, and ping again.
 // They need root, /dev/net/tun, ip(8) and openvpn(8), and skip otherwise.
 package openvpn

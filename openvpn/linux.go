@@ -34,6 +34,10 @@ type Linux struct {
 	// SysctlFile makes IP forwarding survive a reboot (DefaultSysctlFile
 	// when empty; "-" to write none).
 	SysctlFile string
+	// BootScript is where the boot script goes (DefaultBootScript when
+	// empty; "-" to write none). It restarts the tunnels and routes after a
+	// reboot; see BootScriptData.
+	BootScript string
 	Log        *slog.Logger // nil discards
 }
 
@@ -75,7 +79,7 @@ type tunnelState struct {
 
 // observe reads the router's state. It changes nothing.
 func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tunnels []tunnelState, drift Drift, err error) {
-	files, err = RouterFiles(l.Model, l.Keys, l.Site, l.dir())
+	files, err = l.Files()
 	if err != nil {
 		return nil, nil, Drift{}, err
 	}
@@ -89,6 +93,13 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 			return nil, nil, Drift{}, fmt.Errorf("router %q: %w", r.Host(), err)
 		case !bytes.Equal(have, f.Data):
 			differs[f.Path] = true
+		case f.Exec:
+			// A boot script that is not executable would not run.
+			out, err := remote.Output(ctx, r, fmt.Sprintf("[ -x %s ] && echo x || true", remote.ShellQuote(f.Path)))
+			if err != nil {
+				return nil, nil, Drift{}, fmt.Errorf("router %q: check %s: %w", r.Host(), f.Path, err)
+			}
+			differs[f.Path] = strings.TrimSpace(out) != "x"
 		}
 	}
 	for _, t := range l.Model.TunnelsOf(l.Site) {
@@ -205,11 +216,7 @@ func (l *Linux) stop(ctx context.Context, r remote.Runner, iface string) error {
 
 // running reports whether t's openvpn runs with t's config.
 func (l *Linux) running(ctx context.Context, r remote.Runner, t Tunnel) (bool, error) {
-	// "kill -0" is not enough: after a reboot the pid may belong to another
-	// process, so the command line must name our config.
-	cmd := fmt.Sprintf(`pid=$(cat %s 2>/dev/null) && [ -n "$pid" ] && tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | grep -qF -- %s && echo running || true`,
-		remote.ShellQuote(pidPath(l.runDir(), t.Interface)), remote.ShellQuote(ConfigPath(l.dir(), t.Interface)))
-	out, err := remote.Output(ctx, r, cmd)
+	out, err := remote.Output(ctx, r, "{ "+l.runningCmd(t)+"; } || true")
 	if err != nil {
 		return false, fmt.Errorf("router %q: check openvpn %s: %w", r.Host(), t.Interface, err)
 	}
@@ -244,15 +251,12 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 		}
 		l.log().Debug("wrote file", "host", host, "path", f.Path)
 	}
-	// Containers usually have a read-only /proc/sys (docker run --sysctl
-	// net.ipv4.ip_forward=1 sets it instead), so write only when needed.
-	fwd := `[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || sysctl -q -w net.ipv4.ip_forward=1`
 	if l.SysctlFile != "-" {
 		if err := r.WriteFile(ctx, or(l.SysctlFile, DefaultSysctlFile), []byte("net.ipv4.ip_forward = 1\n"), 0o644); err != nil {
 			return fmt.Errorf("router %q: %w", host, err)
 		}
 	}
-	if _, err := remote.CombinedOutput(ctx, r, fwd); err != nil {
+	if _, err := remote.CombinedOutput(ctx, r, forwardCmd); err != nil {
 		return fmt.Errorf("router %q: enable forwarding: %w", host, err)
 	}
 	for _, iface := range drift.Stale {
@@ -266,8 +270,7 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 		}
 	}
 	for _, rt := range l.Model.Routes(l.Site) {
-		cmd := fmt.Sprintf("ip route replace %s via %s dev %s onlink", rt.Prefix, rt.Via, rt.Interface)
-		if _, err := remote.CombinedOutput(ctx, r, cmd); err != nil {
+		if _, err := remote.CombinedOutput(ctx, r, routeCmd(rt)); err != nil {
 			return fmt.Errorf("router %q: route to %s: %w", host, rt.Site, err)
 		}
 	}
@@ -279,11 +282,7 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 // not running or its files changed.
 func (l *Linux) ensureDaemon(ctx context.Context, r remote.Runner, st tunnelState) error {
 	t, host := st.tunnel, r.Host()
-	dev := remote.ShellQuote(t.Interface)
-	// A persistent device lets routes be installed before the peer answers,
-	// and keeps them while openvpn restarts.
-	mk := fmt.Sprintf("ip link show dev %[1]s >/dev/null 2>&1 || ip tuntap add dev %[1]s mode tun; ip link set dev %[1]s up", dev)
-	if _, err := remote.CombinedOutput(ctx, r, mk); err != nil {
+	if _, err := remote.CombinedOutput(ctx, r, deviceCmd(t.Interface)); err != nil {
 		return fmt.Errorf("router %q: tunnel %s: create device: %w", host, t.Interface, err)
 	}
 	if st.running && len(st.changed) == 0 {
@@ -296,12 +295,7 @@ func (l *Linux) ensureDaemon(ctx context.Context, r remote.Runner, st tunnelStat
 			return fmt.Errorf("router %q: tunnel %s: stop openvpn: %w", host, t.Interface, err)
 		}
 	}
-	start := fmt.Sprintf("mkdir -p %s && rm -f %s && ip addr flush dev %s && "+
-		"openvpn --daemon %s --config %s --writepid %s --log-append %s --status %s 30",
-		remote.ShellQuote(l.runDir()), pid, dev,
-		remote.ShellQuote("planetstage-"+t.Interface), remote.ShellQuote(ConfigPath(l.dir(), t.Interface)), pid,
-		remote.ShellQuote(logPath(l.runDir(), t.Interface)), remote.ShellQuote(statusPath(l.runDir(), t.Interface)))
-	if _, err := remote.CombinedOutput(ctx, r, start); err != nil {
+	if _, err := remote.CombinedOutput(ctx, r, l.startCmd(t)); err != nil {
 		return fmt.Errorf("router %q: tunnel %s: start openvpn (log: %s): %w", host, t.Interface, logPath(l.runDir(), t.Interface), err)
 	}
 	// The daemon writes its pid after forking; a config error makes it exit

@@ -29,7 +29,7 @@ func (l *Linux) InspectRemove(ctx context.Context, r remote.Runner) ([]string, e
 			reasons = append(reasons, fmt.Sprintf("remove route %s via %s dev %s", rt.Prefix, rt.Via, rt.Interface))
 		}
 	}
-	for _, p := range []string{certPath(l.dir()), keyPath(l.dir()), or(l.SysctlFile, DefaultSysctlFile)} {
+	for _, p := range []string{certPath(l.dir()), keyPath(l.dir()), or(l.SysctlFile, DefaultSysctlFile), or(l.BootScript, DefaultBootScript)} {
 		if p == "-" {
 			continue
 		}
@@ -68,7 +68,7 @@ func (l *Linux) presentTunnels(ctx context.Context, r remote.Runner) ([]string, 
 
 // Remove undoes Apply: it stops the router's openvpn daemons, deletes their
 // tun devices (and with them the routes through them), and removes the
-// configs, keys and the sysctl file. A failure midway is repaired by running
+// configs, keys, the sysctl file and the boot script. A failure midway is repaired by running
 // it again.
 func (l *Linux) Remove(ctx context.Context, r remote.Runner) error {
 	ifaces, err := l.presentTunnels(ctx, r)
@@ -83,6 +83,9 @@ func (l *Linux) Remove(ctx context.Context, r remote.Runner) error {
 	files := []string{certPath(l.dir()), keyPath(l.dir())}
 	if l.SysctlFile != "-" {
 		files = append(files, or(l.SysctlFile, DefaultSysctlFile))
+	}
+	if l.BootScript != "-" {
+		files = append(files, l.bootScript())
 	}
 	quoted := make([]string, len(files))
 	for i, f := range files {

@@ -114,8 +114,15 @@ type Route struct {
 	Prefix    netip.Prefix // the other site's prefix
 	Via       netip.Addr   // the peer's transit address
 	Interface string       // the tunnel interface
-	Site      string       // the destination site
+	Site      string       // the destination site (the hub for the transit route)
 	Through   string       // the site of the next hop (the hub for spoke-to-spoke)
+	// Transit marks a spoke's route to the whole transit prefix through the
+	// hub. A spoke router's own packets to another spoke leave with its
+	// tunnel address as source; without this route the far spoke (and the
+	// hosts behind it, whose gateway it is) could not answer them. The hub
+	// needs none: every spoke's /30 is connected there, and a spoke's own
+	// /30 is more specific than this route.
+	Transit bool
 }
 
 // Model is the set of tunnels and routes for a Spec.
@@ -230,7 +237,8 @@ func (m *Model) TunnelsOf(site string) []Tunnel {
 
 // Routes returns site's routes to every other site's prefix: over the direct
 // tunnel when there is one, otherwise (a spoke to another spoke) over the
-// tunnel to the hub.
+// tunnel to the hub. In hub-spoke mode a spoke also routes the transit
+// prefix to the hub (last; see Route.Transit).
 func (m *Model) Routes(site string) []Route {
 	var out []Route
 	for _, dst := range m.Spec.Sites {
@@ -245,6 +253,13 @@ func (m *Model) Routes(site string) []Route {
 			_, peer, _ := t.Local(site)
 			if peer.Site == hop {
 				out = append(out, Route{Prefix: dst.Prefix, Via: peer.Address, Interface: t.Interface, Site: dst.Name, Through: hop})
+			}
+		}
+	}
+	if m.Spec.Mode == HubSpoke && site != m.Spec.Hub {
+		for _, t := range m.TunnelsOf(site) {
+			if _, peer, _ := t.Local(site); peer.Site == m.Spec.Hub {
+				out = append(out, Route{Prefix: m.Spec.Transit.Masked(), Via: peer.Address, Interface: t.Interface, Site: m.Spec.Hub, Through: m.Spec.Hub, Transit: true})
 			}
 		}
 	}

@@ -59,9 +59,14 @@ func TestNewAllocatesTunnels(t *testing.T) {
 				assert.NotEqual(t, tn.Ends[0].Address, tn.Ends[1].Address)
 			}
 			assert.Equal(t, tc.tunnels, got)
-			// every site has a route to every other site
+			// every site has a route to every other site; in hub-spoke a
+			// spoke also routes the transit prefix to the hub
 			for _, s := range tc.spec.Sites {
-				assert.Len(t, m.Routes(s.Name), len(tc.spec.Sites)-1, s.Name)
+				want := len(tc.spec.Sites) - 1
+				if tc.spec.Mode == openvpn.HubSpoke && s.Name != tc.spec.Hub {
+					want++
+				}
+				assert.Len(t, m.Routes(s.Name), want, s.Name)
 			}
 		})
 	}
@@ -73,16 +78,18 @@ func TestRoutesGoThroughTheHub(t *testing.T) {
 	require.NoError(t, err)
 	var got []string
 	for _, r := range m.Routes("site-a") {
-		got = append(got, fmt.Sprintf("%s via %s dev %s through %s", r.Prefix, r.Via, r.Interface, r.Through))
+		got = append(got, fmt.Sprintf("%s via %s dev %s through %s transit %v", r.Prefix, r.Via, r.Interface, r.Through, r.Transit))
 	}
 	assert.Equal(t, []string{
-		"192.168.20.0/24 via 10.255.0.1 dev vtun0 through site-c",
-		"192.168.30.0/24 via 10.255.0.1 dev vtun0 through site-c",
-		"192.168.40.0/24 via 10.255.0.1 dev vtun0 through site-c",
-		"192.168.50.0/24 via 10.255.0.1 dev vtun0 through site-c",
+		"192.168.20.0/24 via 10.255.0.1 dev vtun0 through site-c transit false",
+		"192.168.30.0/24 via 10.255.0.1 dev vtun0 through site-c transit false",
+		"192.168.40.0/24 via 10.255.0.1 dev vtun0 through site-c transit false",
+		"192.168.50.0/24 via 10.255.0.1 dev vtun0 through site-c transit false",
+		// replies to site-a's own tunnel address, from other spokes
+		"10.255.0.0/24 via 10.255.0.1 dev vtun0 through site-c transit true",
 	}, got)
 	hub := m.Routes("site-c")
-	require.Len(t, hub, 4)
+	require.Len(t, hub, 4, "the hub has every /30 connected: no transit route")
 	assert.Equal(t, "vtun3", hub[3].Interface)
 	assert.Equal(t, "site-e", hub[3].Through)
 }

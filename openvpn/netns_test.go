@@ -18,6 +18,7 @@ func linuxRouter(l *openvpntest.Lab, m *openvpn.Model, k *openvpn.Keys, i int) *
 	return &openvpn.Linux{
 		Model: m, Keys: k, Site: l.Sites[i].Name,
 		Dir: filepath.Join(l.Dirs[i], "etc"), RunDir: filepath.Join(l.Dirs[i], "run"), SysctlFile: "-",
+		BootScript: filepath.Join(l.Dirs[i], "boot.d", "50-openvpn"),
 	}
 }
 
@@ -101,6 +102,35 @@ func TestRealOpenVPN(t *testing.T) {
 			}, 5*time.Second, 100*time.Millisecond)
 			require.NoError(t, lr.Apply(ctx, r))
 			l.PingAll(t, 40*time.Second)
+
+			// A reboot, as far as a namespace allows: every daemon killed,
+			// every tunnel device (and with it its routes) gone. The boot
+			// script alone brings the tunnels and routes back, and a second
+			// run of it changes nothing.
+			for i := range l.Sites {
+				openvpntest.Sh(t, "kill $(cat %s/run/*.pid); for d in $(ip -n %s -br link | grep -o '^vtun[0-9]*'); do ip -n %[2]s link del $d; done", l.Dirs[i], l.RouterNS(i))
+			}
+			require.NotContains(t, openvpntest.Sh(t, "ip -n %s route", l.RouterNS(0)), "vtun", "routes gone with their devices")
+			for i := range l.Sites {
+				lr := linuxRouter(l, m, keys, i)
+				d, err := lr.Inspect(ctx, l.Router(i))
+				require.NoError(t, err)
+				assert.False(t, d.InSync(), "router %d after the reboot", i)
+				st, err := os.Stat(lr.BootScript)
+				require.NoError(t, err)
+				assert.Equal(t, os.FileMode(0o755), st.Mode().Perm())
+				openvpntest.Sh(t, "ip netns exec %s %s", l.RouterNS(i), lr.BootScript)
+			}
+			l.PingAll(t, 40*time.Second)
+			for i := range l.Sites {
+				lr, r := linuxRouter(l, m, keys, i), l.Router(i)
+				before := openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[i])
+				openvpntest.Sh(t, "ip netns exec %s %s", l.RouterNS(i), lr.BootScript)
+				assert.Equal(t, before, openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[i]), "a second boot run keeps the daemons")
+				d, err := lr.Inspect(ctx, r)
+				require.NoError(t, err)
+				assert.True(t, d.InSync(), "router %d after its boot script: %v", i, d.Reasons)
+			}
 
 			// A changed config restarts exactly the daemons whose files changed.
 			spec.Keepalive.Restart = 6

@@ -288,7 +288,10 @@ func renderRouters(t *Topology, env *Env, machine string) ([]Artifact, error) {
 		}
 		return []Artifact{{Title: "set commands (VyOS " + string(cfg.Dialect) + ")", Content: vyos.Render(cfg, env.ShowSecrets)}}, nil
 	}
-	files, err := openvpn.RouterFiles(rs.model, keys, m.Site.Name, openvpn.DefaultDir)
+	// The boot script is among the files: it is exactly the commands Apply
+	// runs (forwarding, devices, daemons, routes), and what brings them back
+	// after a reboot.
+	files, err := (&openvpn.Linux{Model: rs.model, Keys: keys, Site: m.Site.Name}).Files()
 	if err != nil {
 		return nil, err
 	}
@@ -300,16 +303,6 @@ func renderRouters(t *Topology, env *Env, machine string) ([]Artifact, error) {
 		}
 		arts = append(arts, Artifact{Title: fmt.Sprintf("%s (mode %04o)", f.Path, f.Mode()), Content: content})
 	}
-	var b strings.Builder
-	b.WriteString("sysctl -w net.ipv4.ip_forward=1\n")
-	for _, tn := range rs.model.TunnelsOf(m.Site.Name) {
-		fmt.Fprintf(&b, "ip tuntap add dev %s mode tun; openvpn --daemon --config %s --writepid %s/%s.pid\n",
-			tn.Interface, openvpn.ConfigPath(openvpn.DefaultDir, tn.Interface), openvpn.DefaultRunDir, tn.Interface)
-	}
-	for _, r := range rs.model.Routes(m.Site.Name) {
-		fmt.Fprintf(&b, "ip route replace %s via %s dev %s onlink  # to %s\n", r.Prefix, r.Via, r.Interface, r.Site)
-	}
-	arts = append(arts, Artifact{Title: "commands", Content: b.String()})
 	return arts, nil
 }
 
@@ -323,6 +316,10 @@ func hostRoutes(m *openvpn.Model, host Machine) Artifact {
 		if s.Name != host.Site.Name {
 			fmt.Fprintf(&b, "ip route replace %s via %s  # site %s\n", s.Prefix, host.Site.Router.LAN, s.Name)
 		}
+	}
+	if m.Spec.Mode == openvpn.HubSpoke {
+		// Other spokes' routers answer from their tunnel addresses.
+		fmt.Fprintf(&b, "ip route replace %s via %s  # the tunnels' transit addresses\n", m.Spec.Transit.Masked(), host.Site.Router.LAN)
 	}
 	return Artifact{Title: "routes to the other sites", Content: b.String()}
 }

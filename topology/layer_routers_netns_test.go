@@ -24,7 +24,7 @@ import (
 // does with containers.
 func TestRoutersLayerWithRealOpenVPN(t *testing.T) {
 	openvpntest.RequireNetns(t)
-	binds := []string{openvpn.DefaultDir, openvpn.DefaultRunDir, filepath.Dir(openvpn.DefaultSysctlFile)}
+	binds := []string{openvpn.DefaultDir, openvpn.DefaultRunDir, filepath.Dir(openvpn.DefaultSysctlFile), filepath.Dir(openvpn.DefaultBootScript)}
 	openvpntest.RequireMountPoints(t, binds...)
 	for _, mode := range []string{VPNMesh, VPNHubSpoke} {
 		t.Run(mode, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
 )
@@ -130,6 +131,7 @@ func TestRenderRouters(t *testing.T) {
 		}
 		assert.Contains(t, all.String(), "tls-client")
 		assert.Contains(t, all.String(), "ip route replace 192.168.10.0/24 via 10.255.0.1 dev vtun0 onlink")
+		assert.Contains(t, all.String(), openvpn.DefaultBootScript+" (mode 0755)", "the Linux router's boot script is rendered")
 		if show {
 			assert.Contains(t, all.String(), "PRIVATE KEY")
 		} else {

@@ -164,7 +164,10 @@ func Ping(ns string, addr netip.Addr, within time.Duration) error {
 	}
 }
 
-// PingAll fails t unless every site's host reaches every other site's host.
+// PingAll fails t unless every site's host and router reach every other
+// site's host and router (its LAN address). Routers count as sources too:
+// their own packets leave with a tunnel address as source, which the far
+// side must route back (in hub-spoke, through the hub).
 func (l *Lab) PingAll(t testing.TB, within time.Duration) {
 	t.Helper()
 	for i := range l.Sites {
@@ -172,8 +175,12 @@ func (l *Lab) PingAll(t testing.TB, within time.Duration) {
 			if i == j {
 				continue
 			}
-			if err := Ping(l.HostNS(i), l.Hosts[j], within); err != nil {
-				t.Fatalf("%s -> %s: %v\n%s", l.Sites[i].Name, l.Sites[j].Name, err, l.Diagnose())
+			for _, from := range []string{l.HostNS(i), l.RouterNS(i)} {
+				for _, to := range []netip.Addr{l.Hosts[j], l.Sites[j].LAN} {
+					if err := Ping(from, to, within); err != nil {
+						t.Fatalf("%s (%s) -> %s (%s): %v\n%s", l.Sites[i].Name, from, l.Sites[j].Name, to, err, l.Diagnose())
+					}
+				}
 			}
 		}
 	}
