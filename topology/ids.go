@@ -35,6 +35,27 @@ func NetworkIDs(t *Topology) []string {
 	return ids
 }
 
+// PathIDs returns the router steps that traffic between machines a and b
+// crosses: both sites' routers, and the hub's in hub-spoke; none when they
+// share a site or the topology has no VPN. A step that needs one machine to
+// reach another depends on these, not on every router: in a testbed of a
+// thousand sites that is the difference between a few edges per step and
+// a thousand.
+func PathIDs(t *Topology, a, b string) []string {
+	ma, okA := t.Machine(a)
+	mb, okB := t.Machine(b)
+	if t.VPN == nil || !okA || !okB || ma.Site.Name == mb.Site.Name {
+		return nil
+	}
+	ids := []string{RouterID(ma.Site.Router.Name), RouterID(mb.Site.Router.Name)}
+	if t.VPN.Mode == VPNHubSpoke {
+		if hub, ok := t.Site(t.VPN.Hub); ok && hub.Name != ma.Site.Name && hub.Name != mb.Site.Name {
+			ids = append(ids, RouterID(hub.Router.Name))
+		}
+	}
+	return ids
+}
+
 // LoadBalancerID is the lb layer's step that configures the control-plane
 // load balancer on host.
 func LoadBalancerID(host string) string { return "lb/haproxy/" + host }

@@ -162,7 +162,6 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	for _, lb := range t.HostsWithRole(RoleLoadBalancer) {
 		lbIDs = append(lbIDs, LoadBalancerID(lb.Name))
 	}
-	network := NetworkIDs(t)
 
 	nodes := []plan.Node{{
 		ID: clusterCertsID(), Target: "cluster PKI in the state directory",
@@ -181,7 +180,9 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	deps := func(host string, extra ...string) []string {
 		d := append([]string{clusterCertsID()}, HostUpIDs(t, host)...)
 		d = append(d, lbIDs...)
-		d = append(d, network...)
+		// A joining node reaches the control plane through the tunnels
+		// between its site and the first master's.
+		d = append(d, PathIDs(t, host, first)...)
 		return append(d, extra...)
 	}
 	nodes = append(nodes, plan.Node{
