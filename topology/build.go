@@ -35,6 +35,7 @@ func build(t *Topology, env *Env, only []string, steps func(Layer) func(*Topolog
 		return nil, ps
 	}
 	t = t.indexed()
+	env = withLatency(t, env)
 	g := new(plan.Graph)
 	var errs []error
 	for _, l := range layers {
@@ -79,6 +80,7 @@ func Render(t *Topology, env *Env, machine string, only ...string) ([]Artifact, 
 	if _, ok := t.Machine(machine); !ok {
 		return nil, fmt.Errorf("topology %s has no machine %q", t.Name, machine)
 	}
+	env = withLatency(t, env)
 	var out []Artifact
 	for _, l := range layers {
 		if l.Render == nil || (len(only) > 0 && !slices.Contains(only, l.Name)) {
@@ -94,4 +96,19 @@ func Render(t *Topology, env *Env, machine string, only ...string) ([]Artifact, 
 		out = append(out, arts...)
 	}
 	return out, nil
+}
+
+// withLatency returns env with the topology's latency model when the
+// caller set none (a copy: the caller's Env is not changed).
+func withLatency(t *Topology, env *Env) *Env {
+	if env.Latency != nil {
+		return env
+	}
+	m := t.LatencyModel()
+	if m == nil {
+		return env
+	}
+	e := *env
+	e.Latency = m
+	return &e
 }

@@ -146,7 +146,7 @@ func (st *routerStep) driver(ctx context.Context) (driver, error) {
 			remove:        func(ctx context.Context) error { return l.Remove(ctx, r) },
 		}, nil
 	}
-	cfg, err := vyosConfig(st.rs.t, st.rs.model, keys, st.site)
+	cfg, err := vyosConfig(st.rs.t, st.rs.env, st.rs.model, keys, st.site)
 	if err != nil {
 		return driver{}, err
 	}
@@ -165,7 +165,7 @@ func (st *routerStep) driver(ctx context.Context) (driver, error) {
 	}, nil
 }
 
-func vyosConfig(t *Topology, m *openvpn.Model, k *openvpn.Keys, s Site) (*vyos.Config, error) {
+func vyosConfig(t *Topology, env *Env, m *openvpn.Model, k *openvpn.Keys, s Site) (*vyos.Config, error) {
 	d, err := vyos.ParseVersion(s.Router.Version)
 	if err != nil {
 		return nil, fmt.Errorf("router %q: %w", s.Router.Name, err)
@@ -176,7 +176,13 @@ func vyosConfig(t *Topology, m *openvpn.Model, k *openvpn.Keys, s Site) (*vyos.C
 	if t.SSH != nil {
 		port = t.SSH.Port
 	}
-	return vyos.Build(vyos.Router{Model: m, Keys: k, Site: s.Name, Dialect: d, Underlay: t.Underlay.Prefix, SSHPort: port})
+	// The WAN latency between sites becomes network-emulator policies on
+	// the tunnel interfaces.
+	latency, err := LatencyFor(t, env, s.Name)
+	if err != nil {
+		return nil, fmt.Errorf("router %q: %w", s.Router.Name, err)
+	}
+	return vyos.Build(vyos.Router{Model: m, Keys: k, Site: s.Name, Dialect: d, Underlay: t.Underlay.Prefix, SSHPort: port, Latency: latency})
 }
 
 // Inspect implements plan.Step.
@@ -282,7 +288,7 @@ func renderRouters(t *Topology, env *Env, machine string) ([]Artifact, error) {
 		return nil, err
 	}
 	if m.Site.Router.Kind == RouterVyOS {
-		cfg, err := vyosConfig(t, rs.model, keys, m.Site)
+		cfg, err := vyosConfig(t, rs.env, rs.model, keys, m.Site)
 		if err != nil {
 			return nil, err
 		}

@@ -154,6 +154,12 @@ func (t *Topology) Clone() *Topology {
 			c.Sites[i].Hosts[j].VM = clonePtr(c.Sites[i].Hosts[j].VM)
 		}
 		c.Sites[i].Router.VM = clonePtr(c.Sites[i].Router.VM)
+		c.Sites[i].Location = clonePtr(c.Sites[i].Location)
+	}
+	if t.Latency != nil {
+		l := *t.Latency
+		l.Links = slices.Clone(l.Links)
+		c.Latency = &l
 	}
 	c.VPN = clonePtr(t.VPN)
 	c.Cluster = clonePtr(t.Cluster)

@@ -31,6 +31,11 @@ type Topology struct {
 	SSH *SSH `json:"ssh,omitempty"`
 	// Defaults apply to every host and router unless they say otherwise.
 	Defaults *Defaults `json:"defaults,omitempty"`
+	// Latency sets the WAN latency emulated between the sites (see
+	// package wan): explicit links, and the route inflation of the model
+	// that turns the sites' locations into RTTs. Nil, with no site
+	// locations, means no emulated latency.
+	Latency *Latency `json:"latency,omitempty"`
 
 	// index maps machine names to machines in a plan's private copy; nil
 	// elsewhere. See indexed.
@@ -67,6 +72,35 @@ type Site struct {
 	Hypervisor string `json:"hypervisor,omitempty"`
 	Router     Router `json:"router"`
 	Hosts      []Host `json:"hosts,omitempty"`
+	// Location places the site on the planet, for the latency model.
+	Location *Location `json:"location,omitempty"`
+}
+
+// Location is where a site is: a city of the built-in table (package wan
+// lists them), or coordinates in degrees.
+type Location struct {
+	City string  `json:"city,omitempty"`
+	Lat  float64 `json:"lat,omitempty"`
+	Lon  float64 `json:"lon,omitempty"`
+}
+
+// Latency is the WAN latency between sites beyond what their locations
+// give.
+type Latency struct {
+	// Inflation is how much longer routes are than the great circle; 0
+	// means 1.5.
+	Inflation float64 `json:"inflation,omitempty"`
+	// Links set a site pair's latency by hand, overriding the locations.
+	Links []LatencyLink `json:"links,omitempty"`
+}
+
+// LatencyLink is the measured or wanted latency of one pair of sites.
+type LatencyLink struct {
+	From     string  `json:"from"`
+	To       string  `json:"to"`
+	RTTMs    float64 `json:"rttMs"`
+	JitterMs float64 `json:"jitterMs,omitempty"`
+	LossPct  float64 `json:"lossPct,omitempty"`
 }
 
 // Router kinds.

@@ -55,6 +55,7 @@ func (t *Topology) validate() Problems {
 	v.vpn(t)
 	v.cluster(t)
 	v.overlaps(t)
+	v.latency(t)
 	if t.SSH != nil {
 		v.port("ssh.port", t.SSH.Port)
 	}

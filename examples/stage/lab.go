@@ -17,8 +17,9 @@ import (
 // only in the process that brought it up), applies the esxi layer and gives
 // every powered-on VM its container, then walks the other layers. A lab
 // that is already up is attached to, and the esxi layer is left out with a
-// note. The cluster layer runs only when asked for by name: the lab has no
-// Kubernetes node image by default.
+// note. The cluster layer runs only when asked for by name (the lab has no
+// Kubernetes node image by default), and so does the wan layer (tc netem,
+// which the lab's kernel may lack).
 func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *options, hook plan.Hook, apply bool, out io.Writer) ([]*plan.Result, error) {
 	log := env.Log
 	if log == nil {
@@ -49,7 +50,10 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 
 	layers := o.layerList()
 	if len(layers) == 0 {
-		layers = slices.DeleteFunc(topology.LayerNames(), func(n string) bool { return n == "cluster" })
+		layers = slices.DeleteFunc(topology.LayerNames(), func(n string) bool { return n == "cluster" || n == "wan" })
+		if lt.LatencyModel() != nil {
+			fmt.Fprintln(out, " • wan layer left out: this kernel has no netem; the lab's latency comes from the wan relay (see package wan), which it does not place by itself yet")
+		}
 	}
 	var results []*plan.Result
 	walk := func(names []string) error {
