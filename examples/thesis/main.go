@@ -41,6 +41,7 @@ func main() {
 type options struct {
 	keep, down, verbose bool
 	report, stateDir    string
+	esxi                string
 	parallelism         int
 	timeout             time.Duration
 }
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs.StringVar(&o.stateDir, "state", "", "lab state `DIR` (keys, known_hosts, plan state); default: the user cache dir")
 	fs.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (0: the plan's default)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after `DURATION`")
+	fs.StringVar(&o.esxi, "esxi", "", "run on real hardware: the SDK `URLs` of the two ESXi hosts, comma-separated (credentials from GOVC_USERNAME/GOVC_PASSWORD); routers and hosts over SSH as thesis.yaml's ssh section says")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -77,7 +79,17 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
 		return 0
 	}
-	r, err := runThesis(ctx, t, o, out, errOut)
+	var r *report
+	var err error
+	if o.esxi != "" {
+		if t, err = onHardware(t, o.esxi); err != nil {
+			fmt.Fprintf(errOut, "thesis: %v\n", err)
+			return 2
+		}
+		r, err = runHardware(ctx, t, o, out, errOut)
+	} else {
+		r, err = runThesis(ctx, t, o, out, errOut)
+	}
 	if err != nil {
 		fmt.Fprintf(errOut, "thesis: %v\n", err)
 		if r == nil {
