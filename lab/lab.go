@@ -93,23 +93,11 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, vmBa
 	if _, err := d.ping(ctx); err != nil {
 		return nil, err
 	}
-	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{}, progress: progressFunc(opts.Progress),
-		vmBacked: vmBacked, sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
-	if l.log == nil {
-		l.log = slog.New(slog.DiscardHandler)
-	}
-	for _, m := range spec.Machines() {
-		l.machines[m.Name] = m
-	}
-	dir := opts.StateDir
-	if dir == "" {
-		if dir, err = DefaultStateDir(spec.Name); err != nil {
-			return nil, err
-		}
-	}
-	if l.keys, err = openKeyStore(dir); err != nil {
+	l, err := newLab(spec, d, opts)
+	if err != nil {
 		return nil, err
 	}
+	l.vmBacked = vmBacked
 	if l.image == "" {
 		if l.image, err = ensureImage(ctx, d, DefaultRecipe(), ImageOptions{Mirror: opts.Mirror, Progress: opts.Progress}); err != nil {
 			return nil, err
@@ -138,6 +126,31 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, vmBa
 		defer cancel()
 		return nil, errors.Join(err, l.Down(cleanupCtx))
 	}
+	return l, nil
+}
+
+// newLab is a Lab for spec with its key store open, not yet up.
+func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{},
+		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	for _, m := range spec.Machines() {
+		l.machines[m.Name] = m
+	}
+	dir := opts.StateDir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultStateDir(spec.Name); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := openKeyStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	l.keys = keys
 	return l, nil
 }
 

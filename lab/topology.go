@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -111,21 +110,8 @@ func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, erro
 	if strings.TrimSpace(out) == "" {
 		return nil, fmt.Errorf("lab %q is not up: no container is labelled %s=%s", spec.Name, LabelKey, spec.Name)
 	}
-	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{},
-		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
-	if l.log == nil {
-		l.log = slog.New(slog.DiscardHandler)
-	}
-	for _, m := range spec.Machines() {
-		l.machines[m.Name] = m
-	}
-	dir := opts.StateDir
-	if dir == "" {
-		if dir, err = DefaultStateDir(spec.Name); err != nil {
-			return nil, err
-		}
-	}
-	if l.keys, err = openKeyStore(dir); err != nil {
+	l, err := newLab(spec, d, opts)
+	if err != nil {
 		return nil, err
 	}
 	l.adapt(t)

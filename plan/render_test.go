@@ -75,3 +75,19 @@ func TestTimingReport(t *testing.T) {
 	assert.Equal(t, "dial: refused", rep.Steps[3].Error)
 	assert.InDelta(t, 1.2, rep.TotalSeconds, 1e-9)
 }
+
+func TestProgressLines(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	hook := Progress(&b)
+	for _, s := range sampleResult().Steps {
+		hook.OnEvent(Event{Kind: Started, Step: s})
+		hook.OnEvent(Event{Kind: Finished, Step: s})
+	}
+	assert.Equal(t, ` ✓ create port group site-c on esxi2: missing (0s)
+ ✓ update vm node03 on esxi2 (VLAN 30): VLAN is 20, want 30 (0s)
+ = router vyos01 (unchanged)
+ ✗ router vyos02: dial: refused
+ - kubeadm init on master01 (skipped)
+`, b.String())
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
@@ -86,14 +85,14 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *topo
 		return downLab(ctx, t, out)
 	case o.lab:
 		var results []*plan.Result
-		results, err = inLab(ctx, t, env, &o, progress{out}, true, out)
+		results, err = inLab(ctx, t, env, &o, plan.Progress(out), true, out)
 		res = merge(results)
 	default:
 		var g *plan.Graph
 		if g, err = build(t, env, o.layerList()...); err != nil {
 			return err
 		}
-		res, err = plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: progress{out}})
+		res, err = plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: plan.Progress(out)})
 	}
 	if res == nil {
 		return err
@@ -130,27 +129,4 @@ func writeReport(path string, res *plan.Result) error {
 		return err
 	}
 	return f.Close()
-}
-
-// progress prints one line per finished step, kind-style.
-type progress struct{ w io.Writer }
-
-func (p progress) OnEvent(e plan.Event) {
-	s := e.Step
-	switch {
-	case e.Kind == plan.Started:
-		return
-	case s.Outcome == plan.Failed:
-		fmt.Fprintf(p.w, " ✗ %s: %v\n", s.Target, s.Err)
-	case s.Outcome == plan.Skipped || s.Outcome == plan.NotRun:
-		fmt.Fprintf(p.w, " - %s (%s)\n", s.Target, s.Outcome)
-	case s.Action == plan.NoOp:
-		fmt.Fprintf(p.w, " = %s (unchanged)\n", s.Target)
-	default:
-		line := fmt.Sprintf(" ✓ %s %s", s.Action, s.Target)
-		if s.Reason != "" {
-			line += ": " + s.Reason
-		}
-		fmt.Fprintf(p.w, "%s (%s)\n", line, s.Duration.Round(100*time.Millisecond))
-	}
 }

@@ -260,7 +260,7 @@ func walk(ctx context.Context, t *topology.Topology, env *topology.Env, layers [
 		return nil, err
 	}
 	fmt.Fprintf(out, " • Applying %v: %d steps\n", layers, g.Len())
-	return plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: progress{out}})
+	return plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: plan.Progress(out)})
 }
 
 // walkQuiet applies like walk without a line per step.

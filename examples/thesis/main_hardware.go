@@ -74,7 +74,7 @@ func runHardware(ctx context.Context, t *topology.Topology, o options, out, errO
 		return nil, err
 	}
 	fmt.Fprintf(out, " • Applying every layer to the hardware: %d steps\n", g.Len())
-	res, werr := plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: progress{out}})
+	res, werr := plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: plan.Progress(out)})
 	rep := &report{}
 	rep.finish([]*plan.Result{res}, topology.LayerNames())
 	if res != nil {

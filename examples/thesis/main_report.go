@@ -156,25 +156,6 @@ func printPhase(w io.Writer, e lab.Event) {
 	}
 }
 
-// progress prints one line per finished step.
-type progress struct{ w io.Writer }
-
-func (p progress) OnEvent(e plan.Event) {
-	s := e.Step
-	switch {
-	case e.Kind == plan.Started:
-		return
-	case s.Outcome == plan.Failed:
-		fmt.Fprintf(p.w, " ✗ %s: %v\n", s.ID, s.Err)
-	case s.Outcome == plan.Skipped || s.Outcome == plan.NotRun:
-		fmt.Fprintf(p.w, " - %s (%s)\n", s.ID, s.Outcome)
-	case s.Action == plan.NoOp:
-		fmt.Fprintf(p.w, " = %s (unchanged)\n", s.ID)
-	default:
-		fmt.Fprintf(p.w, " ✓ %s %s (%s)\n", s.Action, s.ID, s.Duration.Round(100*time.Millisecond))
-	}
-}
-
 // printRTTs prints the round trip times between sites through the tunnels,
 // from each router's LAN side to every host of the other sites.
 func printRTTs(w io.Writer, t *topology.Topology, m lab.Matrix) {
