@@ -187,9 +187,10 @@ func TestRunFlags(t *testing.T) {
 	t.Parallel()
 	f := RunFlags()
 	s := strings.Join(f, " ")
-	for _, want := range []string{"--privileged", "--cgroupns=private", "--volume /var"} {
+	for _, want := range []string{"--cap-add ALL", "--cap-drop SYS_RESOURCE", "--cgroupns=private", "--volume /var", "--device /dev/kmsg"} {
 		assert.Contains(t, s, want)
 	}
+	assert.NotContains(t, s, "--privileged", "runc cannot apply all capabilities on this daemon")
 	f[0] = "changed"
-	assert.Equal(t, "--privileged", RunFlags()[0], "RunFlags returns a copy")
+	assert.Equal(t, "--cap-add", RunFlags()[0], "RunFlags returns a copy")
 }

@@ -29,6 +29,6 @@ func ExampleBuild() {
 // The flags a node container needs, whatever starts it.
 func ExampleRunFlags() {
 	flags := strings.Join(k8snode.RunFlags(), " ")
-	fmt.Println(strings.Contains(flags, "--privileged"), strings.Contains(flags, "--cgroupns=private"), strings.Contains(flags, "--volume /var"))
+	fmt.Println(strings.Contains(flags, "--cap-add ALL"), strings.Contains(flags, "--cgroupns=private"), strings.Contains(flags, "--volume /var"))
 	// Output: true true true
 }

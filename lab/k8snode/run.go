@@ -5,24 +5,31 @@ import (
 	"slices"
 )
 
-// runFlags are the `docker run` flags a k8snode container needs, measured on
+// runFlags are the `docker run` flags a k8snode container needs, probed on
 // Docker 20.10 with cgroup v1 and the fuse-overlayfs storage driver:
-//   - --privileged: containerd, runc and the kubelet manage namespaces,
-//     cgroups, iptables and mounts;
+//   - not --privileged: this daemon's capability bounding set lacks
+//     CAP_SYS_RESOURCE, and Docker 20.10's --privileged asks runc for every
+//     capability (ignoring --cap-drop), so runc fails with "unable to apply
+//     caps: operation not permitted". The same powers come from all other
+//     capabilities, unconfined seccomp/AppArmor/system paths (/proc/sys
+//     writable), every device allowed, and /dev/kmsg for the kubelet;
+//     k8snode-init remounts the cgroup controllers read-write;
 //   - --cgroupns=private: the kubelet sees its own cgroup tree as the root,
 //     so several nodes on one host do not collide (reference §6, fix 3);
 //   - --volume /var: containerd's overlayfs snapshots cannot live on the
-//     container's own overlay (reference §8, risk 3); an anonymous volume
-//     sits on the host's file system;
+//     container's own (fuse-)overlay root (probed: "invalid argument"); an
+//     anonymous volume sits on the host's file system;
 //   - --tmpfs /run and /tmp (with exec): sockets and runtime state off the
-//     container's overlay;
-//   - no /lib/modules bind mount: this kernel has no modules directory
-//     (what kube-proxy needs is built in), and Docker would create one.
+//     container's overlay root.
 var runFlags = []string{
-	"--privileged",
-	"--cgroupns=private",
+	"--cap-add", "ALL",
+	"--cap-drop", "SYS_RESOURCE",
 	"--security-opt", "seccomp=unconfined",
 	"--security-opt", "apparmor=unconfined",
+	"--security-opt", "systempaths=unconfined",
+	"--device-cgroup-rule", "a *:* rwm",
+	"--device", "/dev/kmsg",
+	"--cgroupns=private",
 	"--tmpfs", "/run:rw,exec,nosuid,nodev,mode=755",
 	"--tmpfs", "/tmp:rw,exec,nosuid,nodev,mode=1777",
 	"--volume", "/var",
