@@ -66,6 +66,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockCache(ctx, b.cache)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	res := &Result{}
 	if res.BinDir, err = b.binaries(ctx, res); err != nil {
 		return nil, err

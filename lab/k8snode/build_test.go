@@ -3,12 +3,14 @@ package k8snode
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -193,4 +195,19 @@ func TestRunFlags(t *testing.T) {
 	assert.NotContains(t, s, "--privileged", "runc cannot apply all capabilities on this daemon")
 	f[0] = "changed"
 	assert.Equal(t, "--cap-add", RunFlags()[0], "RunFlags returns a copy")
+}
+
+func TestLockCacheWaitsForTheHolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	unlock, err := lockCache(context.Background(), dir)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	_, err = lockCache(ctx, dir)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a second build waits while the first holds the lock")
+	unlock()
+	unlock2, err := lockCache(context.Background(), dir)
+	require.NoError(t, err, "free again after release")
+	unlock2()
 }
