@@ -26,7 +26,7 @@
 //		return err
 //	}
 //	st, _ := topology.OpenState(dir)
-//	env := &topology.Env{State: st, Dial: topology.SSHDialer(t, nil)}
+//	env := &topology.Env{State: st, Dial: topology.NewSSHPool(t, nil).Dial}
 //	g, err := topology.Plan(t, env, "esxi", "routers")
 //	if err != nil {
 //		return err

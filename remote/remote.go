@@ -1,10 +1,3 @@
-// Package remote is the one transport every planetstage layer uses to act on a
-// host: run a command, write a file atomically, read a file.
-//
-// Two implementations ship: SSH (golang.org/x/crypto/ssh, with known_hosts
-// checking, agent or key files, jump hosts and connection reuse) and Local
-// (this machine). Layers depend only on the Runner interface, so the code that
-// configures a lab container is the code that configures a real router.
 package remote
 
 import (

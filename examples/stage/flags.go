@@ -93,6 +93,6 @@ func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topolog
 		return nil, nil, err
 	}
 	env := &topology.Env{State: st, Log: o.logger(errOut)}
-	env.Dial = topology.SSHDialer(t, env.Log)
+	env.Dial = topology.NewSSHPool(t, env.Log).Dial
 	return t, env, nil
 }

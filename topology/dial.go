@@ -1,0 +1,113 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/planetstage/planetstage/remote"
+)
+
+// SSHPool reaches a topology's machines over SSH, one connection per
+// machine shared by every step: routers at their WAN address on the
+// underlay, hosts at their site address through their site's router (a
+// jump host), since a site's network is reachable only through its router.
+// Host keys are checked against ssh.knownHosts unless the topology opts out.
+type SSHPool struct {
+	t   *Topology
+	log *slog.Logger
+
+	mu      sync.Mutex
+	runners map[string]*remote.SSH
+}
+
+// NewSSHPool returns a pool for t's machines; it dials nothing until asked.
+func NewSSHPool(t *Topology, log *slog.Logger) *SSHPool {
+	t = t.Clone()
+	t.SetDefaults()
+	return &SSHPool{t: t, log: log, runners: make(map[string]*remote.SSH)}
+}
+
+// Dial returns the runner for machine; its type fits Env.Dial. A host's
+// runner tunnels through its router's runner, so all of a site shares the
+// router's one connection from here.
+func (p *SSHPool) Dial(ctx context.Context, machine string) (remote.Runner, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.runner(machine)
+}
+
+func (p *SSHPool) runner(machine string) (*remote.SSH, error) {
+	if r, ok := p.runners[machine]; ok {
+		return r, nil
+	}
+	cfg, err := p.Config(machine)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Jump != nil {
+		via, err := p.runner(cfg.Jump.Name)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Jump, cfg.Via = nil, via
+	}
+	r, err := remote.NewSSH(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", machine, err)
+	}
+	p.runners[machine] = r
+	return r, nil
+}
+
+// Config is the SSH configuration for machine on its own: a host's Jump
+// is its router. (Dial shares the router's connection instead.)
+func (p *SSHPool) Config(machine string) (remote.SSHConfig, error) {
+	m, ok := p.t.Machine(machine)
+	if !ok {
+		return remote.SSHConfig{}, fmt.Errorf("topology %s has no machine %q", p.t.Name, machine)
+	}
+	s := p.t.SSH
+	base := remote.SSHConfig{
+		User:                  s.User,
+		KnownHostsFile:        s.KnownHosts,
+		InsecureIgnoreHostKey: s.InsecureIgnoreHostKey,
+		Agent:                 s.IdentityFile == "",
+		Retry:                 remote.BootRetry,
+		Sudo:                  s.User != "root",
+		Logger:                p.log,
+	}
+	if s.IdentityFile != "" {
+		base.IdentityFiles = []string{s.IdentityFile}
+	}
+	port := strconv.Itoa(s.Port)
+	router := base
+	router.Name = m.Site.Router.Name
+	router.Addr = net.JoinHostPort(m.Site.Router.WAN.String(), port)
+	if m.IsRouter() {
+		return router, nil
+	}
+	host := base
+	host.Name = m.Name
+	host.Addr = net.JoinHostPort(m.Address.String(), port)
+	host.Jump = &router
+	return host, nil
+}
+
+// Close closes every connection the pool made.
+func (p *SSHPool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for name, r := range p.runners {
+		if err := r.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		delete(p.runners, name)
+	}
+	return errors.Join(errs...)
+}
