@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -111,6 +112,10 @@ func (c *testCluster) start(ctx context.Context) {
 	c.t.Helper()
 	require.NoError(c.t, cleanupDocker(ctx))
 	c.t.Cleanup(func() {
+		if os.Getenv("PLANETSTAGE_K8S_KEEP") == "1" {
+			c.t.Log("PLANETSTAGE_K8S_KEEP=1: leaving the containers running (label " + testLabel + ")")
+			return
+		}
 		if err := cleanupDocker(context.Background()); err != nil {
 			c.t.Errorf("cleanup: %v", err)
 		}
