@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -210,4 +211,20 @@ func TestLockCacheWaitsForTheHolder(t *testing.T) {
 	unlock2, err := lockCache(context.Background(), dir)
 	require.NoError(t, err, "free again after release")
 	unlock2()
+}
+
+// TestNodeScriptsParse runs bash's parser over the scripts baked into the
+// node image; a syntax error would only show inside a container otherwise.
+func TestNodeScriptsParse(t *testing.T) {
+	t.Parallel()
+	bash, err := lookPath("bash")
+	if err != nil {
+		t.Skip("bash not installed")
+	}
+	for _, name := range []string{"k8snode-init", "systemctl"} {
+		data, err := files.ReadFile("files/" + name)
+		require.NoError(t, err)
+		out, err := exec.Command(bash, "-n", "-c", string(data)).CombinedOutput()
+		assert.NoError(t, err, "%s: %s", name, out)
+	}
 }
