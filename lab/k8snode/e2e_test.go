@@ -46,6 +46,7 @@ func TestClusterInDocker(t *testing.T) {
 	}
 	c.nodes = append(c.nodes, testNode{name: "w1", ip: "172.29.0.21", role: "worker"})
 
+	hostSysctls := readHostSysctls(t)
 	start := time.Now()
 	c.start(ctx)
 	t.Logf("containers up, images imported: %.1fs", time.Since(start).Seconds())
@@ -114,6 +115,8 @@ func TestClusterInDocker(t *testing.T) {
 	assert.Equal(t, DefaultVersions.Kubernetes, strings.TrimSpace(version), "kubelet reports the ldflags version")
 	t.Logf("kube-system pods:\n%s", c.exec(ctx, "cp1", kubectl("-n kube-system get pods -o wide")))
 
+	assert.Equal(t, hostSysctls, readHostSysctls(t), "the kubelets must not retune the shared host kernel")
+
 	// Resources at idle.
 	time.Sleep(30 * time.Second)
 	var names []string
@@ -142,4 +145,16 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// readHostSysctls reads the host-wide settings the kubelet wants changed.
+func readHostSysctls(t *testing.T) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, k := range []string{"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops"} {
+		data, err := os.ReadFile("/proc/sys/" + k)
+		require.NoError(t, err)
+		got[k] = strings.TrimSpace(string(data))
+	}
+	return got
 }
