@@ -77,11 +77,12 @@ func (b *builder) nodeImage(ctx context.Context, res *Result, nodeBase string) (
 }
 
 // importChanges are the Dockerfile instructions `docker import` applies.
+// (Docker 20.10 rejects STOPSIGNAL here; SIGTERM is the default anyway and
+// k8snode-init traps it.)
 var importChanges = []string{
 	`ENTRYPOINT ["/usr/bin/tini", "-g", "--", "/usr/local/bin/k8snode-init"]`,
 	`ENV container=docker`,
 	`ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-	`STOPSIGNAL SIGTERM`,
 }
 
 // overlay lists the files the node image adds to the Debian rootfs.
