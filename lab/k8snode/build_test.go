@@ -127,8 +127,8 @@ func TestContainerdConfig(t *testing.T) {
 	assert.True(t, strings.HasPrefix(strings.SplitN(s, "\nversion", 2)[1], " = 3"), "containerd 2.x config version 3")
 }
 
-// TestWriteNodeTar checks that overlay files come after (and so win over)
-// the base rootfs entries, with their parent directories and modes.
+// TestWriteNodeTar checks that overlay files replace the base rootfs
+// entries, each path once, with their parent directories and modes.
 func TestWriteNodeTar(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -164,10 +164,17 @@ func TestWriteNodeTar(t *testing.T) {
 			assert.Equal(t, int64(0o755), h.Mode)
 		}
 	}
-	assert.Equal(t, "new", got["./etc/crictl.yaml"], "the last entry wins on extraction")
+	assert.Equal(t, "new", got["./etc/crictl.yaml"], "the overlay replaces the base file")
 	assert.Equal(t, "ELF", got["./usr/local/bin/kubelet"])
 	assert.Contains(t, order, "./usr/local/bin/")
 	assert.Contains(t, order, "./usr/")
+	seen := map[string]int{}
+	for _, n := range order {
+		seen[strings.TrimSuffix(n, "/")]++
+	}
+	for n, count := range seen {
+		assert.Equal(t, 1, count, "%s appears once (docker import rejects duplicates)", n)
+	}
 
 	err := writeNodeTar(io.Discard, base, []overlayFile{{dest: "/x", src: filepath.Join(dir, "missing")}})
 	assert.ErrorContains(t, err, "overlay /x")

@@ -139,9 +139,17 @@ func ContainerdConfig(pause string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeNodeTar copies the base tarball, then the overlay files (later
-// entries win when Docker extracts the stream).
+// writeNodeTar copies the base tarball without the entries the overlay
+// replaces (Docker 20.10's import rejects duplicate paths), then adds the
+// overlay's missing parent directories and its files.
 func writeNodeTar(w io.Writer, base string, overlay []overlayFile) error {
+	replaced := map[string]bool{}
+	for _, o := range overlay {
+		replaced[strings.TrimPrefix(o.dest, "/")] = true
+	}
+	clean := func(name string) string {
+		return strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(name, "./"), "/"), "/")
+	}
 	tw := tar.NewWriter(w)
 	f, err := os.Open(base)
 	if err != nil {
@@ -149,6 +157,7 @@ func writeNodeTar(w io.Writer, base string, overlay []overlayFile) error {
 	}
 	defer f.Close()
 	tr := tar.NewReader(f)
+	have := map[string]bool{}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -157,6 +166,11 @@ func writeNodeTar(w io.Writer, base string, overlay []overlayFile) error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", base, err)
 		}
+		name := clean(h.Name)
+		if replaced[name] {
+			continue
+		}
+		have[name] = true
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
@@ -164,20 +178,16 @@ func writeNodeTar(w io.Writer, base string, overlay []overlayFile) error {
 			return err
 		}
 	}
-	dirs := map[string]bool{}
 	now := time.Now()
+	var dirs []string
 	for _, o := range overlay {
-		name := strings.TrimPrefix(o.dest, "/")
-		for d := path.Dir(name); d != "." && !dirs[d]; d = path.Dir(d) {
-			dirs[d] = true
+		for d := path.Dir(strings.TrimPrefix(o.dest, "/")); d != "." && d != "/" && !have[d]; d = path.Dir(d) {
+			have[d] = true
+			dirs = append(dirs, d)
 		}
 	}
-	var dlist []string
-	for d := range dirs {
-		dlist = append(dlist, d)
-	}
-	sort.Strings(dlist)
-	for _, d := range dlist {
+	sort.Strings(dirs) // parents before children
+	for _, d := range dirs {
 		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "./" + d + "/", Mode: 0o755, ModTime: now}); err != nil {
 			return err
 		}
