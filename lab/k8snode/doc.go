@@ -18,4 +18,14 @@
 // configuration; a systemctl stand-in lets kubeadm (and people) start, stop
 // and query kubelet, containerd and haproxy. Start containers with RunFlags
 // and wait for ReadyFile.
+//
+// Plain `go test ./lab/k8snode` runs the unit tests only. The end-to-end
+// test builds (or reuses) everything and brings up HAProxy + control plane(s)
+// + a worker in Docker with kubeadm, asserting every node Ready and CoreDNS
+// running:
+//
+//	PLANETSTAGE_K8S=1 go test -run TestClusterInDocker -v -timeout 120m ./lab/k8snode
+//
+// PLANETSTAGE_K8S_CONTROL_PLANES=2 adds a control-plane join;
+// PLANETSTAGE_K8S_KEEP=1 leaves the containers (label io.planetstage.test=k8s).
 package k8snode
