@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools records the main packages this wrapper module builds, so
+// that go mod tidy keeps their dependencies pinned in go.sum.
+package tools
+
+import (
+	_ "sigs.k8s.io/cri-tools/cmd/crictl"
+)

@@ -1,0 +1,93 @@
+package k8snode
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// imageRecipe says how one kubeadm image is made from a built binary.
+type imageRecipe struct {
+	binary     string // in the bin dir
+	dest       string // path inside the image
+	entrypoint string // empty: none (kubeadm's manifests give the command)
+	proxyBase  bool   // kube-proxy needs iptables/nft/conntrack from Debian
+}
+
+// recipes maps an image's last path element to its recipe. kubeadm passes a
+// command for the control-plane components and etcd, only args for CoreDNS.
+var recipes = map[string]imageRecipe{
+	"kube-apiserver":          {binary: "kube-apiserver", dest: "/usr/local/bin/kube-apiserver", entrypoint: "/usr/local/bin/kube-apiserver"},
+	"kube-controller-manager": {binary: "kube-controller-manager", dest: "/usr/local/bin/kube-controller-manager", entrypoint: "/usr/local/bin/kube-controller-manager"},
+	"kube-scheduler":          {binary: "kube-scheduler", dest: "/usr/local/bin/kube-scheduler", entrypoint: "/usr/local/bin/kube-scheduler"},
+	"kube-proxy":              {binary: "kube-proxy", dest: "/usr/local/bin/kube-proxy", entrypoint: "/usr/local/bin/kube-proxy", proxyBase: true},
+	"etcd":                    {binary: "etcd", dest: "/usr/local/bin/etcd", entrypoint: "/usr/local/bin/etcd"},
+	"coredns":                 {binary: "coredns", dest: "/coredns", entrypoint: "/coredns"},
+	"pause":                   {binary: "pause", dest: "/pause", entrypoint: "/pause"},
+}
+
+// KubeadmImages asks the built kubeadm which images it expects for the
+// version and repository (`kubeadm config images list`).
+func KubeadmImages(ctx context.Context, kubeadm, version, repo string) ([]string, error) {
+	out, err := exec.CommandContext(ctx, kubeadm, "config", "images", "list",
+		"--kubernetes-version", version, "--image-repository", repo).Output()
+	if err != nil {
+		return nil, fmt.Errorf("kubeadm config images list: %w", err)
+	}
+	var refs []string
+	for _, l := range strings.Fields(string(out)) {
+		refs = append(refs, l)
+	}
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("kubeadm config images list: no images")
+	}
+	return refs, nil
+}
+
+// imageFile is the tarball name of an image reference: its last path
+// element without the tag ("registry.k8s.io/coredns/coredns:v1.14.6" ->
+// "coredns.tar").
+func imageFile(ref string) string {
+	base := path.Base(ref)
+	if i := strings.LastIndex(base, ":"); i >= 0 {
+		base = base[:i]
+	}
+	return base + ".tar"
+}
+
+// componentImages writes one docker-save style tarball per image kubeadm
+// expects, with the ggcr tool built in the binaries stage.
+func (b *builder) componentImages(ctx context.Context, res *Result, bin, proxyBase string) (string, []string, error) {
+	refs, err := KubeadmImages(ctx, filepath.Join(bin, "kubeadm"), b.v.Kubernetes, b.opts.ImageRepository)
+	if err != nil {
+		return "", nil, err
+	}
+	key := hashOf(recipeVersion, filepath.Base(bin), filepath.Base(filepath.Dir(proxyBase)), strings.Join(refs, ","), fmt.Sprintf("%v", recipes))
+	final := filepath.Join(b.cache, "images-"+key)
+	err = b.stage(ctx, res, "images", final, func(ctx context.Context, tmp string) error {
+		for _, ref := range refs {
+			name := strings.TrimSuffix(imageFile(ref), ".tar")
+			r, ok := recipes[name]
+			if !ok {
+				return fmt.Errorf("image %s: no recipe for %q (kubeadm expects an image this builder does not know)", ref, name)
+			}
+			args := []string{"-o", filepath.Join(tmp, imageFile(ref)), "-t", ref,
+				"-f", filepath.Join(bin, r.binary) + ":" + r.dest + ":0755"}
+			if r.entrypoint != "" {
+				args = append(args, "-entrypoint", r.entrypoint)
+			}
+			if r.proxyBase {
+				args = append(args, "-layer", proxyBase)
+			}
+			if err := b.run(ctx, "", nil, nil, filepath.Join(bin, "mkimg"), args...); err != nil {
+				return fmt.Errorf("image %s: %w", ref, err)
+			}
+		}
+		return os.WriteFile(filepath.Join(tmp, "images.txt"), []byte(strings.Join(refs, "\n")+"\n"), 0o644)
+	})
+	return final, refs, err
+}
