@@ -75,8 +75,14 @@ func OutputWithInput(ctx context.Context, r Runner, command string, stdin io.Rea
 // CombinedOutput runs command on r and returns standard output and standard
 // error interleaved, as a terminal would show them.
 func CombinedOutput(ctx context.Context, r Runner, command string) (string, error) {
+	return CombinedOutputWithInput(ctx, r, command, nil)
+}
+
+// CombinedOutputWithInput is CombinedOutput with stdin as the command's
+// standard input: for a script that must not appear on a command line.
+func CombinedOutputWithInput(ctx context.Context, r Runner, command string, stdin io.Reader) (string, error) {
 	var out syncBuffer
-	err := r.Run(ctx, Cmd{Command: command, Stdout: &out, Stderr: &out})
+	err := r.Run(ctx, Cmd{Command: command, Stdin: stdin, Stdout: &out, Stderr: &out})
 	return out.String(), withStderr(err, out.String())
 }
 

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/planetstage/planetstage/remote"
 )
@@ -256,9 +255,8 @@ func send(ctx context.Context, r remote.Runner, c *Config, cmds []Command, opts 
 	script := Script(cmds, opts.ConfirmMinutes)
 	// The script goes on standard input, never on a command line, because
 	// it holds key material.
-	var buf syncBuffer
-	err := r.Run(ctx, remote.Cmd{Command: Shell, Stdin: strings.NewReader(script), Stdout: &buf, Stderr: &buf})
-	out := redact(buf.String(), c)
+	raw, err := remote.CombinedOutputWithInput(ctx, r, Shell, strings.NewReader(script))
+	out := redact(raw, c)
 	var exit *remote.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return fmt.Errorf("router %q: configure: %w", host, err)
@@ -302,23 +300,4 @@ func tail(s string) string {
 		s = "…" + s[len(s)-2000:]
 	}
 	return s
-}
-
-// syncBuffer collects stdout and stderr, which a Runner may copy from two
-// goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
