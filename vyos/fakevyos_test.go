@@ -380,16 +380,6 @@ func (f *fakeVyOS) showQuoted(path []string) string {
 // valueOfSingleLeaf reports whether path's last token is the value of a
 // single-valued leaf.
 func valueOfSingleLeaf(root *node, path []string) bool {
-	n := root
-	for i := 0; i < len(path)-1; i++ {
-		c, ok := n.children[path[i]]
-		if !ok {
-			return false
-		}
-		n = c
-		if n.kind == tag {
-			i++
-		}
-	}
-	return n.kind == leaf && !n.multi
+	n, ok := leafOf(root, path)
+	return ok && !n.multi
 }

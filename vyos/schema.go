@@ -289,16 +289,23 @@ func Validate(d Dialect, cmds []Command) error {
 
 // isMulti reports whether path ends in a multi-valued leaf.
 func isMulti(root *node, path []string) bool {
+	n, ok := leafOf(root, path)
+	return ok && n.multi
+}
+
+// leafOf returns the leaf whose value is path's last token: the schema node
+// path[:len(path)-1] leads to, tag values skipped.
+func leafOf(root *node, path []string) (*node, bool) {
 	n := root
 	for i := 0; i < len(path)-1; i++ {
 		c, ok := n.children[path[i]]
 		if !ok {
-			return false
+			return nil, false
 		}
 		n = c
 		if n.kind == tag {
 			i++
 		}
 	}
-	return n.kind == leaf && n.multi
+	return n, n.kind == leaf
 }
