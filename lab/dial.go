@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/planetstage/planetstage/lab/k8snode"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -88,13 +89,18 @@ func (l *Lab) closeRunners() {
 
 // Env returns the environment a plan needs to run against the lab: state,
 // Dial, the lab's logger and, when the topology has hypervisors, the
-// simulators' credentials for the esxi layer. Pass it to topology.Plan with
+// simulators' credentials for the esxi layer, and with a node image the
+// kubeadm settings its containers need. Pass it to topology.Plan with
 // Topology().
 func (l *Lab) Env(state *topology.State) *topology.Env {
 	env := &topology.Env{State: state, Dial: l.Dial, Log: l.log}
 	if len(l.sims) > 0 {
 		// The esxi layer logs in to the simulators with their credentials.
 		env.ESXi = &topology.ESXiOptions{Getenv: l.Getenv}
+	}
+	if l.nodeImg != "" {
+		// kubeadm on node containers of a shared Docker host.
+		env.Kubeadm = k8snode.Tune
 	}
 	return env
 }

@@ -25,6 +25,11 @@ type Options struct {
 	// with the host key at /etc/ssh/ssh_host_ed25519_key and root logins by
 	// key, and have ip, ping and iptables.
 	Image string
+	// NodeImage is the image of the Kubernetes nodes (control planes and
+	// workers of a topology with a cluster): a lab/k8snode image from
+	// k8snode.Build, started with k8snode.RunFlags. Empty: they run Image
+	// like every other machine, and kubeadm cannot run on them.
+	NodeImage string
 	// Mirror overrides the Debian mirror read from the apt sources.
 	Mirror string
 	// StateDir keeps keys and known_hosts (mode 0700). Empty uses
@@ -57,6 +62,7 @@ type Lab struct {
 	d        dockerCLI
 	keys     keyStore
 	image    string
+	nodeImg  string
 	log      *slog.Logger
 	machines map[string]Machine
 	progress func(Event)
@@ -66,6 +72,7 @@ type Lab struct {
 	notes        []string
 	sims         map[string]*simHypervisor
 	hypervisorOf map[string]string // site -> hypervisor
+	followVMs    bool              // machines of hypervisor sites wait for their VM
 	vmBacked     map[string]bool   // machines that exist once their VM is on
 	startLocks   sync.Map          // machine -> *sync.Mutex
 
@@ -79,10 +86,12 @@ type Lab struct {
 // the networks and starts every machine, and returns when every sshd
 // answers. On error it removes what it made.
 func UpSpec(ctx context.Context, spec Spec, opts Options) (*Lab, error) {
-	return up(ctx, spec, opts, nil, nil)
+	return up(ctx, spec, opts, nil, false)
 }
 
-func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, vmBacked map[string]bool) (*Lab, error) {
+// up brings spec up; with t, the lab runs that topology, and followVMs
+// makes machines of hypervisor sites wait for their VM.
+func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, followVMs bool) (*Lab, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
 	}
@@ -97,7 +106,14 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, vmBa
 	if err != nil {
 		return nil, err
 	}
-	l.vmBacked = vmBacked
+	l.followVMs = followVMs
+	if t != nil && followVMs {
+		for _, m := range t.Machines() {
+			if m.Site.Hypervisor != "" {
+				l.vmBacked[m.Name] = true
+			}
+		}
+	}
 	if l.image == "" {
 		if l.image, err = ensureImage(ctx, d, DefaultRecipe(), ImageOptions{Mirror: opts.Mirror, Progress: opts.Progress}); err != nil {
 			return nil, err
@@ -131,8 +147,9 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, vmBa
 
 // newLab is a Lab for spec with its key store open, not yet up.
 func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
-	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, machines: map[string]Machine{},
-		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{}}
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, nodeImg: opts.NodeImage, machines: map[string]Machine{},
+		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{},
+		vmBacked: map[string]bool{}}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}

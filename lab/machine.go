@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/planetstage/planetstage/lab/k8snode"
 )
 
 // startMachines creates, provisions and starts in parallel the container
@@ -47,9 +49,19 @@ func (l *Lab) startMachine(ctx context.Context, m Machine) error {
 	role := "host"
 	args := []string{"create", "--name", ctr, "--hostname", m.Name,
 		"--label", LabelKey + "=" + l.spec.Name,
-		"--label", "io.planetstage.machine=" + m.Name,
+		"--label", "io.planetstage.machine=" + m.Name}
+	image := l.image
+	switch {
+	case l.kubernetesNode(m):
+		// A Kubernetes node runs containerd and the kubelet: the node
+		// image, with the powers and mounts those need (its own init
+		// reaps and supervises).
+		role, image = "kubernetes", l.nodeImg
+		args = append(args, k8snode.RunFlags()...)
+	default:
 		// docker-init as PID 1 reaps the daemons the machine's services leave.
-		"--init"}
+		args = append(args, "--init")
+	}
 	if m.Router {
 		role = "router"
 		// A router needs to configure interfaces and routes, open tunnels and
@@ -60,7 +72,7 @@ func (l *Lab) startMachine(ctx context.Context, m Machine) error {
 	} else {
 		args = append(args, "--network", l.networkName(m.Site), "--ip", m.Address.String())
 	}
-	args = append(args, "--label", "io.planetstage.role="+role, l.image)
+	args = append(args, "--label", "io.planetstage.role="+role, image)
 	if _, err := l.d.run(ctx, nil, args...); err != nil {
 		return err
 	}
@@ -99,6 +111,9 @@ func (l *Lab) start(ctx context.Context, m Machine) error {
 		"route", "replace", "default", "via", router.Address.String())
 	if err != nil {
 		return fmt.Errorf("default route via %s: %w", router.Name, err)
+	}
+	if l.kubernetesNode(m) {
+		return l.waitNodeReady(ctx, m)
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ type Router struct {
 type Host struct {
 	Name    string
 	Address netip.Addr
+	// Kubernetes marks a control plane or worker: with Options.NodeImage
+	// its container runs that image, ready for kubeadm.
+	Kubernetes bool
 }
 
 // Machine is a container of the lab as the matrix and Dial see it.
@@ -49,6 +52,8 @@ type Machine struct {
 	Address netip.Addr
 	// Addresses are all of the machine's addresses (a router's WAN too).
 	Addresses []netip.Addr
+	// Kubernetes is true for a Kubernetes node (see Host.Kubernetes).
+	Kubernetes bool
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
@@ -131,7 +136,7 @@ func (s Spec) Machines() []Machine {
 		r := site.Router
 		out = append(out, Machine{Name: r.Name, Site: site.Name, Router: true, Address: r.LAN, Addresses: []netip.Addr{r.WAN, r.LAN}})
 		for _, h := range site.Hosts {
-			out = append(out, Machine{Name: h.Name, Site: site.Name, Address: h.Address, Addresses: []netip.Addr{h.Address}})
+			out = append(out, Machine{Name: h.Name, Site: site.Name, Address: h.Address, Addresses: []netip.Addr{h.Address}, Kubernetes: h.Kubernetes})
 		}
 	}
 	return out

@@ -22,7 +22,8 @@ func SpecFrom(t *topology.Topology) Spec {
 		ls := Site{Name: site.Name, Prefix: site.Prefix,
 			Router: Router{Name: site.Router.Name, WAN: site.Router.WAN, LAN: site.Router.LAN}}
 		for _, h := range site.Hosts {
-			ls.Hosts = append(ls.Hosts, Host{Name: h.Name, Address: h.Address})
+			k8s := t.Cluster != nil && (h.Role == topology.RoleControlPlane || h.Role == topology.RoleWorker)
+			ls.Hosts = append(ls.Hosts, Host{Name: h.Name, Address: h.Address, Kubernetes: k8s})
 		}
 		s.Sites = append(s.Sites, ls)
 	}
@@ -44,14 +45,7 @@ func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
 // upTopology is Up; followVMs makes machines of hypervisor sites wait for
 // their VM.
 func upTopology(ctx context.Context, t *topology.Topology, opts Options, followVMs bool) (*Lab, error) {
-	spec := SpecFrom(t)
-	vmBacked := map[string]bool{}
-	for _, m := range t.Machines() {
-		if followVMs && m.Site.Hypervisor != "" {
-			vmBacked[m.Name] = true
-		}
-	}
-	return up(ctx, spec, opts, t, vmBacked)
+	return up(ctx, SpecFrom(t), opts, t, followVMs)
 }
 
 // Topology returns the topology as the lab runs it (nil for a lab made
@@ -113,6 +107,18 @@ func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, erro
 	l, err := newLab(spec, d, opts)
 	if err != nil {
 		return nil, err
+	}
+	if l.nodeImg == "" {
+		// Kubernetes nodes started from a node image keep needing its
+		// kubeadm settings (Env).
+		img, err := d.run(ctx, nil, "ps", "-a", "--filter", "label="+LabelKey+"="+spec.Name,
+			"--filter", "label=io.planetstage.role=kubernetes", "--format", "{{.Image}}")
+		if err != nil {
+			return nil, err
+		}
+		if f := strings.Fields(img); len(f) > 0 {
+			l.nodeImg = f[0]
+		}
 	}
 	l.adapt(t)
 	return l, nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/lab/k8snode"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -17,9 +18,10 @@ import (
 // only in the process that brought it up), applies the esxi layer and gives
 // every powered-on VM its container, then walks the other layers. A lab
 // that is already up is attached to, and the esxi layer is left out with a
-// note. The cluster layer runs only when asked for by name (the lab has no
-// Kubernetes node image by default), and so does the wan layer (tc netem,
-// which the lab's kernel may lack).
+// note. The cluster layer runs only when asked for by name (its nodes run
+// the Kubernetes node image, whose first build takes long: see stage
+// node-image), and so does the wan layer (tc netem, which the lab's kernel
+// may lack).
 func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *options, hook plan.Hook, apply bool, out io.Writer) ([]*plan.Result, error) {
 	log := env.Log
 	if log == nil {
@@ -35,6 +37,12 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 	if err != nil {
 		if !apply {
 			return nil, fmt.Errorf("%w; bring it up with stage apply --lab", err)
+		}
+		if t.Cluster != nil && slices.Contains(o.layerList(), "cluster") {
+			// Control planes and workers run the Kubernetes node image.
+			if opts.NodeImage, err = nodeImage(ctx, k8snode.Options{Log: log}, out); err != nil {
+				return nil, err
+			}
 		}
 		if l, err = lab.Up(ctx, t, opts); err != nil {
 			return nil, err

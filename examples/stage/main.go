@@ -9,6 +9,7 @@
 //	stage graph    -f FILE [--format dot|mermaid]
 //	stage verify   -f FILE --lab [--json]
 //	stage deploy   -f FILE --image IMAGE [--name NAME]
+//	stage node-image [--cache DIR]
 //
 // With --lab, apply, plan, destroy and verify act on the local lab (package
 // lab) instead of the hardware the file names: every machine a container
@@ -36,16 +37,17 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"validate":  {"check a topology file and list every problem", runValidate},
-	"plan":      {"show what apply would change", runPlan},
-	"apply":     {"bring the testbed to the topology", runApply},
-	"destroy":   {"remove what apply created", runDestroy},
-	"render":    {"print what would be written to one machine", runRender},
-	"graph":     {"draw the topology: sites, routers, hosts, tunnels", runGraph},
-	"verify":    {"measure reachability between every pair of machines (--lab)", runVerify},
-	"deploy":    {"run an image on every worker (a DaemonSet) and wait for it", runDeploy},
-	"measure":   {"measure latency, tunnel throughput and router CPU of a running testbed", runMeasure},
-	"wan-relay": {"run the lab's WAN latency emulator (see package wan)", runWANRelay},
+	"validate":   {"check a topology file and list every problem", runValidate},
+	"plan":       {"show what apply would change", runPlan},
+	"apply":      {"bring the testbed to the topology", runApply},
+	"destroy":    {"remove what apply created", runDestroy},
+	"render":     {"print what would be written to one machine", runRender},
+	"graph":      {"draw the topology: sites, routers, hosts, tunnels", runGraph},
+	"verify":     {"measure reachability between every pair of machines (--lab)", runVerify},
+	"deploy":     {"run an image on every worker (a DaemonSet) and wait for it", runDeploy},
+	"measure":    {"measure latency, tunnel throughput and router CPU of a running testbed", runMeasure},
+	"wan-relay":  {"run the lab's WAN latency emulator (see package wan)", runWANRelay},
+	"node-image": {"build (or reuse) the lab's offline Kubernetes node image", runNodeImage},
 }
 
 // exitError carries an exit status without printing anything more.

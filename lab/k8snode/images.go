@@ -28,7 +28,18 @@ var recipes = map[string]imageRecipe{
 	"etcd":                    {binary: "etcd", dest: "/usr/local/bin/etcd", entrypoint: "/usr/local/bin/etcd"},
 	"coredns":                 {binary: "coredns", dest: "/coredns", entrypoint: "/coredns"},
 	"pause":                   {binary: "pause", dest: "/pause", entrypoint: "/pause"},
+	"web":                     {binary: "web", dest: "/web", entrypoint: "/web"},
 }
+
+// WebImage is the image of the lab's system under test, a small HTTP server
+// (build/k8s/web) that says which pod and node answered: the thesis's nginx,
+// built offline. Every node has it, so a workload runs it with
+// imagePullPolicy Never (or IfNotPresent).
+const WebImage = "planetstage.io/web:v1"
+
+// WebPort is the port WebImage listens on (its PORT environment variable
+// changes it).
+const WebPort = 8080
 
 // KubeadmImages asks the built kubeadm which images it expects for the
 // version and repository (`kubeadm config images list`).
@@ -60,12 +71,14 @@ func imageFile(ref string) string {
 }
 
 // componentImages writes one docker-save style tarball per image kubeadm
-// expects, with the ggcr tool built in the binaries stage.
+// expects, and one of WebImage, with the ggcr tool built in the binaries
+// stage.
 func (b *builder) componentImages(ctx context.Context, res *Result, bin, proxyBase string) (string, []string, error) {
 	refs, err := KubeadmImages(ctx, filepath.Join(bin, "kubeadm"), b.v.Kubernetes, b.opts.ImageRepository)
 	if err != nil {
 		return "", nil, err
 	}
+	refs = append(refs, WebImage)
 	key := hashOf(recipeVersion, filepath.Base(bin), filepath.Base(filepath.Dir(proxyBase)), strings.Join(refs, ","), fmt.Sprintf("%v", recipes))
 	final := filepath.Join(b.cache, "images-"+key)
 	err = b.stage(ctx, res, "images", final, func(ctx context.Context, tmp string) error {

@@ -64,6 +64,7 @@ func (v Versions) components() ([]component, error) {
 	return []component{
 		{dir: "ggcr", pkgs: []string{"."}, rename: map[string]string{"ggcr": "mkimg"}, wantBins: []string{"mkimg"}},
 		{dir: "pause", pkgs: []string{"."}, wantBins: []string{"pause"}},
+		{dir: "web", pkgs: []string{"."}, wantBins: []string{"web"}},
 		{dir: "kubernetes", pkgs: kfull, ldflags: kver, wantBins: kpkgs},
 		{dir: "etcd", pkgs: []string{"go.etcd.io/etcd/server/v3"},
 			ldflags: "-X go.etcd.io/etcd/api/v3/version.GitSHA=" + v.Etcd,

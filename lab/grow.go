@@ -1,0 +1,95 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/planetstage/planetstage/topology"
+)
+
+// Grow adds to the running lab the hosts that t has and the lab has not:
+// the lab's side of adding a machine to a testbed. t is the lab's topology
+// (as given to Up, not Topology()'s adapted copy) with hosts added to
+// existing sites; any other difference (a new or changed site, a moved or
+// removed machine) is refused, naming it, and nothing changes. A new host
+// on a hypervisor site gets its container when the plan powers its VM on
+// (SyncVMs, Dial); any other new host starts now. Topology() then returns
+// the grown topology, for the plan that joins the new hosts.
+func (l *Lab) Grow(ctx context.Context, t *topology.Topology) error {
+	if l.topo == nil {
+		return fmt.Errorf("lab %q: Grow needs a lab made from a topology (Up)", l.spec.Name)
+	}
+	next := SpecFrom(t)
+	if err := next.Validate(); err != nil {
+		return fmt.Errorf("lab %q: grow: %w", l.spec.Name, err)
+	}
+	added, err := l.spec.added(next)
+	if err != nil {
+		return fmt.Errorf("lab %q: grow: %w", l.spec.Name, err)
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	l.spec = next
+	for _, m := range added {
+		l.machines[m.Name] = m
+		if site, ok := t.Site(m.Site); ok && l.followVMs && site.Hypervisor != "" {
+			l.vmBacked[m.Name] = true
+		}
+	}
+	if err := l.keys.writeKnownHosts(l.Machines()); err != nil {
+		return err
+	}
+	l.notes = nil
+	l.adapt(t)
+	l.dialMu.Lock()
+	l.pool = nil // its configurations came from the old topology
+	l.dialMu.Unlock()
+	var errs []error
+	for _, m := range added {
+		if l.vmBacked[m.Name] {
+			continue
+		}
+		if err := l.startMachine(ctx, m); err != nil {
+			errs = append(errs, fmt.Errorf("machine %q: %w", m.Name, err))
+			continue
+		}
+		errs = append(errs, waitBanner(ctx, m))
+	}
+	return errors.Join(errs...)
+}
+
+// added returns the machines of next that s lacks, or an error when next
+// differs from s in anything but added hosts.
+func (s Spec) added(next Spec) ([]Machine, error) {
+	if next.Name != s.Name || next.Underlay != s.Underlay {
+		return nil, fmt.Errorf("name and underlay must stay %q %s", s.Name, s.Underlay)
+	}
+	have := map[string]Machine{}
+	for _, m := range s.Machines() {
+		have[m.Name] = m
+	}
+	var errs []error
+	var added []Machine
+	nextNames := map[string]bool{}
+	for _, m := range next.Machines() {
+		nextNames[m.Name] = true
+		old, ok := have[m.Name]
+		switch {
+		case !ok && m.Router:
+			errs = append(errs, fmt.Errorf("site %q: a new site (router %q) cannot join a running lab", m.Site, m.Name))
+		case !ok:
+			added = append(added, m)
+		case old.Site != m.Site || old.Address != m.Address || old.Kubernetes != m.Kubernetes || !slices.Equal(old.Addresses, m.Addresses):
+			errs = append(errs, fmt.Errorf("machine %q: site, address or role changed; only new hosts can join a running lab", m.Name))
+		}
+	}
+	for name := range have {
+		if !nextNames[name] {
+			errs = append(errs, fmt.Errorf("machine %q: removed; only new hosts can join a running lab", name))
+		}
+	}
+	return added, errors.Join(errs...)
+}
