@@ -126,4 +126,26 @@ func TestVMsBecomeContainers(t *testing.T) {
 	assert.False(t, p.Reachable, "no tunnel yet")
 	p, _ = m.Pair("gw2", "vyos01")
 	assert.False(t, p.Reachable, "a LAN address of another site needs a tunnel")
+
+	// The lab grows by a host on each site: site b's runs at once, site
+	// a's when its VM is on. A change that is not an added host is refused
+	// and changes nothing.
+	grown := simTopology("labtest-vm")
+	grown.Sites[0].Hosts = append(grown.Sites[0].Hosts, topology.Host{Name: "master02", Address: netip.MustParseAddr("172.25.10.102"), Role: topology.RoleControlPlane})
+	grown.Sites[1].Hosts = append(grown.Sites[1].Hosts, topology.Host{Name: "node02", Address: netip.MustParseAddr("172.25.20.102"), Role: topology.RoleWorker})
+	moved := grown.Clone()
+	moved.Sites[1].Hosts[0].Address = netip.MustParseAddr("172.25.20.99")
+	require.ErrorContains(t, l.Grow(ctx, moved), `machine "node01": site, address or role changed`)
+	assert.Len(t, l.Machines(), 4, "a refused Grow adds nothing")
+
+	require.NoError(t, l.Grow(ctx, grown))
+	assert.Len(t, l.Machines(), 6)
+	assert.Len(t, l.Topology().HostsWithRole(topology.RoleWorker), 2, "Topology() is the grown one")
+	r, err := l.Dial(ctx, "node02")
+	require.NoError(t, err, "a new host is reached like the others, its host key known")
+	out, err := remote.Output(ctx, r, "hostname")
+	require.NoError(t, err)
+	assert.Equal(t, "node02", strings.TrimSpace(out))
+	_, err = l.Dial(ctx, "master02")
+	assert.ErrorContains(t, err, "its VM is not powered on")
 }
