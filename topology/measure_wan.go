@@ -27,7 +27,8 @@ type MeasureOptions struct {
 
 // MeasureWAN measures what `stage verify --measure` reports: for every
 // tunnel, the median RTT between its routers through it against the
-// latency model's target (0 without a model), and, with
+// latency model's target (Env.Latency, else the topology's own; 0
+// without a model), and, with
 // o.Throughput, TCP throughput through the tunnel and between the same
 // routers' WAN addresses, with the busier router's CPU during the tunnel
 // run. Site pairs without a tunnel of their own (spokes, in hub-spoke
@@ -43,7 +44,7 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 	if o.Interval == 0 {
 		o.Interval = 200 * time.Millisecond
 	}
-	matrix, _, err := LatencyMatrix(t, env)
+	matrix, _, err := LatencyMatrix(t, withLatency(t, env))
 	if err != nil {
 		return wan.Report{}, err
 	}
