@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/openvpn"
@@ -32,8 +33,9 @@ type MeasureOptions struct {
 // o.Throughput, TCP throughput through the tunnel and between the same
 // routers' WAN addresses, with the busier router's CPU during the tunnel
 // run. Site pairs without a tunnel of their own (spokes, in hub-spoke
-// mode) are not measured. Problems are joined; what could be measured is
-// returned with them.
+// mode) are not measured. A tunnel whose routers lack iperf3 gets no
+// throughput, and Report.TunnelsSkipped says so. Problems are joined;
+// what could be measured is returned with them.
 func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (wan.Report, error) {
 	if t.VPN == nil {
 		return wan.Report{}, errors.New("measure: the topology has no vpn")
@@ -71,7 +73,22 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 		probes  []wan.SiteProbe
 		tunnels []wan.TunnelProbe
 		errs    []error
+		lacking []string // routers without iperf3
 	)
+	checked := map[string]bool{}
+	hasIperf := func(router string, r remote.Runner) bool {
+		if ok, seen := checked[router]; seen {
+			return ok
+		}
+		ok, err := wan.HasCommand(ctx, r, "iperf3")
+		if err != nil {
+			errs = append(errs, err)
+		} else if !ok {
+			lacking = append(lacking, router)
+		}
+		checked[router] = ok
+		return ok
+	}
 	for _, tn := range m.Tunnels {
 		from, to := tn.Ends[0], tn.Ends[1]
 		client, err := dial(from.Router)
@@ -89,6 +106,9 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 		if o.Throughput <= 0 {
 			continue
 		}
+		if a, b := hasIperf(from.Router, client), hasIperf(to.Router, server); !a || !b {
+			continue
+		}
 		p := wan.TunnelProbe{From: from.Site, To: to.Site, Client: client, Server: server,
 			TunnelAddr: to.Address, DirectAddr: to.WAN}
 		if p.ClientCPU, err = cpuCounter(ctx, o, from.Router, client); err != nil {
@@ -102,6 +122,15 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 		tunnels = append(tunnels, p)
 	}
 	var rep wan.Report
+	switch {
+	case o.Throughput <= 0:
+		rep.TunnelsSkipped = "not asked for"
+	case len(lacking) > 0:
+		rep.TunnelsSkipped = fmt.Sprintf("iperf3 is not installed on router %s", strings.Join(lacking, ", "))
+		if len(tunnels) > 0 {
+			rep.TunnelsSkipped = "for some tunnels: " + rep.TunnelsSkipped
+		}
+	}
 	rep.Sites, err = wan.MeasureSites(ctx, probes, o.Pings, o.Interval)
 	errs = append(errs, err)
 	if len(tunnels) > 0 {
