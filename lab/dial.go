@@ -89,11 +89,18 @@ func (l *Lab) closeRunners() {
 
 // Env returns the environment a plan needs to run against the lab: state,
 // Dial, the lab's logger and, when the topology has hypervisors, the
-// simulators' credentials for the esxi layer, and with a node image the
-// kubeadm settings its containers need. Pass it to topology.Plan with
+// simulators' credentials for the esxi layer, with a node image the
+// kubeadm settings its containers need, and, when the topology has
+// latency, the tunnel ends' remotes on the WAN relay (Relay). Pass it to
+// topology.Plan with
 // Topology().
 func (l *Lab) Env(state *topology.State) *topology.Env {
 	env := &topology.Env{State: state, Dial: l.Dial, Log: l.log}
+	if l.relay != nil {
+		// The tunnels cross the WAN relay, which also stands in for the
+		// wan layer's netem (see topology.Env.TunnelRemotes).
+		env.TunnelRemotes = l.relay.Remotes
+	}
 	if len(l.sims) > 0 {
 		// The esxi layer logs in to the simulators with their credentials.
 		env.ESXi = &topology.ESXiOptions{Getenv: l.Getenv}

@@ -28,6 +28,14 @@
 // unchanged. A machine needs Docker (engine and CLI) and, for the first
 // build, mmdebstrap (installed with apt when running as root).
 //
+// A topology with latency (a site with a location, or a latency section)
+// gets a WAN relay (package wan; see Relay): this kernel has no netem, so
+// Up starts one relay path per tunnel on the host's address on the
+// underlay and Env points each tunnel end's OpenVPN remote at its face of
+// the relay, which holds every datagram for the site pair's one-way delay.
+// It runs in this process unless Options.RunRelay runs it elsewhere, and
+// Down stops it.
+//
 // Routers get NET_ADMIN and /dev/net/tun and forward; hosts get no extra
 // capability and route to other sites via their site's router. Docker is
 // driven through its CLI (see docker.go for why).

@@ -38,12 +38,13 @@ type Recipe struct {
 
 // DefaultRecipe is the node image every lab machine runs unless Options.Image
 // names another: Debian with sshd and what routers (openvpn, iproute2,
-// iptables) and load balancers (haproxy) need, plus ping for the matrix.
+// iptables) and load balancers (haproxy) need, plus ping for the matrix and
+// iperf3 for measuring the tunnels' throughput (stage verify --measure).
 func DefaultRecipe() Recipe {
 	return Recipe{
 		Suite: "bookworm",
 		Packages: []string{
-			"ca-certificates", "haproxy", "iproute2", "iptables", "iputils-ping",
+			"ca-certificates", "haproxy", "iperf3", "iproute2", "iptables", "iputils-ping",
 			"netcat-openbsd", "openssh-server", "openvpn", "procps",
 		},
 		Files: map[string]string{

@@ -39,6 +39,9 @@ type Options struct {
 	Log *slog.Logger
 	// Progress receives one event when a phase starts and one when it ends.
 	Progress func(Event)
+	// RunRelay runs the WAN relay (see Relay) of a topology with latency;
+	// nil runs it in this process (InProcessRelay). Down stops it.
+	RunRelay RelayRunner
 }
 
 // Event is a progress report: a phase started (Done false) or ended.
@@ -75,6 +78,12 @@ type Lab struct {
 	followVMs    bool              // machines of hypervisor sites wait for their VM
 	vmBacked     map[string]bool   // machines that exist once their VM is on
 	startLocks   sync.Map          // machine -> *sync.Mutex
+
+	// The WAN relay (nil without latency), how to start it and how to
+	// stop what was started.
+	relay     *Relay
+	runRelay  RelayRunner
+	stopRelay func() error
 
 	dialMu  sync.Mutex
 	pool    *topology.SSHPool
@@ -135,6 +144,10 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, foll
 			l.hypervisorOf[s.Name] = s.Hypervisor
 		}
 		l.adapt(t)
+		if l.relay, err = RelayFor(l.topo); err != nil {
+			l.closeSimulators()
+			return nil, err
+		}
 	}
 	if err := l.up(ctx); err != nil {
 		// Cleanup must run even when ctx is what failed.
@@ -147,7 +160,7 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, foll
 
 // newLab is a Lab for spec with its key store open, not yet up.
 func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
-	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, nodeImg: opts.NodeImage, machines: map[string]Machine{},
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, nodeImg: opts.NodeImage, machines: map[string]Machine{}, runRelay: opts.RunRelay,
 		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{},
 		vmBacked: map[string]bool{}}
 	if l.log == nil {
@@ -174,6 +187,13 @@ func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
 func (l *Lab) up(ctx context.Context) error {
 	if err := l.phase("Creating networks", func() error { return l.createNetworks(ctx) }); err != nil {
 		return err
+	}
+	if l.relay != nil {
+		first, last := l.relay.Ports()
+		phase := fmt.Sprintf("Starting the WAN relay on %s:%d-%d", l.relay.Bind, first, last)
+		if err := l.phase(phase, func() error { return l.startRelay(ctx) }); err != nil {
+			return err
+		}
 	}
 	if err := l.phase("Starting machines", func() error { return l.startMachines(ctx) }); err != nil {
 		return err
@@ -240,11 +260,18 @@ func (l *Lab) Exec(name string) (remote.Runner, error) {
 }
 
 // Down removes the lab's containers, networks and firewall rules, and stops
-// its simulated hypervisors.
+// its simulated hypervisors and the WAN relay it started.
 func (l *Lab) Down(ctx context.Context) error {
 	l.closeRunners()
 	l.closeSimulators()
-	return sweep(ctx, l.d, l.spec.Name, l.image)
+	var relayErr error
+	if l.stopRelay != nil {
+		if relayErr = l.stopRelay(); relayErr != nil {
+			relayErr = fmt.Errorf("stop the wan relay: %w", relayErr)
+		}
+		l.stopRelay = nil
+	}
+	return errors.Join(relayErr, sweep(ctx, l.d, l.spec.Name, l.image))
 }
 
 func (l *Lab) closeSimulators() {

@@ -79,7 +79,20 @@ func (l *Lab) createNetworks(ctx context.Context) error {
 		}
 		bridges = append(bridges, "br-"+id[:12])
 	}
-	return l.allowBridged(ctx, bridges)
+	return l.allowBridged(ctx, bridges, l.relayRule(bridges[0]))
+}
+
+// relayRule is the firewall rule that lets the routers reach the WAN
+// relay on the host's underlay address (underlay is the underlay's bridge):
+// those datagrams go to the host itself (INPUT), which Docker's rules for
+// internal networks do not cover, and a host whose INPUT policy drops
+// would otherwise swallow them. Empty without a relay.
+func (l *Lab) relayRule(underlay string) string {
+	if l.relay == nil {
+		return ""
+	}
+	first, last := l.relay.Ports()
+	return fmt.Sprintf("-i %s -d %s -p udp --dport %d:%d", underlay, l.relay.Bind, first, last)
 }
 
 // iptablesPrelude picks the iptables variant that holds Docker's chains.
@@ -94,11 +107,17 @@ func ruleComment(lab string) string { return LabelKey + "=" + lab }
 // Docker leaves to users) from a short-lived container in the host's network
 // namespace with NET_ADMIN, so the lab needs only access to the Docker engine,
 // not root on this machine.
-func (l *Lab) allowBridged(ctx context.Context, bridges []string) error {
+//
+// input, when not empty, is the match of an ACCEPT rule for INPUT (the WAN
+// relay's, see relayRule).
+func (l *Lab) allowBridged(ctx context.Context, bridges []string, input string) error {
 	var b strings.Builder
 	b.WriteString(iptablesPrelude)
 	for _, br := range bridges {
 		fmt.Fprintf(&b, "$ipt -I DOCKER-USER -i %s -o %s -m comment --comment %s -j ACCEPT || exit 1; ", br, br, ruleComment(l.spec.Name))
+	}
+	if input != "" {
+		fmt.Fprintf(&b, "$ipt -I INPUT %s -m comment --comment %s -j ACCEPT || exit 1; ", input, ruleComment(l.spec.Name))
 	}
 	if err := hostNetHelper(ctx, l.d, l.spec.Name, l.image, b.String()); err != nil {
 		return fmt.Errorf("allow routing on the lab's bridges: %w", err)
@@ -148,7 +167,7 @@ func sweep(ctx context.Context, d dockerCLI, lab, image string) error {
 		}
 	}
 	if image != "" {
-		script := iptablesPrelude + fmt.Sprintf(`$ipt -S DOCKER-USER | grep -F -- '"%s"' | sed 's/^-A /-D /' | xargs -r -L1 $ipt`, ruleComment(lab))
+		script := iptablesPrelude + fmt.Sprintf(`for c in DOCKER-USER INPUT; do $ipt -S $c | grep -F -- '"%s"' | sed 's/^-A /-D /' | xargs -r -L1 $ipt; done`, ruleComment(lab))
 		if err := hostNetHelper(ctx, d, lab, image, script); err != nil {
 			errs = append(errs, fmt.Errorf("remove firewall rules: %w", err))
 		}

@@ -87,7 +87,10 @@ func (l *Lab) adapt(t *topology.Topology) {
 // Attach returns the running lab of t that an earlier process brought up
 // (and left up), without changing it: for measuring it (Matrix), dialling
 // its machines, or tearing it down. The simulated hypervisors lived in that
-// process and are gone; Attach makes none.
+// process and are gone; Attach makes none. Nor does it start a WAN relay:
+// Relay says where the one that process started listens, and Env points
+// the tunnels at it; a program that runs the relay as a process of its own
+// (Options.RunRelay) makes sure it still runs.
 func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
 	spec := SpecFrom(t)
 	if err := spec.Validate(); err != nil {
@@ -121,5 +124,8 @@ func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, erro
 		}
 	}
 	l.adapt(t)
+	if l.relay, err = RelayFor(l.topo); err != nil {
+		return nil, err
+	}
 	return l, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // Mode says which site pairs get a tunnel.
@@ -73,6 +74,20 @@ type Spec struct {
 	Transit   netip.Prefix // IPv4 prefix the /30 tunnel networks are cut from
 	Port      uint16       // UDP port of the first tunnel; tunnel i uses Port+i
 	Keepalive Keepalive
+	// Remotes sends a tunnel end's datagrams somewhere other than its peer:
+	// its OpenVPN remote and rport (VyOS remote-host and remote-port)
+	// become the entry's address and port. The lab points each end at its
+	// face of a relay that emulates the WAN between the sites (package
+	// wan). Ends without an entry send to the peer's WAN address and the
+	// tunnel's port.
+	Remotes map[EndRef]netip.AddrPort
+}
+
+// EndRef names one end of a tunnel: the tunnel's interface and the site
+// whose router is at that end.
+type EndRef struct {
+	Interface string
+	Site      string
 }
 
 // End is one end of a tunnel.
@@ -175,7 +190,44 @@ func New(spec Spec) (*Model, error) {
 			},
 		})
 	}
+	if err := m.checkRemotes(); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// checkRemotes rejects a Remotes entry that names no tunnel end or no
+// usable address, so that a stale override cannot silently point nowhere.
+func (m *Model) checkRemotes() error {
+	var errs []error
+	for ref, ap := range m.Spec.Remotes {
+		found := slices.ContainsFunc(m.Tunnels, func(t Tunnel) bool {
+			_, _, ok := t.Local(ref.Site)
+			return ok && t.Interface == ref.Interface
+		})
+		if !found {
+			errs = append(errs, fmt.Errorf("openvpn: remote for %s at site %q: no such tunnel end", ref.Interface, ref.Site))
+		}
+		if !ap.Addr().Is4() || ap.Port() == 0 {
+			errs = append(errs, fmt.Errorf("openvpn: remote for %s at site %q: %s: want an IPv4 address and a port", ref.Interface, ref.Site, ap))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// Remote returns where site's end of t sends its datagrams: the
+// Spec.Remotes entry for that end, or the peer's WAN address and the
+// tunnel's port. ok is false when site is not an end of t.
+func (m *Model) Remote(t Tunnel, site string) (ap netip.AddrPort, ok bool) {
+	_, peer, ok := t.Local(site)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	if ap, set := m.Spec.Remotes[EndRef{Interface: t.Interface, Site: site}]; set {
+		return ap, true
+	}
+	return netip.AddrPortFrom(peer.WAN, t.Port), true
 }
 
 func addAddr(base [4]byte, off uint32) netip.Addr {

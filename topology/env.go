@@ -3,6 +3,7 @@ package topology
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/remote"
@@ -37,6 +38,12 @@ type Env struct {
 	// wan): set by a program, e.g. from a --geo preset (wan.GeoPreset).
 	// Nil means none. See the wan layer.
 	Latency *wan.Model
+	// TunnelRemotes sends tunnel ends somewhere other than their peer's
+	// WAN address: the lab points each end at its face of the user-space
+	// WAN relay (see RelayPlan). The relay then carries the latency, so
+	// the wan layer adds no netem (and VyOS routers no network emulator)
+	// on top. Nil on real hardware.
+	TunnelRemotes map[RelayEnd]netip.AddrPort
 }
 
 // logger returns env.Log or a logger that discards everything.

@@ -59,6 +59,7 @@ func newRouters(t *Topology, env *Env) (*routers, error) {
 	if err != nil {
 		return nil, err
 	}
+	spec.Remotes = env.TunnelRemotes
 	m, err := openvpn.New(spec)
 	if err != nil {
 		return nil, err

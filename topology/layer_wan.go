@@ -16,7 +16,8 @@ import (
 // a netem egress policy on each Linux router's tunnel interfaces (tc),
 // half of each pair's RTT on either side. VyOS routers get theirs from the
 // routers layer (vyos.Router.Latency, which LatencyFor fills), and the lab
-// from the user-space relay. The model comes from Env.Latency.
+// from the user-space relay (Env.TunnelRemotes; then this layer has no
+// steps). The model comes from Env.Latency.
 var wanLayer = Layer{
 	Name:   "wan",
 	Steps:  wanSteps,
@@ -63,8 +64,12 @@ func tunnelIfaces(m *openvpn.Model) []wan.TunnelIface {
 
 // LatencyFor returns the one-way delay site's router adds to what it sends
 // to each peer site, rounded to whole milliseconds (at least 1), as
-// vyos.Router.Latency takes it. Nil when there is nothing to emulate.
+// vyos.Router.Latency takes it. Nil when there is nothing to emulate, or
+// when a relay carries the latency (Env.TunnelRemotes).
 func LatencyFor(t *Topology, env *Env, site string) (map[string]time.Duration, error) {
+	if env.relayed() {
+		return nil, nil
+	}
 	matrix, m, err := LatencyMatrix(t, env)
 	if err != nil || matrix == nil {
 		return nil, err
@@ -85,6 +90,9 @@ func LatencyFor(t *Topology, env *Env, site string) (map[string]time.Duration, e
 }
 
 func wanSteps(t *Topology, env *Env) ([]plan.Node, error) {
+	if env.relayed() {
+		return nil, nil
+	}
 	matrix, m, err := LatencyMatrix(t, env)
 	if err != nil || matrix == nil {
 		return nil, err
@@ -137,6 +145,9 @@ func wanSteps(t *Topology, env *Env) ([]plan.Node, error) {
 // renderWAN shows a Linux router's netem commands. A VyOS router's
 // network-emulator policies are part of the routers layer's set commands.
 func renderWAN(t *Topology, env *Env, machine string) ([]Artifact, error) {
+	if env.relayed() {
+		return nil, nil
+	}
 	matrix, m, err := LatencyMatrix(t, env)
 	if err != nil || matrix == nil {
 		return nil, err
@@ -160,10 +171,11 @@ func renderWAN(t *Topology, env *Env, machine string) ([]Artifact, error) {
 
 // RelayEnd names one end of a tunnel: the tunnel's interface and the site
 // whose router is at that end.
-type RelayEnd struct {
-	Interface string
-	Site      string
-}
+type RelayEnd = openvpn.EndRef
+
+// relayed reports whether the tunnels cross a relay that carries the
+// latency (Env.TunnelRemotes): then routers shape nothing themselves.
+func (env *Env) relayed() bool { return len(env.TunnelRemotes) > 0 }
 
 // RelayPlan lays out the lab's user-space WAN (package wan) for t: one
 // relay path per tunnel, listening on bind (an address of the machine that

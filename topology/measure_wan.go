@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/openvpn"
@@ -27,12 +28,14 @@ type MeasureOptions struct {
 
 // MeasureWAN measures what `stage verify --measure` reports: for every
 // tunnel, the median RTT between its routers through it against the
-// latency model's target (0 without a model), and, with
+// latency model's target (Env.Latency, else the topology's own; 0
+// without a model), and, with
 // o.Throughput, TCP throughput through the tunnel and between the same
 // routers' WAN addresses, with the busier router's CPU during the tunnel
 // run. Site pairs without a tunnel of their own (spokes, in hub-spoke
-// mode) are not measured. Problems are joined; what could be measured is
-// returned with them.
+// mode) are not measured. A tunnel whose routers lack iperf3 gets no
+// throughput, and Report.TunnelsSkipped says so. Problems are joined;
+// what could be measured is returned with them.
 func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (wan.Report, error) {
 	if t.VPN == nil {
 		return wan.Report{}, errors.New("measure: the topology has no vpn")
@@ -43,7 +46,7 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 	if o.Interval == 0 {
 		o.Interval = 200 * time.Millisecond
 	}
-	matrix, _, err := LatencyMatrix(t, env)
+	matrix, _, err := LatencyMatrix(t, withLatency(t, env))
 	if err != nil {
 		return wan.Report{}, err
 	}
@@ -70,7 +73,22 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 		probes  []wan.SiteProbe
 		tunnels []wan.TunnelProbe
 		errs    []error
+		lacking []string // routers without iperf3
 	)
+	checked := map[string]bool{}
+	hasIperf := func(router string, r remote.Runner) bool {
+		if ok, seen := checked[router]; seen {
+			return ok
+		}
+		ok, err := wan.HasCommand(ctx, r, "iperf3")
+		if err != nil {
+			errs = append(errs, err)
+		} else if !ok {
+			lacking = append(lacking, router)
+		}
+		checked[router] = ok
+		return ok
+	}
 	for _, tn := range m.Tunnels {
 		from, to := tn.Ends[0], tn.Ends[1]
 		client, err := dial(from.Router)
@@ -88,6 +106,9 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 		if o.Throughput <= 0 {
 			continue
 		}
+		if a, b := hasIperf(from.Router, client), hasIperf(to.Router, server); !a || !b {
+			continue
+		}
 		p := wan.TunnelProbe{From: from.Site, To: to.Site, Client: client, Server: server,
 			TunnelAddr: to.Address, DirectAddr: to.WAN}
 		if p.ClientCPU, err = cpuCounter(ctx, o, from.Router, client); err != nil {
@@ -101,6 +122,15 @@ func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (w
 		tunnels = append(tunnels, p)
 	}
 	var rep wan.Report
+	switch {
+	case o.Throughput <= 0:
+		rep.TunnelsSkipped = "not asked for"
+	case len(lacking) > 0:
+		rep.TunnelsSkipped = fmt.Sprintf("iperf3 is not installed on router %s", strings.Join(lacking, ", "))
+		if len(tunnels) > 0 {
+			rep.TunnelsSkipped = "for some tunnels: " + rep.TunnelsSkipped
+		}
+	}
 	rep.Sites, err = wan.MeasureSites(ctx, probes, o.Pings, o.Interval)
 	errs = append(errs, err)
 	if len(tunnels) > 0 {

@@ -21,11 +21,12 @@ import (
 // with fixed RTTs, iperf3 with fixed rates, and /proc/stat with a counter
 // that grows on every read. The real commands run in package wan's tests.
 type measuredRouter struct {
-	name  string
-	rttMs float64
-	mu    sync.Mutex
-	cmds  []string
-	ticks int
+	name    string
+	rttMs   float64
+	noIperf bool // command -v iperf3 finds nothing
+	mu      sync.Mutex
+	cmds    []string
+	ticks   int
 }
 
 func (m *measuredRouter) Run(_ context.Context, c remote.Cmd) error {
@@ -34,6 +35,11 @@ func (m *measuredRouter) Run(_ context.Context, c remote.Cmd) error {
 	m.cmds = append(m.cmds, c.Command)
 	out := ""
 	switch {
+	case strings.HasPrefix(c.Command, "command -v iperf3"):
+		out = "yes\n"
+		if m.noIperf {
+			out = "no\n"
+		}
 	case strings.HasPrefix(c.Command, "LC_ALL=C ping"):
 		for i := range 3 {
 			out += fmt.Sprintf("64 bytes from x: icmp_seq=%d ttl=64 time=%.1f ms\n", i+1, m.rttMs+float64(i))
@@ -99,6 +105,7 @@ func TestMeasureWAN(t *testing.T) {
 		assert.InDelta(t, target, s.TargetMs, 0.01, "%s-%s", s.From, s.To)
 	}
 	require.Len(t, rep.Tunnels, 3)
+	assert.Empty(t, rep.TunnelsSkipped)
 	for _, tn := range rep.Tunnels {
 		assert.Equal(t, 40.0, tn.TunnelMbps)
 		assert.Equal(t, 900.0, tn.DirectMbps)
@@ -114,6 +121,18 @@ func TestMeasureWAN(t *testing.T) {
 	require.Len(t, rep.Sites, 3)
 	assert.Zero(t, rep.Sites[0].TargetMs)
 	assert.Empty(t, rep.Tunnels)
+	assert.Equal(t, "not asked for", rep.TunnelsSkipped)
+
+	// A router without iperf3 leaves its tunnels unmeasured, and the
+	// report says so instead of handing back a quietly short list.
+	routers["r2"].noIperf = true
+	rep, err = MeasureWAN(t.Context(), top, env, MeasureOptions{Pings: 3, Interval: time.Millisecond, Throughput: time.Second})
+	require.NoError(t, err)
+	require.Len(t, rep.Sites, 3, "latency is measured all the same")
+	assert.Len(t, rep.Tunnels, 1, "only r1–r3 has iperf3 at both ends")
+	assert.Equal(t, "for some tunnels: iperf3 is not installed on router r2", rep.TunnelsSkipped)
+	assert.Contains(t, rep.Table(), "tunnel throughput not measured: for some tunnels: iperf3 is not installed on router r2")
+	routers["r2"].noIperf = false
 
 	// A router that cannot be reached is named; the others are measured.
 	delete(routers, "r3")

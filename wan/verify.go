@@ -16,6 +16,19 @@ import (
 type Report struct {
 	Sites   []SiteResult   `json:"sites"`
 	Tunnels []TunnelResult `json:"tunnels"`
+	// TunnelsSkipped says why Tunnels is empty when the throughput was
+	// not measured (not asked for, or iperf3 missing on a router), so
+	// that an empty list is never mistaken for a measurement.
+	TunnelsSkipped string `json:"tunnels_skipped,omitempty"`
+}
+
+// HasCommand reports whether name is a command on r's machine.
+func HasCommand(ctx context.Context, r remote.Runner, name string) (bool, error) {
+	out, err := remote.Output(ctx, r, "command -v "+remote.ShellQuote(name)+" >/dev/null && echo yes || echo no")
+	if err != nil {
+		return false, fmt.Errorf("%s: look for %s: %w", r.Host(), name, err)
+	}
+	return strings.TrimSpace(out) == "yes", nil
 }
 
 // SiteProbe is one site pair to measure: From's machine pings an address
@@ -138,6 +151,9 @@ func (r Report) Table() string {
 	b.WriteString("| from | to | target ms | measured ms | error % |\n|---|---|---:|---:|---:|\n")
 	for _, s := range r.Sites {
 		fmt.Fprintf(&b, "| %s | %s | %.2f | %.2f | %+.2f |\n", s.From, s.To, s.TargetMs, s.MeasuredMs, s.ErrorPct)
+	}
+	if r.TunnelsSkipped != "" {
+		fmt.Fprintf(&b, "\ntunnel throughput not measured: %s\n", r.TunnelsSkipped)
 	}
 	if len(r.Tunnels) == 0 {
 		return b.String()

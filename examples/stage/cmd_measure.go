@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/remote"
@@ -28,11 +30,10 @@ import (
 
 func runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
+	var mf measureFlags
 	fs := newFlagSet("measure", errOut, &o)
 	addLabFlags(fs, &o)
-	geo := fs.String("geo", "", "place the sites, in order, with a `PRESET` of package wan ("+joinPresets()+")")
-	pings := fs.Int("pings", 20, "pings per tunnel (`N`, 200 ms apart)")
-	throughput := fs.Duration("throughput", 0, "run iperf3 through each tunnel and directly for `D` (0: skip)")
+	addMeasureFlags(fs, &mf, 0)
 	asJSON := fs.Bool("json", false, `print {"sites": [...], "tunnels": [...]} instead of tables`)
 	if err := parse(fs, args, &o); err != nil {
 		return err
@@ -42,29 +43,16 @@ func runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error
 		return err
 	}
 	defer closeEnv()
-	opts := topology.MeasureOptions{Pings: *pings, Throughput: *throughput}
+	var l *lab.Lab
 	if o.lab {
-		l, err := lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: env.Log})
-		if err != nil {
+		if l, err = lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: env.Log}); err != nil {
 			return fmt.Errorf("%w; bring it up with stage apply --lab", err)
 		}
-		labEnv := l.Env(env.State)
-		labEnv.Log = env.Log
-		t, env = l.Topology(), labEnv
-		opts.CPU = containerCPU(l)
 	}
-	if *geo != "" {
-		var names []string
-		for _, s := range t.Sites {
-			names = append(names, s.Name)
-		}
-		sites, err := wan.GeoPreset(*geo, names)
-		if err != nil {
-			return err
-		}
-		env.Latency = &wan.Model{Sites: sites}
+	rep, err := measureWAN(ctx, t, env, l, &o, mf)
+	if rep == nil {
+		return err
 	}
-	rep, err := topology.MeasureWAN(ctx, t, env, opts)
 	if *asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -75,6 +63,57 @@ func runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error
 		fmt.Fprint(out, rep.Table())
 	}
 	return err
+}
+
+// measureFlags are what `stage measure` and `stage verify --measure` take.
+type measureFlags struct {
+	geo        string
+	pings      int
+	throughput time.Duration
+}
+
+func addMeasureFlags(fs *flag.FlagSet, mf *measureFlags, throughput time.Duration) {
+	fs.StringVar(&mf.geo, "geo", "", "place the sites, in order, with a `PRESET` of package wan ("+joinPresets()+")")
+	fs.IntVar(&mf.pings, "pings", 20, "pings per tunnel (`N`, 200 ms apart)")
+	fs.DurationVar(&mf.throughput, "throughput", throughput, "run iperf3 through each tunnel and directly for `D` (0: skip)")
+}
+
+// measureWAN measures the testbed of t: its running lab l when not nil
+// (then the lab's topology and environment, with each router's CPU from
+// its container's cgroup), else the hardware through env. With --geo the
+// targets come from the preset instead of the topology's latency. The
+// report is nil when nothing could be measured; otherwise it holds what
+// was, and the error what was not.
+func measureWAN(ctx context.Context, t *topology.Topology, env *topology.Env, l *lab.Lab, o *options, mf measureFlags) (*wan.Report, error) {
+	opts := topology.MeasureOptions{Pings: mf.pings, Throughput: mf.throughput}
+	if l != nil {
+		if r := l.Relay(); r != nil {
+			dir, err := labStateDir(o, t.Name)
+			if err != nil {
+				return nil, err
+			}
+			if _, ok := relayPID(dir); !ok {
+				return nil, fmt.Errorf("the lab's WAN relay (%s) is not running, so its tunnels have no path; restart it with stage apply --lab", r.Bind)
+			}
+		}
+		labEnv := l.Env(env.State)
+		labEnv.Log = env.Log
+		t, env = l.Topology(), labEnv
+		opts.CPU = containerCPU(l)
+	}
+	if mf.geo != "" {
+		var names []string
+		for _, s := range t.Sites {
+			names = append(names, s.Name)
+		}
+		sites, err := wan.GeoPreset(mf.geo, names)
+		if err != nil {
+			return nil, err
+		}
+		env.Latency = &wan.Model{Sites: sites}
+	}
+	rep, err := topology.MeasureWAN(ctx, t, env, opts)
+	return &rep, err
 }
 
 func joinPresets() string { return strings.Join(wan.GeoPresets(), ", ") }

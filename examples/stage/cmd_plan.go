@@ -82,7 +82,7 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *topo
 	switch {
 	case o.lab && name == "destroy":
 		// The lab's machines are containers: removing them removes all.
-		return downLab(ctx, t, out)
+		return downLab(ctx, t, &o, out)
 	case o.lab:
 		var results []*plan.Result
 		results, err = inLab(ctx, t, env, &o, plan.Progress(out), true, out)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -14,6 +15,7 @@ func runRender(ctx context.Context, args []string, out, errOut io.Writer) error 
 	var host string
 	fs := newFlagSet("render", errOut, &o)
 	addLayerFlags(fs, &o)
+	fs.BoolVar(&o.lab, "lab", false, "render the tunnels as the lab runs them: each end's remote is its face of the lab's WAN relay when the topology has latency")
 	fs.StringVar(&host, "host", "", "the router or host `NAME` to render for (required)")
 	var showSecrets bool
 	fs.BoolVar(&showSecrets, "show-secrets", false, "print keys and tokens instead of <redacted>")
@@ -30,6 +32,15 @@ func runRender(ctx context.Context, args []string, out, errOut io.Writer) error 
 	}
 	defer closeEnv()
 	env.ShowSecrets = showSecrets
+	if o.lab {
+		relay, err := lab.RelayFor(t)
+		if err != nil {
+			return err
+		}
+		if relay != nil {
+			env.TunnelRemotes = relay.Remotes
+		}
+	}
 	arts, err := topology.Render(t, env, host, o.layerList()...)
 	if err != nil {
 		return err

@@ -5,21 +5,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/wan"
 )
 
 // runVerify pings, from inside every machine of the topology's running lab,
 // every other machine, and prints the o/x matrix, or with --json
-// {"hosts":[{"from","to","reachable","rtt_ms"}]}. It exits 1 when a pair is
-// unreachable. On hardware there is no verify yet: say so.
+// {"hosts":[{"from","to","reachable","rtt_ms"}]}. With --measure it also
+// measures what `stage measure` does (per site pair the target and the
+// measured RTT through the tunnel; per tunnel TCP throughput through it and
+// directly, and the routers' CPU meanwhile) and adds it to the JSON as
+// "sites" and "tunnels". It exits 1 when a pair is unreachable. On
+// hardware there is no verify yet: say so.
 func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
-	var asJSON bool
+	var mf measureFlags
+	var asJSON, measure bool
 	fs := newFlagSet("verify", errOut, &o)
 	addLabFlags(fs, &o)
 	fs.BoolVar(&asJSON, "json", false, "print the matrix as JSON")
+	fs.BoolVar(&measure, "measure", false, "also measure latency per site pair, and throughput and router CPU per tunnel")
+	addMeasureFlags(fs, &mf, 3*time.Second)
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
@@ -38,16 +47,28 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var rep *wan.Report
+	var measureErr error
+	if measure {
+		rep, measureErr = measureWAN(ctx, t, &topology.Env{Log: o.logger(errOut)}, l, &o, mf)
+	}
 	if asJSON {
 		data, err := json.Marshal(struct {
 			Hosts []lab.Pair `json:"hosts"`
-		}{m.Pairs})
+			*wan.Report
+		}{m.Pairs, rep})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(out, string(data))
 	} else {
 		fmt.Fprint(out, m.Table())
+		if rep != nil {
+			fmt.Fprintf(out, "\n%s", rep.Table())
+		}
+	}
+	if measureErr != nil {
+		return fmt.Errorf("measure: %w", measureErr)
 	}
 	if broken := m.Unreachable(); len(broken) > 0 {
 		if !asJSON {

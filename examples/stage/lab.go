@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,13 +22,18 @@ import (
 // note. The cluster layer runs only when asked for by name (its nodes run
 // the Kubernetes node image, whose first build takes long: see stage
 // node-image), and so does the wan layer (tc netem, which the lab's kernel
-// may lack).
+// may lack). A topology with latency gets the lab's WAN relay as a process
+// of its own (see relay.go), which an apply restarts when it is gone.
 func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *options, hook plan.Hook, apply bool, out io.Writer) ([]*plan.Result, error) {
 	log := env.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	opts := lab.Options{StateDir: o.labState, Log: log, Progress: func(e lab.Event) {
+	dir, err := labStateDir(o, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	opts := lab.Options{StateDir: dir, Log: log, RunRelay: processRelay(dir), Progress: func(e lab.Event) {
 		if e.Done {
 			fmt.Fprintf(out, " ✓ %s (%s)\n", e.Phase, e.Elapsed.Round(100e6))
 		}
@@ -48,6 +54,10 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 			return nil, err
 		}
 		fresh = true
+	} else if r := l.Relay(); r != nil && apply {
+		if err := ensureRelayProcess(ctx, dir, r.Paths); err != nil {
+			return nil, err
+		}
 	}
 	for _, n := range l.Notes() {
 		fmt.Fprintf(out, " • %s\n", n)
@@ -59,8 +69,10 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 	layers := o.layerList()
 	if len(layers) == 0 {
 		layers = slices.DeleteFunc(topology.LayerNames(), func(n string) bool { return n == "cluster" || n == "wan" })
-		if lt.LatencyModel() != nil {
-			fmt.Fprintln(out, " • wan layer left out: this kernel has no netem; the lab's latency comes from the wan relay (see package wan), which it does not place by itself yet")
+		if r := l.Relay(); r != nil {
+			first, last := r.Ports()
+			fmt.Fprintf(out, " • the tunnels cross the lab's WAN relay on %s:%d-%d (%d paths), which gives them the topology's latency; no netem\n",
+				r.Bind, first, last, len(r.Paths))
 		}
 	}
 	var results []*plan.Result
@@ -96,9 +108,13 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 	return results, nil
 }
 
-// downLab removes the topology's lab.
-func downLab(ctx context.Context, t *topology.Topology, out io.Writer) error {
-	if err := lab.Down(ctx, t.Name); err != nil {
+// downLab removes the topology's lab and stops its WAN relay.
+func downLab(ctx context.Context, t *topology.Topology, o *options, out io.Writer) error {
+	dir, err := labStateDir(o, t.Name)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(stopRelay(dir), lab.Down(ctx, t.Name)); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)

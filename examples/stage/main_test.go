@@ -142,6 +142,34 @@ func TestRenderRedactsSecrets(t *testing.T) {
 	assert.Contains(t, out, "/etc/haproxy/haproxy.cfg")
 }
 
+// With --lab and a topology with latency, each tunnel end's remote is its
+// face of the lab's WAN relay on the underlay's gateway, for VyOS routers
+// (remote-host, remote-port) as for Linux ones; without latency it stays
+// the peer.
+func TestRenderLabPointsTunnelsAtTheRelay(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(thesisCopy(t))
+	require.NoError(t, err)
+	located := strings.Replace(string(data), "  hypervisor: esxi1\n", "  hypervisor: esxi1\n  location: {city: Tokyo}\n", 1)
+	located = strings.Replace(located, "  vlan: 20\n", "  vlan: 20\n  location: {city: Frankfurt}\n", 1)
+	located = strings.Replace(located, "  vlan: 30\n", "  vlan: 30\n  location: {city: São Paulo}\n", 1)
+	file := filepath.Join(t.TempDir(), "geo.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(located), 0o600))
+
+	code, out, errOut := stage(t, "render", "-f", file, "--state", t.TempDir(), "--host", "vyos01", "--lab", "--layers", "routers")
+	require.Equal(t, 0, code, errOut)
+	// Paths sort by pair: site-a<->site-b (40000/1), site-a<->site-c
+	// (40002/3); site-a is A of both.
+	assert.Contains(t, out, "set interfaces openvpn vtun0 remote-host 10.4.255.254\nset interfaces openvpn vtun0 remote-port 40000\n")
+	assert.Contains(t, out, "set interfaces openvpn vtun1 remote-host 10.4.255.254\nset interfaces openvpn vtun1 remote-port 40002\n")
+	assert.NotContains(t, out, "network-emulator", "the relay carries the latency, not VyOS")
+
+	code, out, _ = stage(t, "render", "-f", file, "--state", t.TempDir(), "--host", "vyos01", "--layers", "routers")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "set interfaces openvpn vtun0 remote-host 10.4.0.91\n", "on hardware the peer")
+	assert.Contains(t, out, "network-emulator", "on hardware VyOS shapes the latency itself")
+}
+
 func TestGraph(t *testing.T) {
 	t.Parallel()
 	code, out, _ := stage(t, "graph", "-f", thesisCopy(t))

@@ -42,6 +42,7 @@ type options struct {
 	keep, down, verbose bool
 	report, stateDir    string
 	esxi                string
+	geo                 string // main_geo.go
 	parallelism         int
 	timeout             time.Duration
 }
@@ -58,6 +59,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (0: the plan's default)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after `DURATION`")
 	fs.StringVar(&o.esxi, "esxi", "", "run on real hardware: the SDK `URLs` of the two ESXi hosts, comma-separated (credentials from GOVC_USERNAME/GOVC_PASSWORD); routers and hosts over SSH as thesis.yaml's ssh section says")
+	fs.StringVar(&o.geo, "geo", "", "place the sites in a `PRESET`'s cities (e.g. planet: Tokyo, Frankfurt, São Paulo); the lab's WAN relay gives the tunnels their latency, and the run measures it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -71,6 +73,10 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	t := Thesis()
+	if err := placeSites(t, o.geo); err != nil {
+		fmt.Fprintf(errOut, "thesis: %v\n", err)
+		return 2
+	}
 	if o.down {
 		if err := lab.Down(ctx, t.Name); err != nil {
 			fmt.Fprintf(errOut, "thesis: down: %v\n", err)
@@ -217,6 +223,9 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	rep.ConvergeSeconds = round(time.Since(waitStart).Seconds())
 	fmt.Fprintf(out, " ✓ Tunnels carry every pair, or a minute passed (%s)\n", time.Since(waitStart).Round(100*time.Millisecond))
 	if rep.After, err = measure(ctx, l, out, "after the tunnels (thesis table 4.7)"); err != nil {
+		return rep, err
+	}
+	if rep.Geo, err = measureGeo(ctx, l, env, o.geo, out); err != nil {
 		return rep, err
 	}
 	// A second apply of the unchanged testbed must change nothing.

@@ -29,6 +29,7 @@ type report struct {
 	ReapplySeconds    float64        `json:"reapplySeconds"`
 	ReapplyChanges    []string       `json:"reapplyChanges,omitempty"`
 	TotalSeconds      float64        `json:"totalSeconds"`
+	Geo               *geoReport     `json:"geo,omitempty"` // --geo (main_geo.go)
 	Check             string         `json:"check"`
 }
 

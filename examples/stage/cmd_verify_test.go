@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/topology"
+)
+
+// geoTopology is a small topology with latency from city locations, on
+// prefixes no other test uses.
+const geoTopology = `apiVersion: planetstage.io/v1alpha1
+kind: Topology
+name: stagetest-geo
+underlay: {prefix: 10.29.0.0/16}
+sites:
+- name: tokyo
+  vlan: 10
+  prefix: 172.29.10.0/24
+  location: {city: Tokyo}
+  router: {name: r1, kind: linux, wan: 10.29.0.90, lan: 172.29.10.1}
+- name: frankfurt
+  vlan: 20
+  prefix: 172.29.20.0/24
+  location: {city: Frankfurt}
+  router: {name: r2, kind: linux, wan: 10.29.0.91, lan: 172.29.20.1}
+vpn: {mode: mesh, auth: tls, transit: 10.255.0.0/16, port: 1194}
+`
+
+// The whole command line path of issue 8: apply --lab places the relay (a
+// process of its own), verify --lab --measure --json adds "sites" and
+// "tunnels", destroy --lab stops the relay.
+func TestVerifyMeasureInLab(t *testing.T) {
+	if !slices.Contains(topology.LayerNames(), "routers") {
+		t.Skip("the routers layer is not in this build")
+	}
+	if err := exec.Command("docker", "version").Run(); err != nil {
+		t.Skipf("needs a running Docker engine: %v", err)
+	}
+	relayCommand = testRelayCommand
+	dir := t.TempDir()
+	file := filepath.Join(dir, "geo.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(geoTopology), 0o600))
+	flags := []string{"-f", file, "--state", filepath.Join(dir, "state"), "--lab-state", filepath.Join(dir, "lab"), "--lab"}
+	t.Cleanup(func() { stage(t, append([]string{"destroy"}, flags...)...) })
+
+	code, out, errOut := stage(t, append([]string{"apply"}, flags...)...)
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "Starting the WAN relay on 10.29.255.254:40000-40001")
+	_, running := relayPID(filepath.Join(dir, "lab"))
+	require.True(t, running, "the relay outlives the apply")
+
+	var rep struct {
+		Hosts []struct {
+			From, To  string
+			Reachable bool
+		} `json:"hosts"`
+		Sites []struct {
+			From       string  `json:"from"`
+			To         string  `json:"to"`
+			TargetMs   float64 `json:"target_ms"`
+			MeasuredMs float64 `json:"measured_ms"`
+			ErrorPct   float64 `json:"error_pct"`
+		} `json:"sites"`
+		Tunnels []struct {
+			From         string  `json:"from"`
+			To           string  `json:"to"`
+			TunnelMbps   float64 `json:"tunnel_mbps"`
+			DirectMbps   float64 `json:"direct_mbps"`
+			RouterCPUPct float64 `json:"router_cpu_pct"`
+		} `json:"tunnels"`
+	}
+	// The tunnel may still be shaking hands; verify exits 1 until it is up.
+	for range 20 {
+		code, out, errOut = stage(t, append([]string{"verify", "--measure", "--pings", "10", "--throughput", "1s", "--json"}, flags...)...)
+		if code == 0 {
+			break
+		}
+	}
+	require.Equal(t, 0, code, out+errOut)
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Len(t, rep.Hosts, 2)
+	require.Len(t, rep.Sites, 1)
+	s := rep.Sites[0]
+	assert.Equal(t, [2]string{"tokyo", "frankfurt"}, [2]string{s.From, s.To})
+	assert.InDelta(t, 140, s.TargetMs, 2, "Tokyo–Frankfurt: 9 330 km, inflated 1.5, at 200 000 km/s")
+	assert.LessOrEqual(t, abs(s.ErrorPct), 5.0, "measured %.2f ms", s.MeasuredMs)
+	require.Len(t, rep.Tunnels, 1, "the lab image has iperf3")
+	assert.Positive(t, rep.Tunnels[0].TunnelMbps)
+	assert.Positive(t, rep.Tunnels[0].DirectMbps)
+	assert.Positive(t, rep.Tunnels[0].RouterCPUPct)
+	assert.NotContains(t, out, "tunnels_skipped")
+
+	code, out, errOut = stage(t, append([]string{"destroy"}, flags...)...)
+	require.Equal(t, 0, code, out+errOut)
+	_, running = relayPID(filepath.Join(dir, "lab"))
+	assert.False(t, running, "destroy stops the relay")
+	assert.False(t, strings.Contains(out, "✗"))
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
