@@ -182,16 +182,21 @@ func (b *Bootstrapper) DeployDeployment(ctx context.Context, d Deployment) ([]Po
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	var (
-		pods    []PodReport
-		rolled  bool
-		lastErr error
+		pods    []PodReport // the last list kubectl gave
+		lastErr error       // the last failure not caused by the timeout
 	)
 	for {
-		rolled, lastErr = b.rolledOut(ctx, d)
-		if lastErr == nil {
-			pods, lastErr = b.deploymentPods(ctx, d)
+		rolled, err := b.rolledOut(ctx, d)
+		if err == nil {
+			var now []PodReport
+			if now, err = b.deploymentPods(ctx, d); err == nil {
+				pods = now
+			}
 		}
-		if lastErr == nil && rolled && len(pods) == d.Replicas && allReady(pods) {
+		if ctx.Err() == nil {
+			lastErr = err
+		}
+		if err == nil && rolled && len(pods) == d.Replicas && allReady(pods) {
 			b.log().Info("deployment ready", "deployment", d.Name, "replicas", d.Replicas, "nodes", len(ReadyNodes(pods)))
 			return pods, nil
 		}
