@@ -54,6 +54,9 @@ type Bootstrapper struct {
 	PollInterval time.Duration
 
 	mu sync.Mutex // token refresh and members file
+
+	viaMu sync.Mutex
+	via   string // the control plane that last ran kubectl for onControlPlane
 }
 
 func (b *Bootstrapper) now() time.Time {

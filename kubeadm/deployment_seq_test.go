@@ -189,11 +189,14 @@ func TestSequenceFirstMasterDown(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, ReadyNodes(pods), 4)
 	assert.GreaterOrEqual(t, indexOf(hosts.Log(), "master02", "run", kubectl("apply -f -")), 0)
+	tried := 0
 	for _, e := range hosts.Log() {
 		if e.Host == "master01" {
 			assert.Equal(t, "down", e.Op, "nothing ran on the stopped master")
+			tried++
 		}
 	}
+	assert.Equal(t, 1, tried, "once master02 answered, later calls start there")
 
 	err = b.APIReachable(ctx, "master01")
 	require.Error(t, err)
@@ -208,7 +211,14 @@ func TestSequenceFirstMasterDown(t *testing.T) {
 	err = b.APIReachable(ctx, "node01")
 	assert.ErrorContains(t, err, `node "node01": kubectl: not a control plane`)
 
-	for _, cp := range []string{"master02", "master03"} {
+	// master01 back, master02 stopped: the next call moves again.
+	hosts.SetDown("master01", false)
+	hosts.SetDown("master02", true)
+	via, err = b.APIReachableAny(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "master01", via)
+
+	for _, cp := range []string{"master01", "master02", "master03"} {
 		hosts.SetDown(cp, true)
 	}
 	via, err = b.APIReachableAny(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/planetstage/planetstage/remote"
@@ -39,25 +40,30 @@ func (b *Bootstrapper) KubectlOn(ctx context.Context, node string, args ...strin
 	return b.run(ctx, r, kubectlArgs(args), nil)
 }
 
-// Kubectl runs kubectl like KubectlOn on the first control plane, in the
-// Cluster's order, that can run it, and says which one did. A node that
+// Kubectl runs kubectl like KubectlOn on the first control plane that can
+// run it, and says which one did. It tries the control plane that last
+// succeeded first, then the others in the Cluster's order: a node that
 // cannot be dialled or whose connection fails is passed over; a kubectl that
-// ran and failed is the answer. A node whose transport retries (an SSH dial
-// with a retry budget) delays the fallback by that budget: name the node
-// with KubectlOn when it is known to be down.
+// ran and failed is the answer. Passing over a stopped node costs its
+// transport's dial timeout and retries once; later calls start where the
+// last one succeeded. Use KubectlOn to pick the node yourself.
 func (b *Bootstrapper) Kubectl(ctx context.Context, args ...string) (out, via string, err error) {
 	return b.onControlPlane(ctx, kubectlArgs(args), nil)
 }
 
-// onControlPlane runs command on the first control plane that can run it.
+// onControlPlane runs command on the first control plane that can run it
+// (see Kubectl).
 func (b *Bootstrapper) onControlPlane(ctx context.Context, command string, stdin []byte) (out, via string, err error) {
 	var errs []error
-	for _, cp := range b.Cluster.ControlPlanes {
+	for _, cp := range b.kubectlOrder() {
 		r, err := b.dial(ctx, cp.Name)
 		if err == nil {
 			out, err = b.run(ctx, r, command, stdin)
 			var exit *remote.ExitError
 			if err == nil || errors.As(err, &exit) {
+				b.viaMu.Lock()
+				b.via = cp.Name
+				b.viaMu.Unlock()
 				return out, cp.Name, err
 			}
 			err = fmt.Errorf("node %q: %w", cp.Name, err)
@@ -69,6 +75,19 @@ func (b *Bootstrapper) onControlPlane(ctx context.Context, command string, stdin
 		errs = append(errs, err)
 	}
 	return "", "", fmt.Errorf("no control plane could run kubectl: %w", errors.Join(errs...))
+}
+
+// kubectlOrder is the control planes with the last one that ran kubectl
+// first.
+func (b *Bootstrapper) kubectlOrder() []Node {
+	b.viaMu.Lock()
+	via := b.via
+	b.viaMu.Unlock()
+	order := slices.Clone(b.Cluster.ControlPlanes)
+	if i := slices.IndexFunc(order, func(n Node) bool { return n.Name == via }); i > 0 {
+		order = append(append([]Node{order[i]}, order[:i]...), order[i+1:]...)
+	}
+	return order
 }
 
 // readyz asks the API server, through admin.conf's endpoint, whether it is
