@@ -251,13 +251,18 @@ func (b *Bootstrapper) rolledOut(ctx context.Context, d Deployment) (bool, error
 	if err != nil {
 		return false, fmt.Errorf("deployment %q: status: %w", d.Name, err)
 	}
+	return parseRollout(out, d.Replicas), nil
+}
+
+// parseRollout reads deploymentStatusJSONPath's output.
+func parseRollout(out string, replicas int) bool {
 	f := strings.Split(strings.TrimSpace(out), "\t")
 	n := make([]int, 5)
 	for i := range min(len(f), 5) {
 		n[i], _ = strconv.Atoi(f[i]) // a missing status field is 0
 	}
 	generation, observed, total, updated, ready := n[0], n[1], n[2], n[3], n[4]
-	return generation > 0 && observed >= generation && total == d.Replicas && updated == d.Replicas && ready == d.Replicas, nil
+	return generation > 0 && observed >= generation && total == replicas && updated == replicas && ready == replicas
 }
 
 const deploymentPodsJSONPath = `{range .items[*]}{.metadata.name}{"\t"}{.spec.nodeName}{"\t"}{.status.podIP}{"\t"}{.status.phase}{"\t"}` +
@@ -272,6 +277,11 @@ func (b *Bootstrapper) deploymentPods(ctx context.Context, d Deployment) ([]PodR
 	if err != nil {
 		return nil, fmt.Errorf("deployment %q: list pods: %w", d.Name, err)
 	}
+	return parsePods(out), nil
+}
+
+// parsePods reads deploymentPodsJSONPath's output.
+func parsePods(out string) []PodReport {
 	var pods []PodReport
 	for line := range strings.Lines(out) {
 		f := strings.Split(strings.TrimRight(line, "\n"), "\t")
@@ -287,5 +297,5 @@ func (b *Bootstrapper) deploymentPods(ctx context.Context, d Deployment) ([]PodR
 		}
 		return strings.Compare(a.Pod, c.Pod)
 	})
-	return pods, nil
+	return pods
 }
