@@ -54,6 +54,9 @@ type Bootstrapper struct {
 	PollInterval time.Duration
 
 	mu sync.Mutex // token refresh and members file
+
+	viaMu sync.Mutex
+	via   string // the control plane that last ran kubectl for onControlPlane
 }
 
 func (b *Bootstrapper) now() time.Time {
@@ -150,16 +153,34 @@ func (b *Bootstrapper) run(ctx context.Context, r remote.Runner, command string,
 				msg = strings.ReplaceAll(msg, sec, "<redacted>")
 			}
 			msg = strings.TrimSpace(msg)
-			return "", fmt.Errorf("%s: %q exited with status %d: %s", r.Host(), firstLine(command), exit.Status, msg)
+			return "", &commandError{
+				msg: fmt.Sprintf("%s: %q exited with status %d: %s", r.Host(), firstLine(command), exit.Status, msg),
+				// Without Stderr: only the scrubbed message may carry output.
+				exit: &remote.ExitError{Host: exit.Host, Command: exit.Command, Status: exit.Status},
+			}
 		}
 		return "", err
 	}
 	return stdout.String(), nil
 }
 
+// commandError is a command that ran and failed. Its message is run's
+// scrubbed one; it unwraps to the *remote.ExitError, so callers can tell "the
+// command failed" from "the node could not be reached".
+type commandError struct {
+	msg  string
+	exit *remote.ExitError
+}
+
+func (e *commandError) Error() string { return e.msg }
+func (e *commandError) Unwrap() error { return e.exit }
+
 // scrub replaces the stored bootstrap token in s, however kubeadm chose to
 // print it.
 func (b *Bootstrapper) scrub(s string) string {
+	if b.Store == nil {
+		return s // a Bootstrapper used only for kubectl holds no token
+	}
 	raw, err := b.Store.Read(storeToken)
 	if err != nil {
 		return s

@@ -46,6 +46,14 @@ type Cluster struct {
 	// configuration, typically a KubeletConfiguration or a
 	// KubeProxyConfiguration.
 	ExtraDocuments []string
+	// ControlPlane tunes the API server, controller manager, scheduler and
+	// etcd of every control plane (flags and environment), e.g. to fit three
+	// masters on a small machine.
+	ControlPlane ControlPlaneOptions
+	// SkipPhases are kubeadm init phases not to run on the first control
+	// plane, e.g. "addon/coredns" where no pod needs DNS. Names come from
+	// InitPhases; phases the rest of the flow needs are refused.
+	SkipPhases []string
 }
 
 // Node is one machine of the cluster.
@@ -106,6 +114,7 @@ func (c *Cluster) Validate() error {
 			bad("node %q: address %s lies in the podSubnet %s", n.Name, n.Address, c.PodSubnet)
 		}
 	}
+	errs = append(errs, c.validateTuning()...)
 	return errors.Join(errs...)
 }
 

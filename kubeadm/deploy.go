@@ -26,12 +26,18 @@ type Workload struct {
 	Timeout time.Duration
 }
 
-// PodReport is where the workload stands on one worker.
+// PodReport is where one pod of a workload stands.
 type PodReport struct {
-	Node  string
-	Pod   string // empty when no pod was scheduled there
+	Node  string // empty when the pod is not scheduled
+	Pod   string // empty when no pod was scheduled there (Deploy)
 	Phase string // Pending, Running…
 	Ready bool
+	// PodIP and Reason are filled in by DeployDeployment: the pod's address
+	// in the podSubnet, and why it is not Ready when the API server says
+	// (a container's waiting reason such as ErrImageNeverPull, or the
+	// scheduler's message).
+	PodIP  string
+	Reason string
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)

@@ -49,6 +49,7 @@ func (c *Cluster) InitConfig(s Secrets, now time.Time) ([]byte, error) {
 		}},
 		NodeRegistration: c.nodeRegistration(first),
 		LocalAPIEndpoint: v1beta4.APIEndpoint{AdvertiseAddress: first.Address.String(), BindPort: int32(c.Endpoint.Port())},
+		SkipPhases:       c.SkipPhases,
 	}
 	cluster := &v1beta4.ClusterConfiguration{
 		ClusterName:          c.Name,
@@ -59,7 +60,13 @@ func (c *Cluster) InitConfig(s Secrets, now time.Time) ([]byte, error) {
 			PodSubnet:     c.PodSubnet.String(),
 			ServiceSubnet: c.ServiceSubnet.String(),
 		},
-		APIServer: v1beta4.APIServer{CertSANs: c.certSANs()},
+		APIServer: v1beta4.APIServer{
+			ControlPlaneComponent: componentConfig(c.ControlPlane.APIServer),
+			CertSANs:              c.certSANs(),
+		},
+		ControllerManager: componentConfig(c.ControlPlane.ControllerManager),
+		Scheduler:         componentConfig(c.ControlPlane.Scheduler),
+		Etcd:              etcdConfig(c.ControlPlane.Etcd),
 	}
 	docs := []runtime.Object{init, cluster}
 	out, err := encode(docs...)

@@ -22,7 +22,8 @@ type Reply struct {
 // Entry is one recorded action.
 type Entry struct {
 	Host string
-	// Op is "run", "write" or "read".
+	// Op is "run", "write" or "read"; "down" is any of them refused
+	// because the host is down (SetDown).
 	Op string
 	// What is the command, or the file's path.
 	What string
@@ -41,11 +42,33 @@ type FakeHosts struct {
 	mu    sync.Mutex
 	log   []Entry
 	files map[string]map[string][]byte
+	down  map[string]bool
 }
 
 // NewFakeHosts returns an empty fake.
 func NewFakeHosts(script func(host, command string) Reply) *FakeHosts {
-	return &FakeHosts{Script: script, files: map[string]map[string][]byte{}}
+	return &FakeHosts{Script: script, files: map[string]map[string][]byte{}, down: map[string]bool{}}
+}
+
+// SetDown marks host as stopped (or back up). Like a pooled SSH runner
+// whose machine went away, Dial still succeeds, and every command or file
+// operation fails with a connection error that is not a *remote.ExitError.
+func (f *FakeHosts) SetDown(host string, down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down[host] = down
+}
+
+// refuse records what a down host was asked and returns the error a dead
+// connection gives; nil when host is up.
+func (f *FakeHosts) refuse(host, what string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.down[host] {
+		return nil
+	}
+	f.log = append(f.log, Entry{Host: host, Op: "down", What: what})
+	return fmt.Errorf("fake host %s: connection refused (host is down)", host)
 }
 
 // Dial returns the fake Runner of host; its signature fits
@@ -98,6 +121,9 @@ type fakeRunner struct {
 func (r *fakeRunner) Host() string { return r.host }
 
 func (r *fakeRunner) Run(ctx context.Context, cmd remote.Cmd) error {
+	if err := r.f.refuse(r.host, cmd.Command); err != nil {
+		return err
+	}
 	var stdin string
 	if cmd.Stdin != nil {
 		b, err := io.ReadAll(cmd.Stdin)
@@ -131,6 +157,9 @@ func (r *fakeRunner) Run(ctx context.Context, cmd remote.Cmd) error {
 }
 
 func (r *fakeRunner) WriteFile(_ context.Context, path string, data []byte, mode fs.FileMode) error {
+	if err := r.f.refuse(r.host, path); err != nil {
+		return err
+	}
 	f := r.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -143,6 +172,9 @@ func (r *fakeRunner) WriteFile(_ context.Context, path string, data []byte, mode
 }
 
 func (r *fakeRunner) ReadFile(_ context.Context, path string) ([]byte, error) {
+	if err := r.f.refuse(r.host, path); err != nil {
+		return nil, err
+	}
 	f := r.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
