@@ -40,6 +40,7 @@ func main() {
 
 type options struct {
 	keep, down, verbose bool
+	cluster             bool
 	report, stateDir    string
 	esxi                string
 	geo                 string // main_geo.go
@@ -57,7 +58,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs.StringVar(&o.report, "report", "", "write the run (matrices, steps, timings, check) as JSON to `FILE`")
 	fs.StringVar(&o.stateDir, "state", "", "lab state `DIR` (keys, known_hosts, plan state); default: the user cache dir")
 	fs.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (0: the plan's default)")
-	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after `DURATION`")
+	fs.DurationVar(&o.timeout, "timeout", 150*time.Minute, "give up after `DURATION` (the first run builds the Kubernetes node image)")
+	fs.BoolVar(&o.cluster, "cluster", true, "bring up the kubeadm cluster too (3 masters behind HAProxy, 4 workers) and run the thesis's evaluation: nodes, a spread deployment, add a node, lose a master; false stops after the tunnels")
 	fs.StringVar(&o.esxi, "esxi", "", "run on real hardware: the SDK `URLs` of the two ESXi hosts, comma-separated (credentials from GOVC_USERNAME/GOVC_PASSWORD); routers and hosts over SSH as thesis.yaml's ssh section says")
 	fs.StringVar(&o.geo, "geo", "", "place the sites in a `PRESET`'s cities (e.g. planet: Tokyo, Frankfurt, São Paulo); the lab's WAN relay gives the tunnels their latency, and the run measures it")
 	if err := fs.Parse(args); err != nil {
@@ -135,9 +137,15 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 			return nil, err
 		}
 	}
-	rep = &report{}
+	rep = &report{Cluster: o.cluster && t.Cluster != nil}
+	var nodeImage string
+	if rep.Cluster {
+		if nodeImage, err = buildNodeImage(ctx, log, out, rep); err != nil {
+			return rep, err
+		}
+	}
 	start := time.Now()
-	l, err := lab.Up(ctx, t, lab.Options{StateDir: dir, Log: log, Progress: func(e lab.Event) {
+	l, err := lab.Up(ctx, t, lab.Options{StateDir: dir, Log: log, NodeImage: nodeImage, Progress: func(e lab.Event) {
 		printPhase(out, e)
 		if e.Done && e.Err == nil && len(e.Phase) > 19 && e.Phase[:19] == "Building node image" {
 			rep.ImageBuildSeconds = e.Elapsed.Seconds()
@@ -193,11 +201,8 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 			rest = append(rest, name)
 		}
 	}
-	if lt.Cluster != nil {
-		reason := "no Kubernetes node image can run in the lab yet (kubelet and containerd in a container need the lab's cluster support, a separate issue)"
-		if !slices.Contains(available, "cluster") {
-			reason += "; this build has no cluster layer either"
-		}
+	if lt.Cluster != nil && !rep.Cluster {
+		reason := "--cluster=false"
 		rep.Skipped = append(rep.Skipped, skippedLayer{Layer: "cluster", Reason: reason})
 		fmt.Fprintf(out, " - cluster layer skipped: %s\n", reason)
 	}
@@ -228,10 +233,27 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	if rep.Geo, err = measureGeo(ctx, l, env, o.geo, out); err != nil {
 		return rep, err
 	}
+	if rep.Cluster {
+		clusterStart := time.Now()
+		res, err := walk(ctx, lt, env, []string{"cluster"}, o, out)
+		results = append(results, res)
+		rep.finish(results, available)
+		rep.ClusterSeconds = round(time.Since(clusterStart).Seconds())
+		if err != nil {
+			return rep, fmt.Errorf("cluster: %w", err)
+		}
+		fmt.Fprintf(out, " ✓ Cluster up: every node Ready %.1f s after the tunnels\n", rep.ClusterSeconds)
+		if rep.Nodes, err = listNodes(ctx, lt, env, out); err != nil {
+			return rep, err
+		}
+		if rep.Deployment, err = deploy(ctx, lt, env, out); err != nil {
+			return rep, err
+		}
+	}
 	// A second apply of the unchanged testbed must change nothing.
 	var again []string
 	for _, name := range available {
-		if name != "cluster" {
+		if name != "cluster" || rep.Cluster {
 			again = append(again, name)
 		}
 	}
@@ -247,6 +269,12 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 			}
 		}
 		fmt.Fprintf(out, " ✓ Second apply: %d steps, %d changes (%s)\n", len(res.Steps), len(rep.ReapplyChanges), res.Duration.Round(100*time.Millisecond))
+	}
+	if rep.Cluster {
+		if err := evaluateCluster(ctx, l, t, state, log, again, o, out, rep, &results); err != nil {
+			return rep, err
+		}
+		rep.finish(results, available)
 	}
 	rep.TotalSeconds = round(time.Since(start).Seconds())
 	printRTTs(out, lt, rep.After)

@@ -30,7 +30,19 @@ type report struct {
 	ReapplyChanges    []string       `json:"reapplyChanges,omitempty"`
 	TotalSeconds      float64        `json:"totalSeconds"`
 	Geo               *geoReport     `json:"geo,omitempty"` // --geo (main_geo.go)
-	Check             string         `json:"check"`
+
+	// The Kubernetes cluster (thesis §5), when --cluster.
+	Cluster          bool              `json:"cluster"`
+	NodeImageSeconds float64           `json:"nodeImageSeconds,omitempty"`
+	NodeImageCached  bool              `json:"nodeImageCached,omitempty"`
+	ClusterSeconds   float64           `json:"clusterSeconds,omitempty"`
+	Nodes            []nodeReport      `json:"nodes,omitempty"`
+	Deployment       *deploymentReport `json:"deployment,omitempty"`
+	AddNode          *addNodeReport    `json:"addNode,omitempty"`
+	MasterLoss       *masterLossReport `json:"masterLoss,omitempty"`
+	Resources        *resourceReport   `json:"resources,omitempty"`
+
+	Check string `json:"check"`
 }
 
 type stepReport struct {
@@ -125,6 +137,9 @@ func check(t *topology.Topology, r *report) string {
 	if len(failed) > 0 {
 		problems = append(problems, fmt.Sprintf("%d steps did not succeed (%s)", len(failed), abbreviate(failed)))
 	}
+	if r.Cluster {
+		problems = append(problems, checkCluster(t, r)...)
+	}
 	if len(problems) == 0 {
 		return "PASS"
 	}
@@ -181,13 +196,22 @@ func printRTTs(w io.Writer, t *topology.Topology, m lab.Matrix) {
 // printTiming prints the per-step timing table and the totals.
 func printTiming(w io.Writer, r *report) {
 	fmt.Fprintln(w, "\nTiming:")
-	width := len("(machines of VMs start)")
+	width := len("(cluster: apply to all Ready)")
 	for _, s := range r.Steps {
 		width = max(width, len(s.ID))
 	}
 	fmt.Fprintf(w, "  %-*s %-8s %8s\n", width, "step", "outcome", "seconds")
+	unchanged := 0
 	for _, s := range r.Steps {
+		// Steps that found nothing to do are in --report, not here.
+		if s.Action == string(plan.NoOp) && s.Outcome == string(plan.Done) {
+			unchanged++
+			continue
+		}
 		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, s.ID, s.Outcome, s.Seconds)
+	}
+	if unchanged > 0 {
+		fmt.Fprintf(w, "  (%d more steps found nothing to change)\n", unchanged)
 	}
 	if r.ImageBuildSeconds > 0 {
 		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(node image build)", "", r.ImageBuildSeconds)
@@ -197,6 +221,19 @@ func printTiming(w io.Writer, r *report) {
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(apply, all walks)", "", r.ApplySeconds)
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(tunnels converge)", "", r.ConvergeSeconds)
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(second apply, no-op)", "", r.ReapplySeconds)
+	if r.Cluster {
+		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(Kubernetes node image)", "", r.NodeImageSeconds)
+		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(cluster: apply to all Ready)", "", r.ClusterSeconds)
+		if r.Deployment != nil {
+			fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(deployment Ready)", "", r.Deployment.Seconds)
+		}
+		if r.AddNode != nil {
+			fmt.Fprintf(w, "  %-*s %-8s %8.3f   (thesis: %.1f)\n", width, "(add a node)", "", r.AddNode.Seconds, r.AddNode.ThesisSeconds)
+		}
+		if r.MasterLoss != nil {
+			fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(master back after restart)", "", r.MasterLoss.RecoverSeconds)
+		}
+	}
 	fmt.Fprintf(w, "  %-*s %-8s %8.3f   (wall clock, matrices included)\n\n", width, "total", "", r.TotalSeconds)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -98,4 +99,64 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, 2, run(t.Context(), []string{"--no-such-flag"}, &out, &errOut))
 	assert.Contains(t, errOut.String(), "no-such-flag")
 	assert.Equal(t, 2, run(t.Context(), []string{"extra"}, &out, &errOut))
+}
+
+// TestCheckCluster: the thesis's cluster evaluation, each way it can fail.
+func TestCheckCluster(t *testing.T) {
+	t.Parallel()
+	th := Thesis()
+	good := func() *report {
+		r := &report{Cluster: true}
+		for _, m := range th.Machines() {
+			if m.Role == "control-plane" || m.Role == "worker" {
+				r.Nodes = append(r.Nodes, nodeReport{Name: m.Name, Ready: true, InternalIP: m.Address.String()})
+			}
+		}
+		r.Deployment = &deploymentReport{Replicas: 4, Nodes: []string{"node01", "node02", "node03", "node04"}, Reached: 4}
+		r.AddNode = &addNodeReport{Node: "node05", Ready: true, Seconds: 20}
+		r.MasterLoss = &masterLossReport{Master: "master01", APIReachable: true, Recovered: true}
+		return r
+	}
+	tests := []struct {
+		name   string
+		modify func(*report)
+		want   []string
+	}{
+		{name: "the thesis's cluster", modify: func(*report) {}},
+		{name: "a node not Ready", modify: func(r *report) { r.Nodes[4].Ready = false }, want: []string{"node node02 not Ready"}},
+		{name: "a site's nodes on the wrong subnet", modify: func(r *report) { r.Nodes[5].InternalIP, r.Nodes[6].InternalIP = "172.17.0.4", "172.17.0.5" },
+			want: []string{`node node04 has internal IP "172.17.0.5", not in its site 192.168.30.0/24`, "nodes span 2 subnets, not 3"}},
+		{name: "a node missing", modify: func(r *report) { r.Nodes = r.Nodes[:6] }, want: []string{"node node04 missing"}},
+		{name: "replicas stacked on one worker", modify: func(r *report) { r.Deployment.Nodes = []string{"node01", "node02", "node03"} },
+			want: []string{"the deployment's 4 replicas run on 3 distinct workers"}},
+		{name: "a replica unreachable through the API", modify: func(r *report) { r.Deployment.Reached = 3 },
+			want: []string{"3 of 4 replicas answered through the API"}},
+		{name: "added node not Ready", modify: func(r *report) { r.AddNode.Ready = false }, want: []string{"the added worker is not Ready"}},
+		{name: "API down with a master", modify: func(r *report) { r.MasterLoss.APIReachable = false },
+			want: []string{"the API did not answer with a master down"}},
+		{name: "master never back", modify: func(r *report) { r.MasterLoss.Recovered = false },
+			want: []string{"the stopped master did not come back"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := good()
+			tt.modify(r)
+			got := checkCluster(th, r)
+			if len(tt.want) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			for _, w := range tt.want {
+				assert.Condition(t, func() bool {
+					for _, g := range got {
+						if strings.Contains(g, w) {
+							return true
+						}
+					}
+					return false
+				}, "want %q in %q", w, got)
+			}
+		})
+	}
 }
