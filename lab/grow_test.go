@@ -20,7 +20,7 @@ func TestSpecAdded(t *testing.T) {
 	}{
 		{name: "unchanged", modify: func(*Spec) {}},
 		{name: "a worker more", modify: func(s *Spec) {
-			s.Sites[1].Hosts = append(s.Sites[1].Hosts, Host{Name: "h3", Address: netip.MustParseAddr("172.21.20.102"), Kubernetes: true})
+			s.Sites[1].Hosts = append(s.Sites[1].Hosts, Host{Name: "h3", Address: netip.MustParseAddr("172.21.20.102"), Kubernetes: "worker"})
 		}, wantAdded: []string{"h3"}},
 		{name: "new site", modify: func(s *Spec) {
 			s.Sites = append(s.Sites, Site{Name: "c", Prefix: netip.MustParsePrefix("172.21.30.0/24"),
@@ -49,7 +49,7 @@ func TestSpecAdded(t *testing.T) {
 			var names []string
 			for _, m := range added {
 				names = append(names, m.Name)
-				assert.True(t, m.Kubernetes, "the added host keeps its Kubernetes mark")
+				assert.Equal(t, "worker", m.Kubernetes, "the added host keeps its Kubernetes role")
 			}
 			assert.Equal(t, tt.wantAdded, names)
 		})

@@ -16,7 +16,7 @@ const nodeReadyTimeout = 5 * time.Minute
 
 // kubernetesNode reports whether m runs the node image.
 func (l *Lab) kubernetesNode(m Machine) bool {
-	return m.Kubernetes && l.nodeImg != ""
+	return m.Kubernetes != "" && l.nodeImg != ""
 }
 
 // waitNodeReady waits until the node image's init says containerd runs with

@@ -58,6 +58,7 @@ func (l *Lab) startMachine(ctx context.Context, m Machine) error {
 		// reaps and supervises).
 		role, image = "kubernetes", l.nodeImg
 		args = append(args, k8snode.RunFlags()...)
+		args = append(args, "--env", "K8SNODE_ROLE="+m.Kubernetes)
 	default:
 		// docker-init as PID 1 reaps the daemons the machine's services leave.
 		args = append(args, "--init")

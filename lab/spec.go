@@ -36,9 +36,10 @@ type Router struct {
 type Host struct {
 	Name    string
 	Address netip.Addr
-	// Kubernetes marks a control plane or worker: with Options.NodeImage
-	// its container runs that image, ready for kubeadm.
-	Kubernetes bool
+	// Kubernetes is the host's Kubernetes role, "control-plane" or
+	// "worker" (empty for none): with Options.NodeImage its container runs
+	// that image, ready for kubeadm.
+	Kubernetes string
 }
 
 // Machine is a container of the lab as the matrix and Dial see it.
@@ -52,8 +53,8 @@ type Machine struct {
 	Address netip.Addr
 	// Addresses are all of the machine's addresses (a router's WAN too).
 	Addresses []netip.Addr
-	// Kubernetes is true for a Kubernetes node (see Host.Kubernetes).
-	Kubernetes bool
+	// Kubernetes is the machine's Kubernetes role (see Host.Kubernetes).
+	Kubernetes string
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)

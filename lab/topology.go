@@ -22,7 +22,10 @@ func SpecFrom(t *topology.Topology) Spec {
 		ls := Site{Name: site.Name, Prefix: site.Prefix,
 			Router: Router{Name: site.Router.Name, WAN: site.Router.WAN, LAN: site.Router.LAN}}
 		for _, h := range site.Hosts {
-			k8s := t.Cluster != nil && (h.Role == topology.RoleControlPlane || h.Role == topology.RoleWorker)
+			var k8s string
+			if t.Cluster != nil && (h.Role == topology.RoleControlPlane || h.Role == topology.RoleWorker) {
+				k8s = h.Role
+			}
 			ls.Hosts = append(ls.Hosts, Host{Name: h.Name, Address: h.Address, Kubernetes: k8s})
 		}
 		s.Sites = append(s.Sites, ls)

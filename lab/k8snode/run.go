@@ -38,7 +38,9 @@ var runFlags = []string{
 
 // RunFlags returns the `docker run` flags every k8snode container needs.
 // The caller adds --name, --hostname, --network/--ip, labels, and for a
-// load balancer the environment K8SNODE_ROLE=lb, then the image from Build.
+// load balancer the environment K8SNODE_ROLE=lb (for a worker
+// K8SNODE_ROLE=worker, which imports fewer images), then the image from
+// Build.
 // Remove the container with `docker rm -f -v` so its /var volume goes too.
 // /lib/modules is mounted read-only when the host has it.
 func RunFlags() []string {
