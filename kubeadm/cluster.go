@@ -46,10 +46,10 @@ type Cluster struct {
 	// configuration, typically a KubeletConfiguration or a
 	// KubeProxyConfiguration.
 	ExtraDocuments []string
-	// ControlPlane tunes the API server, controller manager, scheduler and
+	// Components tunes the API server, controller manager, scheduler and
 	// etcd of every control plane (flags and environment), e.g. to fit three
 	// masters on a small machine.
-	ControlPlane ControlPlaneOptions
+	Components ControlPlaneComponents
 	// SkipPhases are kubeadm init phases not to run on the first control
 	// plane, e.g. "addon/coredns" where no pod needs DNS. Names come from
 	// InitPhases; phases the rest of the flow needs are refused.

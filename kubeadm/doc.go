@@ -21,7 +21,7 @@
 // (pod traffic between sites), and APIReachable asks the API through the
 // load balancer from a chosen control plane, so a stopped master can be shown
 // not to matter. Kubectl runs on the first control plane that can run it.
-// Cluster.ControlPlane and SkipPhases fit the control plane to a small machine.
+// Cluster.Components and SkipPhases fit the control plane to a small machine.
 //
 // The package takes plain Go types (Cluster, Node): it does not know the
 // planetstage topology, which wires it into the plan in topology/layer_cluster.go.

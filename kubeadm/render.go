@@ -61,12 +61,12 @@ func (c *Cluster) InitConfig(s Secrets, now time.Time) ([]byte, error) {
 			ServiceSubnet: c.ServiceSubnet.String(),
 		},
 		APIServer: v1beta4.APIServer{
-			ControlPlaneComponent: componentConfig(c.ControlPlane.APIServer),
+			ControlPlaneComponent: componentConfig(c.Components.APIServer),
 			CertSANs:              c.certSANs(),
 		},
-		ControllerManager: componentConfig(c.ControlPlane.ControllerManager),
-		Scheduler:         componentConfig(c.ControlPlane.Scheduler),
-		Etcd:              etcdConfig(c.ControlPlane.Etcd),
+		ControllerManager: componentConfig(c.Components.ControllerManager),
+		Scheduler:         componentConfig(c.Components.Scheduler),
+		Etcd:              etcdConfig(c.Components.Etcd),
 	}
 	docs := []runtime.Object{init, cluster}
 	out, err := encode(docs...)

@@ -29,11 +29,11 @@ type ComponentOptions struct {
 
 func (o ComponentOptions) empty() bool { return len(o.ExtraArgs) == 0 && len(o.ExtraEnv) == 0 }
 
-// ControlPlaneOptions tunes the static pods kubeadm writes on every control
+// ControlPlaneComponents tunes the static pods kubeadm writes on every control
 // plane. They go into the ClusterConfiguration, which kubeadm init uploads
 // and every joining control plane reads back, so all masters run with the
 // same settings.
-type ControlPlaneOptions struct {
+type ControlPlaneComponents struct {
 	APIServer, ControllerManager, Scheduler ComponentOptions
 	// Etcd is the local (stacked) etcd member of each control plane.
 	Etcd ComponentOptions
@@ -86,22 +86,22 @@ func (c *Cluster) validateTuning() []error {
 		name string
 		opts ComponentOptions
 	}{
-		{"apiServer", c.ControlPlane.APIServer},
-		{"controllerManager", c.ControlPlane.ControllerManager},
-		{"scheduler", c.ControlPlane.Scheduler},
-		{"etcd", c.ControlPlane.Etcd},
+		{"apiServer", c.Components.APIServer},
+		{"controllerManager", c.Components.ControllerManager},
+		{"scheduler", c.Components.Scheduler},
+		{"etcd", c.Components.Etcd},
 	} {
 		for i, a := range comp.opts.ExtraArgs {
 			switch {
 			case strings.HasPrefix(a.Name, "-"):
-				errs = append(errs, fmt.Errorf("cluster: controlPlane.%s.extraArgs[%d]: write %q without the leading dashes", comp.name, i, a.Name))
+				errs = append(errs, fmt.Errorf("cluster: components.%s.extraArgs[%d]: write %q without the leading dashes", comp.name, i, a.Name))
 			case !flagName.MatchString(a.Name):
-				errs = append(errs, fmt.Errorf("cluster: controlPlane.%s.extraArgs[%d]: %q is not a flag name", comp.name, i, a.Name))
+				errs = append(errs, fmt.Errorf("cluster: components.%s.extraArgs[%d]: %q is not a flag name", comp.name, i, a.Name))
 			}
 		}
 		for i, e := range comp.opts.ExtraEnv {
 			if !envName.MatchString(e.Name) {
-				errs = append(errs, fmt.Errorf("cluster: controlPlane.%s.extraEnv[%d]: %q is not an environment variable name", comp.name, i, e.Name))
+				errs = append(errs, fmt.Errorf("cluster: components.%s.extraEnv[%d]: %q is not an environment variable name", comp.name, i, e.Name))
 			}
 		}
 	}

@@ -18,7 +18,7 @@ import (
 // requests in flight, Go runtimes bounded, a patient etcd, no CoreDNS.
 func tunedCluster() *Cluster {
 	c := thesisCluster()
-	c.ControlPlane = ControlPlaneOptions{
+	c.Components = ControlPlaneComponents{
 		APIServer: ComponentOptions{
 			ExtraArgs: []Arg{{"max-requests-inflight", "100"}, {"max-mutating-requests-inflight", "50"}, {"profiling", "false"}},
 			ExtraEnv:  []Arg{{"GOMAXPROCS", "1"}, {"GOMEMLIMIT", "400MiB"}},
@@ -97,14 +97,14 @@ func TestValidateRejectsBadTuning(t *testing.T) {
 		change func(c *Cluster)
 		want   string
 	}{
-		{"dashes", func(c *Cluster) { c.ControlPlane.APIServer.ExtraArgs = []Arg{{"--profiling", "false"}} },
-			`controlPlane.apiServer.extraArgs[0]: write "--profiling" without the leading dashes`},
-		{"empty flag", func(c *Cluster) { c.ControlPlane.Etcd.ExtraArgs = []Arg{{"", "1"}} },
-			`controlPlane.etcd.extraArgs[0]: "" is not a flag name`},
-		{"flag with =", func(c *Cluster) { c.ControlPlane.Scheduler.ExtraArgs = []Arg{{"v=2", ""}} },
-			`controlPlane.scheduler.extraArgs[0]: "v=2" is not a flag name`},
-		{"env name", func(c *Cluster) { c.ControlPlane.ControllerManager.ExtraEnv = []Arg{{"GO MAXPROCS", "1"}} },
-			`controlPlane.controllerManager.extraEnv[0]: "GO MAXPROCS" is not an environment variable name`},
+		{"dashes", func(c *Cluster) { c.Components.APIServer.ExtraArgs = []Arg{{"--profiling", "false"}} },
+			`components.apiServer.extraArgs[0]: write "--profiling" without the leading dashes`},
+		{"empty flag", func(c *Cluster) { c.Components.Etcd.ExtraArgs = []Arg{{"", "1"}} },
+			`components.etcd.extraArgs[0]: "" is not a flag name`},
+		{"flag with =", func(c *Cluster) { c.Components.Scheduler.ExtraArgs = []Arg{{"v=2", ""}} },
+			`components.scheduler.extraArgs[0]: "v=2" is not a flag name`},
+		{"env name", func(c *Cluster) { c.Components.ControllerManager.ExtraEnv = []Arg{{"GO MAXPROCS", "1"}} },
+			`components.controllerManager.extraEnv[0]: "GO MAXPROCS" is not an environment variable name`},
 		{"unknown phase", func(c *Cluster) { c.SkipPhases = []string{"addons/coredns"} },
 			`skipPhases: "addons/coredns" is not a kubeadm init phase`},
 		{"needed phase", func(c *Cluster) { c.SkipPhases = []string{"upload-config/kubeadm"} },
