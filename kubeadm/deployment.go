@@ -103,7 +103,9 @@ func (d Deployment) Validate() error {
 // planes out of the count (with the default, Ignore, they would count as
 // empty nodes and block a fifth replica on four workers), and
 // matchLabelKeys pod-template-hash keeps a rollout's old pods from skewing
-// the new ones. A readiness probe GETs / on Port every 2 s.
+// the new ones. A readiness probe GETs / on Port every 2 s. The container
+// gets its pod's name, namespace and IP and its node's name from the
+// downward API as POD_NAME, POD_NAMESPACE, POD_IP and NODE_NAME.
 func (d Deployment) Manifest() ([]byte, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -114,6 +116,14 @@ func (d Deployment) Manifest() ([]byte, error) {
 		"name":  d.Name,
 		"image": d.Image,
 		"ports": []any{map[string]any{"name": "http", "containerPort": d.Port, "protocol": "TCP"}},
+		// Who and where a replica is, for a system under test that reports
+		// it (the lab's web image answers with POD_NAME and NODE_NAME).
+		"env": []any{
+			fieldEnv("POD_NAME", "metadata.name"),
+			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+			fieldEnv("POD_IP", "status.podIP"),
+			fieldEnv("NODE_NAME", "spec.nodeName"),
+		},
 		"readinessProbe": map[string]any{
 			"httpGet":          map[string]any{"path": "/", "port": d.Port},
 			"periodSeconds":    2,
@@ -150,6 +160,11 @@ func (d Deployment) Manifest() ([]byte, error) {
 		},
 	}
 	return json.MarshalIndent(dep, "", "  ")
+}
+
+// fieldEnv is an environment variable from the downward API.
+func fieldEnv(name, path string) map[string]any {
+	return map[string]any{"name": name, "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": path}}}
 }
 
 // ReadyNodes lists, sorted and once each, the nodes where a Ready pod runs.
