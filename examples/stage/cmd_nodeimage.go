@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/lab/k8snode"
+	"github.com/planetstage/planetstage/remote"
 )
 
 // runNodeImage builds (or finds in the cache) the lab's offline Kubernetes
@@ -21,6 +23,7 @@ func runNodeImage(ctx context.Context, args []string, out, errOut io.Writer) err
 	fs.SetOutput(errOut)
 	cache := fs.String("cache", "", "cache `DIR` for binaries, image tarballs and Go caches (default $PLANETSTAGE_CACHE, else the user cache dir)")
 	verbose := fs.Bool("v", false, "log each build stage to stderr")
+	asEnv := fs.Bool("env", false, "print shell assignments instead (PLANETSTAGE_NODE_IMAGE, and PLANETSTAGE_K8S_BIN and PLANETSTAGE_KUBEADM, which the kubeadm package's tests use to run the real binaries), for eval; progress goes to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitError{0}
@@ -35,25 +38,42 @@ func runNodeImage(ctx context.Context, args []string, out, errOut io.Writer) err
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
-	image, err := nodeImage(ctx, k8snode.Options{CacheDir: *cache, Log: log}, out)
+	progress := out
+	if *asEnv {
+		progress = errOut
+	}
+	res, err := buildNodeImage(ctx, k8snode.Options{CacheDir: *cache, Log: log}, progress)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, image)
+	if *asEnv {
+		fmt.Fprintf(out, "PLANETSTAGE_NODE_IMAGE=%s\nPLANETSTAGE_K8S_BIN=%s\nPLANETSTAGE_KUBEADM=%s\n",
+			remote.ShellQuote(res.Image), remote.ShellQuote(res.BinDir), remote.ShellQuote(filepath.Join(res.BinDir, "kubeadm")))
+		return nil
+	}
+	fmt.Fprintln(out, res.Image)
 	return nil
 }
 
 // nodeImage builds or reuses the node image, saying which and how long.
 func nodeImage(ctx context.Context, opts k8snode.Options, out io.Writer) (string, error) {
+	res, err := buildNodeImage(ctx, opts, out)
+	if err != nil {
+		return "", err
+	}
+	return res.Image, nil
+}
+
+func buildNodeImage(ctx context.Context, opts k8snode.Options, out io.Writer) (*k8snode.Result, error) {
 	fmt.Fprintln(out, " • Kubernetes node image: building or reusing (a cold build compiles Kubernetes, etcd, containerd and CoreDNS: tens of minutes on 2 cores)")
 	res, err := k8snode.Build(ctx, opts)
 	if err != nil {
-		return "", fmt.Errorf("kubernetes node image: %w", err)
+		return nil, fmt.Errorf("kubernetes node image: %w", err)
 	}
 	how := "cached"
 	if len(res.Built) > 0 {
 		how = "built " + strings.Join(res.Built, ", ")
 	}
 	fmt.Fprintf(out, " ✓ Kubernetes node image (%s, %s)\n", how, res.Elapsed.Round(100*time.Millisecond))
-	return res.Image, nil
+	return res, nil
 }
