@@ -168,6 +168,11 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	for _, n := range l.Notes() {
 		fmt.Fprintf(out, " • %s\n", n)
 	}
+	// lab.Up made every machine anew, so what an earlier run's plan state
+	// says about them (cluster members, tokens) is stale: start it empty.
+	if err := os.RemoveAll(filepath.Join(dir, "topology")); err != nil {
+		return rep, err
+	}
 	state, err := topology.OpenState(filepath.Join(dir, "topology"))
 	if err != nil {
 		return nil, err
