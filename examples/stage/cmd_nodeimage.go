@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,14 +23,8 @@ func runNodeImage(ctx context.Context, args []string, out, errOut io.Writer) err
 	cache := fs.String("cache", "", "cache `DIR` for binaries, image tarballs and Go caches (default $PLANETSTAGE_CACHE, else the user cache dir)")
 	verbose := fs.Bool("v", false, "log each build stage to stderr")
 	asEnv := fs.Bool("env", false, "print shell assignments instead (PLANETSTAGE_NODE_IMAGE, and PLANETSTAGE_K8S_BIN and PLANETSTAGE_KUBEADM, which the kubeadm package's tests use to run the real binaries), for eval; progress goes to stderr")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitError{0}
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	level := slog.LevelWarn
 	if *verbose {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,13 +23,10 @@ func runWANRelay(ctx context.Context, args []string, _, errOut io.Writer) error 
 	config := fs.String("config", "", "relay configuration `FILE` (JSON, a wan.RelayFile)")
 	stats := fs.String("stats", "", "write the paths' counters to `FILE` (JSON)")
 	interval := fs.Duration("interval", time.Second, "how often to write -stats")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitError{0}
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if *config == "" || fs.NArg() > 0 {
+	if *config == "" {
 		fmt.Fprintln(errOut, "usage: stage wan-relay -config FILE [-stats FILE] [-interval D]")
 		return errUsage
 	}

@@ -46,7 +46,21 @@ func addLayerFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default 10)")
 }
 
+// parse parses a command's flags: -h exits 0, a bad flag or an argument
+// left over is a usage error, and -f FILE must be given.
 func parse(fs *flag.FlagSet, args []string, o *options) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.file == "" {
+		fmt.Fprintln(fs.Output(), "-f FILE is required")
+		return errUsage
+	}
+	return nil
+}
+
+// parseFlags is parse for a command without a topology file.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitError{0}
@@ -55,10 +69,6 @@ func parse(fs *flag.FlagSet, args []string, o *options) error {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	if o.file == "" {
-		fmt.Fprintln(fs.Output(), "-f FILE is required")
 		return errUsage
 	}
 	return nil
