@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,44 +224,20 @@ func loseMaster(ctx context.Context, l *lab.Lab, state *topology.State, log *slo
 	return rep, res, nil
 }
 
-// measureResources reads `docker stats` of every container of the lab.
+// measureResources sums what the lab's containers use (Lab.Usage).
 func measureResources(ctx context.Context, l *lab.Lab) (*resourceReport, error) {
-	var names []string
-	for _, m := range l.Machines() {
-		names = append(names, l.ContainerName(m.Name))
-	}
-	args := append([]string{"stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.CPUPerc}}"}, names...)
-	raw, err := exec.CommandContext(ctx, "docker", args...).Output()
+	usage, err := l.Usage(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("docker stats: %w", err)
+		return nil, err
 	}
 	rep := &resourceReport{PerNode: map[string]float64{}}
-	for line := range strings.Lines(string(raw)) {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
-		}
-		mib := parseMiB(f[1])
-		cpu, _ := strconv.ParseFloat(strings.TrimSuffix(f[4], "%"), 64)
-		rep.PerNode[strings.TrimPrefix(f[0], l.Name()+"-")] = round(mib)
-		rep.MemoryMiB += mib
-		rep.CPUPct += cpu
+	for name, u := range usage {
+		rep.PerNode[name] = round(u.MemoryMiB)
+		rep.MemoryMiB += u.MemoryMiB
+		rep.CPUPct += u.CPUPct
 	}
 	rep.MemoryMiB, rep.CPUPct = round(rep.MemoryMiB), round(rep.CPUPct)
 	return rep, nil
-}
-
-func parseMiB(s string) float64 {
-	for _, u := range []struct {
-		suffix string
-		mul    float64
-	}{{"GiB", 1024}, {"MiB", 1}, {"KiB", 1.0 / 1024}, {"B", 1.0 / (1024 * 1024)}} {
-		if v, ok := strings.CutSuffix(s, u.suffix); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f * u.mul
-		}
-	}
-	return 0
 }
 
 // checkCluster compares the cluster with the thesis's evaluation.
