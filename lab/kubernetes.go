@@ -25,14 +25,14 @@ func (l *Lab) kubernetesNode(m Machine) bool {
 func (l *Lab) waitNodeReady(ctx context.Context, m Machine) error {
 	ctx, cancel := context.WithTimeout(ctx, nodeReadyTimeout)
 	defer cancel()
-	r := execRunner{d: l.d, container: l.ContainerName(m.Name), name: m.Name}
+	ctr := l.ContainerName(m.Name)
 	for {
-		if _, err := l.d.run(ctx, nil, "exec", r.container, "test", "-e", k8snode.ReadyFile); err == nil {
+		if _, err := l.d.run(ctx, nil, "exec", ctr, "test", "-e", k8snode.ReadyFile); err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			tail, _ := l.d.run(context.WithoutCancel(ctx), nil, "exec", r.container, "tail", "-n", "5", "/var/log/k8snode-init.log")
+			tail, _ := l.d.run(context.WithoutCancel(ctx), nil, "exec", ctr, "tail", "-n", "5", "/var/log/k8snode-init.log")
 			return fmt.Errorf("machine %q: Kubernetes node not ready after %s (containerd and image import): %w; its init log ends:\n%s",
 				m.Name, nodeReadyTimeout, ctx.Err(), strings.TrimSpace(tail))
 		case <-time.After(500 * time.Millisecond):
