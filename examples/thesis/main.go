@@ -156,7 +156,7 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	}
 	defer func() {
 		if o.keep {
-			printKeep(out, l)
+			printKeep(out, l, rep.Cluster)
 			return
 		}
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)

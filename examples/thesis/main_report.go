@@ -238,10 +238,14 @@ func printTiming(w io.Writer, r *report) {
 }
 
 // printKeep says how to reach the kept lab.
-func printKeep(w io.Writer, l *lab.Lab) {
+func printKeep(w io.Writer, l *lab.Lab, cluster bool) {
 	fmt.Fprintf(w, " • The lab stays up (--keep). Reach a machine with, for example:\n")
 	for _, m := range l.Machines()[:2] {
 		fmt.Fprintf(w, "     ssh -i %s -o UserKnownHostsFile=%s root@%s   # %s\n", l.IdentityFile(), l.KnownHostsFile(), m.Address, m.Name)
+	}
+	if m, ok := l.Machine("master01"); ok && cluster {
+		fmt.Fprintf(w, "   and the cluster with:\n     ssh -i %s -o UserKnownHostsFile=%s root@%s kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -A -o wide\n",
+			l.IdentityFile(), l.KnownHostsFile(), m.Address)
 	}
 	fmt.Fprintf(w, "   Remove it with: go run ./examples/thesis --down\n")
 }
