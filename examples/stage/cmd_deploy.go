@@ -10,19 +10,26 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/kubeadm"
+	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/topology"
 )
 
-// runDeploy is the thesis's "deploy from one point" (§5.2):
+// runDeploy is the thesis's "deploy from one point" (§5.2): a DaemonSet on
+// every worker, or with --replicas a Deployment spread one replica per node.
 //
-//	stage deploy -f FILE --image IMAGE [--name N] [--timeout 5m]
+//	stage deploy -f FILE --image IMAGE [--name N] [--replicas N --port P] [--lab] [--timeout 5m]
 func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
-	var image, name string
+	var image, name, pull string
+	var replicas, port int
 	var timeout time.Duration
 	fs := newFlagSet("deploy", errOut, &o)
+	addLabFlags(fs, &o)
 	fs.StringVar(&image, "image", "", "container `IMAGE` to run on every worker (required)")
-	fs.StringVar(&name, "name", "", "DaemonSet `NAME` (default: derived from the image)")
+	fs.StringVar(&name, "name", "", "DaemonSet or Deployment `NAME` (default: derived from the image)")
+	fs.IntVar(&replicas, "replicas", 0, "run a Deployment of `N` replicas, at most one per node, instead of a DaemonSet")
+	fs.IntVar(&port, "port", 8080, "with --replicas: the container's HTTP `PORT` (readiness probe GET /)")
+	fs.StringVar(&pull, "pull", "", "with --replicas: image pull `POLICY` (Always, IfNotPresent, Never; Never for images already on the nodes, as in the lab)")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the workload on every worker")
 	if err := parse(fs, args, &o); err != nil {
 		return err
@@ -39,12 +46,27 @@ func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error 
 		return err
 	}
 	defer closeEnv()
+	if o.lab {
+		l, err := lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: env.Log})
+		if err != nil {
+			return err
+		}
+		labEnv := l.Env(env.State)
+		labEnv.Log = env.Log
+		t, env = l.Topology(), labEnv
+	}
 	b, err := topology.ClusterBootstrapper(t, env)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	reports, err := b.Deploy(ctx, kubeadm.Workload{Name: name, Image: image, Timeout: timeout})
+	var reports []kubeadm.PodReport
+	if replicas > 0 {
+		reports, err = b.DeployDeployment(ctx, kubeadm.Deployment{Name: name, Image: image, Replicas: replicas, Port: port,
+			PullPolicy: kubeadm.PullPolicy(pull), Timeout: timeout})
+	} else {
+		reports, err = b.Deploy(ctx, kubeadm.Workload{Name: name, Image: image, Timeout: timeout})
+	}
 	for _, r := range reports {
 		mark, pod := "✓", r.Pod
 		if !r.Ready {
@@ -53,12 +75,12 @@ func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error 
 		if pod == "" {
 			pod = "-"
 		}
-		fmt.Fprintf(out, "%s %-12s %-30s %s\n", mark, r.Node, pod, r.Phase)
+		fmt.Fprintf(out, "%s %-12s %-30s %-15s %s\n", mark, r.Node, pod, r.PodIP, r.Phase)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s runs on %d workers (%.1fs)\n", name, len(reports), time.Since(start).Seconds())
+	fmt.Fprintf(out, "%s runs on %d nodes (%.1fs)\n", name, len(kubeadm.ReadyNodes(reports)), time.Since(start).Seconds())
 	return nil
 }
 

@@ -8,7 +8,7 @@
 //	stage render   -f FILE --host NAME [--show-secrets]
 //	stage graph    -f FILE [--format dot|mermaid]
 //	stage verify   -f FILE --lab [--json]
-//	stage deploy   -f FILE --image IMAGE [--name NAME]
+//	stage deploy   -f FILE --image IMAGE [--name NAME] [--replicas N] [--lab]
 //	stage node-image [--cache DIR]
 //
 // With --lab, apply, plan, destroy and verify act on the local lab (package
