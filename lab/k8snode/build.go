@@ -57,7 +57,9 @@ type Result struct {
 }
 
 // Build builds (or reuses from the cache) the binaries, the component image
-// tarballs and the node image, and returns the node image's reference. Each
+// tarballs and the node image, and returns the node image's reference.
+// What earlier builds left and this one does not use (other versions'
+// stages and node images) is removed; Go's caches stay. Each
 // stage is cached by a hash of its inputs; an interrupted build leaves only
 // temporary directories, which the next run replaces.
 func Build(ctx context.Context, opts Options) (*Result, error) {
@@ -85,6 +87,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if res.Image, err = b.nodeImage(ctx, res, nodeBase); err != nil {
 		return nil, err
 	}
+	b.prune(ctx, []string{res.BinDir, res.ImageDir, filepath.Dir(nodeBase)}, res.Image)
 	res.Elapsed = time.Since(start)
 	b.log.Info("node image ready", "image", res.Image, "built", res.Built, "seconds", res.Elapsed.Seconds())
 	return res, nil
