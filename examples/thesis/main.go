@@ -238,7 +238,9 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	if rep.Geo, err = measureGeo(ctx, l, env, o.geo, out); err != nil {
 		return rep, err
 	}
+	var sysctls map[string]string
 	if rep.Cluster {
+		sysctls = hostSysctls()
 		clusterStart := time.Now()
 		res, err := walk(ctx, lt, env, []string{"cluster"}, o, out)
 		results = append(results, res)
@@ -284,6 +286,9 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	rep.TotalSeconds = round(time.Since(start).Seconds())
 	printRTTs(out, lt, rep.After)
 	printTiming(out, rep)
+	if sysctls != nil {
+		rep.HostSysctlsChanged = changedSysctls(sysctls, hostSysctls())
+	}
 	rep.Check = check(lt, rep)
 	return rep, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,6 +241,34 @@ func measureResources(ctx context.Context, l *lab.Lab) (*resourceReport, error) 
 	return rep, nil
 }
 
+// hostSysctls reads the host-wide kernel settings a kubelet wants to
+// change (k8snode shadows them inside each node): the cluster must leave
+// this machine's own values alone.
+func hostSysctls() map[string]string {
+	got := map[string]string{}
+	for _, k := range []string{"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops"} {
+		data, err := os.ReadFile("/proc/sys/" + k)
+		if err != nil {
+			got[k] = "unreadable: " + err.Error()
+			continue
+		}
+		got[k] = strings.TrimSpace(string(data))
+	}
+	return got
+}
+
+// changedSysctls lists the settings that differ between two readings.
+func changedSysctls(before, after map[string]string) []string {
+	var changed []string
+	for k, v := range before {
+		if after[k] != v {
+			changed = append(changed, fmt.Sprintf("%s %s -> %s", k, v, after[k]))
+		}
+	}
+	slices.Sort(changed)
+	return changed
+}
+
 // checkCluster compares the cluster with the thesis's evaluation.
 func checkCluster(t *topology.Topology, r *report) []string {
 	var problems []string
@@ -282,6 +311,9 @@ func checkCluster(t *topology.Topology, r *report) []string {
 	}
 	if r.AddNode == nil || !r.AddNode.Ready {
 		problems = append(problems, "the added worker is not Ready")
+	}
+	if len(r.HostSysctlsChanged) > 0 {
+		problems = append(problems, "the kubelets changed this machine's kernel settings: "+strings.Join(r.HostSysctlsChanged, ", "))
 	}
 	if r.MasterLoss == nil || !r.MasterLoss.APIReachable {
 		problems = append(problems, "the API did not answer with a master down")

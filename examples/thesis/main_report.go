@@ -41,6 +41,9 @@ type report struct {
 	AddNode          *addNodeReport    `json:"addNode,omitempty"`
 	MasterLoss       *masterLossReport `json:"masterLoss,omitempty"`
 	Resources        *resourceReport   `json:"resources,omitempty"`
+	// HostSysctlsChanged lists host-wide kernel settings the cluster
+	// changed on this machine; it must stay empty.
+	HostSysctlsChanged []string `json:"hostSysctlsChanged,omitempty"`
 
 	Check string `json:"check"`
 }
