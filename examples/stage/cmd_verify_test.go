@@ -86,9 +86,21 @@ func TestVerifyMeasureInLab(t *testing.T) {
 		}
 	}
 	require.Equal(t, 0, code, out+errOut)
-	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	// As in lab's TestLabPlacesWANRelay: with the whole suite on 2 cores,
+	// CPU wake-up delays have added 10 ms to a median, so a measurement off
+	// by more than 5 % is taken again, up to three times in all.
+	for attempt := 1; ; attempt++ {
+		require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+		require.Len(t, rep.Sites, 1)
+		s := rep.Sites[0]
+		t.Logf("attempt %d: %s-%s target %.2f ms, measured %.2f ms (%+.2f %%)", attempt, s.From, s.To, s.TargetMs, s.MeasuredMs, s.ErrorPct)
+		if abs(s.ErrorPct) <= 5 || attempt == 3 {
+			break
+		}
+		code, out, errOut = stage(t, append([]string{"verify", "--measure", "--pings", "10", "--throughput", "1s", "--json"}, flags...)...)
+		require.Equal(t, 0, code, out+errOut)
+	}
 	assert.Len(t, rep.Hosts, 2)
-	require.Len(t, rep.Sites, 1)
 	s := rep.Sites[0]
 	assert.Equal(t, [2]string{"tokyo", "frankfurt"}, [2]string{s.From, s.To})
 	assert.InDelta(t, 140, s.TargetMs, 2, "Tokyo–Frankfurt: 9 330 km, inflated 1.5, at 200 000 km/s")
