@@ -224,7 +224,7 @@ func TestLockCacheWaitsForTheHolder(t *testing.T) {
 // node image; a syntax error would only show inside a container otherwise.
 func TestNodeScriptsParse(t *testing.T) {
 	t.Parallel()
-	bash, err := lookPath("bash")
+	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash not installed")
 	}

@@ -19,13 +19,9 @@
 // and query kubelet, containerd and haproxy. Start containers with RunFlags
 // and wait for ReadyFile.
 //
-// Plain `go test ./lab/k8snode` runs the unit tests only. The end-to-end
-// test builds (or reuses) everything and brings up HAProxy + control plane(s)
-// + a worker in Docker with kubeadm, asserting every node Ready and CoreDNS
-// running:
-//
-//	PLANETSTAGE_K8S=1 go test -run TestClusterInDocker -v -timeout 120m ./lab/k8snode
-//
-// PLANETSTAGE_K8S_CONTROL_PLANES=2 adds a control-plane join;
-// PLANETSTAGE_K8S_KEEP=1 leaves the containers (label io.planetstage.test=k8s).
+// `go test ./lab/k8snode` runs the unit tests. The image is exercised where
+// users run it: the lab starts control planes and workers from it
+// (lab.Options.NodeImage) and the kubeadm package bootstraps them over SSH,
+// in `go run ./examples/thesis` and in examples/stage's
+// TestClusterFromTheCommandLine, both in CI.
 package k8snode
