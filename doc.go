@@ -5,7 +5,7 @@
 //
 // A testbed is a topology (package topology), in Go or YAML: sites on VLANs,
 // a router per site, hosts with roles, tunnels between the routers, and
-// optionally a Kubernetes cluster across the sites. topology.Plan turns it
+// optionally a Kubernetes cluster across the sites. layer.Plan turns it
 // into a graph of steps (package plan) built from the layers, and plan.Walk
 // inspects or applies them in dependency order, in parallel:
 //
@@ -26,8 +26,8 @@
 //		return err
 //	}
 //	st, _ := topology.OpenState(dir)
-//	env := &topology.Env{State: st, Dial: topology.NewSSHPool(t, nil).Dial}
-//	g, err := topology.Plan(t, env, "esxi", "routers")
+//	env := &layer.Env{State: st, Dial: layer.NewSSHPool(t, nil).Dial}
+//	g, err := layer.Plan(t, env, "esxi", "routers")
 //	if err != nil {
 //		return err
 //	}

@@ -3,6 +3,7 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -80,7 +81,7 @@ func BenchmarkNetwork(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			needDockerB(b)
-			if !slices.Contains(topology.LayerNames(), "routers") {
+			if !slices.Contains(layer.Names(), "routers") {
 				b.Skip("the routers layer is not in this build")
 			}
 			ctx := context.Background()
@@ -98,7 +99,7 @@ func BenchmarkNetwork(b *testing.B) {
 				}
 				env := l.Env(state)
 				walk := func() time.Duration {
-					g, err := topology.Plan(l.Topology(), env, "routers")
+					g, err := layer.Plan(l.Topology(), env, "routers")
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"net"
 	"time"
 
@@ -12,9 +13,9 @@ import (
 )
 
 // Dial returns the SSH Runner of machine name; its type fits
-// topology.Env.Dial. It logs in as root with the lab's key and checks the
+// layer.Env.Dial. It logs in as root with the lab's key and checks the
 // host key against the lab's known_hosts. A lab made from a topology
-// reaches machines as on hardware, with topology.SSHPool's configuration: a
+// reaches machines as on hardware, with layer.SSHPool's configuration: a
 // router at its WAN address, a host through its site's router as jump host. A lab made
 // from a Spec dials every machine directly over the Docker bridges. A
 // machine whose VM is powered on but has no container yet gets it first.
@@ -45,7 +46,7 @@ func (l *Lab) Dial(ctx context.Context, name string) (remote.Runner, error) {
 	}
 	if l.topo != nil {
 		if l.pool == nil {
-			l.pool = topology.NewSSHPool(l.topo, l.log)
+			l.pool = layer.NewSSHPool(l.topo, l.log)
 		}
 		if cfg, err = l.pool.Config(name); err != nil {
 			return nil, err
@@ -92,18 +93,18 @@ func (l *Lab) closeRunners() {
 // simulators' credentials for the esxi layer, with a node image the
 // kubeadm settings its containers need, and, when the topology has
 // latency, the tunnel ends' remotes on the WAN relay (Relay). Pass it to
-// topology.Plan with
+// layer.Plan with
 // Topology().
-func (l *Lab) Env(state *topology.State) *topology.Env {
-	env := &topology.Env{State: state, Dial: l.Dial, Log: l.log}
+func (l *Lab) Env(state *topology.State) *layer.Env {
+	env := &layer.Env{State: state, Dial: l.Dial, Log: l.log}
 	if l.relay != nil {
 		// The tunnels cross the WAN relay, which also stands in for the
-		// wan layer's netem (see topology.Env.TunnelRemotes).
+		// wan layer's netem (see layer.Env.TunnelRemotes).
 		env.TunnelRemotes = l.relay.Remotes
 	}
 	if len(l.sims) > 0 {
 		// The esxi layer logs in to the simulators with their credentials.
-		env.ESXi = &topology.ESXiOptions{Getenv: l.Getenv}
+		env.ESXi = &layer.ESXiOptions{Getenv: l.Getenv}
 	}
 	if l.nodeImg != "" {
 		// kubeadm on node containers of a shared Docker host.

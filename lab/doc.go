@@ -11,7 +11,7 @@
 //	l, err := lab.Up(ctx, topo, lab.Options{StateDir: t.TempDir()})
 //	require.NoError(t, err)
 //	t.Cleanup(func() { l.Down(context.Background()) })
-//	g, err := topology.Plan(l.Topology(), l.Env(state))
+//	g, err := layer.Plan(l.Topology(), l.Env(state))
 //	res, err := plan.Walk(ctx, g, plan.Options{Apply: true})
 //	m, err := l.Matrix(ctx) // ping from inside every machine to every other
 //

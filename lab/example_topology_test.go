@@ -3,6 +3,7 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"net/netip"
 	"os"
 	"time"
@@ -41,7 +42,7 @@ func Example() {
 	}
 	defer l.Down(ctx)
 	state, _ := topology.OpenState(dir + "/state")
-	g, err := topology.Plan(l.Topology(), l.Env(state), "routers")
+	g, err := layer.Plan(l.Topology(), l.Env(state), "routers")
 	if err != nil {
 		fmt.Println("plan:", err)
 		return

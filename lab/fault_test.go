@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"context"
+	"github.com/planetstage/planetstage/layer"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -52,7 +53,7 @@ func faultTopology() *topology.Topology {
 // apply, a re-run that converges, a second apply that changes nothing, a
 // stopped router that breaks exactly its pairs, and its restart.
 func TestFaults(t *testing.T) {
-	if !slices.Contains(topology.LayerNames(), "routers") {
+	if !slices.Contains(layer.Names(), "routers") {
 		t.Skip("the routers layer is not in this build")
 	}
 	if err := exec.Command("docker", "version").Run(); err != nil {
@@ -67,11 +68,11 @@ func TestFaults(t *testing.T) {
 	require.NoError(t, err)
 	env := l.Env(state)
 	layers := []string{"routers"}
-	if slices.Contains(topology.LayerNames(), "lb") {
+	if slices.Contains(layer.Names(), "lb") {
 		layers = append(layers, "lb")
 	}
 	apply := func(hook plan.Hook) (*plan.Result, error) {
-		g, err := topology.Plan(l.Topology(), env, layers...)
+		g, err := layer.Plan(l.Topology(), env, layers...)
 		require.NoError(t, err)
 		return plan.Walk(ctx, g, plan.Options{Apply: true, Hook: hook})
 	}

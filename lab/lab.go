@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -86,7 +87,7 @@ type Lab struct {
 	stopRelay func() error
 
 	dialMu  sync.Mutex
-	pool    *topology.SSHPool
+	pool    *layer.SSHPool
 	runners map[string]*remote.SSH
 }
 

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"os"
 	"slices"
 	"strings"
@@ -42,7 +43,7 @@ func SpecFrom(t *topology.Topology) Spec {
 func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
 	// Without the esxi layer in the build nothing would power a VM on, so
 	// every machine runs from the start.
-	return upTopology(ctx, t, opts, slices.Contains(topology.LayerNames(), "esxi"))
+	return upTopology(ctx, t, opts, slices.Contains(layer.Names(), layer.Machines))
 }
 
 // upTopology is Up; followVMs makes machines of hypervisor sites wait for

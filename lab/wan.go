@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"net/netip"
 	"sync"
 
@@ -28,8 +29,8 @@ type Relay struct {
 	Bind netip.Addr
 	// Paths are the relay's paths, as wan.ListenRelay takes them.
 	Paths []wan.PathConfig
-	// Remotes is each tunnel end's relay face; topology.Env.TunnelRemotes.
-	Remotes map[topology.RelayEnd]netip.AddrPort
+	// Remotes is each tunnel end's relay face; layer.Env.TunnelRemotes.
+	Remotes map[layer.RelayEnd]netip.AddrPort
 }
 
 // RelayFor returns the WAN relay the lab places for t, or nil when t has no
@@ -52,7 +53,7 @@ func RelayFor(t *topology.Topology) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab %q: wan relay: underlay: %w", t.Name, err)
 	}
-	paths, remotes, err := topology.RelayPlan(t, &topology.Env{Latency: model}, bind, RelayBasePort)
+	paths, remotes, err := layer.RelayPlan(t, &layer.Env{Latency: model}, bind, RelayBasePort)
 	if err != nil {
 		return nil, fmt.Errorf("lab %q: wan relay: %w", t.Name, err)
 	}

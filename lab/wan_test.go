@@ -3,6 +3,7 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"math"
 	"net/netip"
 	"os/exec"
@@ -66,8 +67,8 @@ func TestRelayFor(t *testing.T) {
 	}
 	// vtun0 is tokyo–frankfurt; its path, frankfurt<->tokyo, sorts after
 	// frankfurt<->saopaulo, and frankfurt is its A.
-	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40002"), r.Remotes[topology.RelayEnd{Interface: "vtun0", Site: "frankfurt"}])
-	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40003"), r.Remotes[topology.RelayEnd{Interface: "vtun0", Site: "tokyo"}])
+	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40002"), r.Remotes[layer.RelayEnd{Interface: "vtun0", Site: "frankfurt"}])
+	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40003"), r.Remotes[layer.RelayEnd{Interface: "vtun0", Site: "tokyo"}])
 
 	plain := wanTopology()
 	plain.Latency = nil
@@ -84,7 +85,7 @@ func TestRelayFor(t *testing.T) {
 // the RTT through every tunnel: the median of a series of pings must be
 // within 5 % of the target, for explicit links and city pairs alike.
 func TestLabPlacesWANRelay(t *testing.T) {
-	if !slices.Contains(topology.LayerNames(), "routers") {
+	if !slices.Contains(layer.Names(), "routers") {
 		t.Skip("the routers layer is not in this build")
 	}
 	if err := exec.Command("docker", "version").Run(); err != nil {
@@ -108,7 +109,7 @@ func TestLabPlacesWANRelay(t *testing.T) {
 	require.NoError(t, err)
 	env := l.Env(state)
 	lt := l.Topology()
-	conf, err := topology.Render(lt, env, "rtokyo", "routers")
+	conf, err := layer.Render(lt, env, "rtokyo", "routers")
 	require.NoError(t, err)
 	var all strings.Builder
 	for _, a := range conf {
@@ -117,7 +118,7 @@ func TestLabPlacesWANRelay(t *testing.T) {
 	assert.Contains(t, all.String(), "\nremote 10.27.255.254\n", "the routers' OpenVPN sends to the relay, not to the peer")
 	assert.NotContains(t, all.String(), "\nremote 10.27.0.9", "no tunnel end sends to a peer directly")
 
-	g, err := topology.Plan(lt, env, "routers", "wan")
+	g, err := layer.Plan(lt, env, "routers", "wan")
 	require.NoError(t, err)
 	res, err := plan.Walk(ctx, g, plan.Options{Apply: true})
 	require.NoError(t, err)
@@ -128,7 +129,7 @@ func TestLabPlacesWANRelay(t *testing.T) {
 	// The tunnels shake hands across up to 150 ms; wait until each answers.
 	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 	for {
-		_, err = topology.MeasureWAN(wctx, lt, env, topology.MeasureOptions{Pings: 1, Interval: 100 * time.Millisecond})
+		_, err = layer.MeasureWAN(wctx, lt, env, layer.MeasureOptions{Pings: 1, Interval: 100 * time.Millisecond})
 		if err == nil || wctx.Err() != nil {
 			break
 		}
@@ -145,7 +146,7 @@ func TestLabPlacesWANRelay(t *testing.T) {
 	want := map[wan.Pair]float64{wan.NewPair("tokyo", "frankfurt"): 60, wan.NewPair("tokyo", "saopaulo"): 100}
 	var offTarget []string
 	for attempt := 1; attempt <= 3; attempt++ {
-		rep, err := topology.MeasureWAN(ctx, lt, env, topology.MeasureOptions{Pings: 15, Interval: 100 * time.Millisecond})
+		rep, err := layer.MeasureWAN(ctx, lt, env, layer.MeasureOptions{Pings: 15, Interval: 100 * time.Millisecond})
 		require.NoError(t, err)
 		require.Len(t, rep.Sites, 3)
 		t.Logf("in-lab RTT through the tunnels, attempt %d (%s from start):\n%s", attempt, time.Since(start).Round(time.Second), rep.Table())

@@ -21,6 +21,18 @@ func (t *Topology) Validate() error {
 	return nil
 }
 
+// Resolve returns a validated copy of t with its defaults filled in and
+// its machines indexed for fast lookup: what a plan is built from. The
+// problems, if any, are a Problems; t itself is not changed.
+func (t *Topology) Resolve() (*Topology, error) {
+	c := t.Clone()
+	c.SetDefaults()
+	if ps := c.validate(); len(ps) > 0 {
+		return nil, ps
+	}
+	return c.indexed(), nil
+}
+
 // VyOSVersions are the VyOS releases whose configuration dialects the vyos
 // layer speaks.
 var VyOSVersions = []string{"1.2", "1.3", "1.4", "1.5"}

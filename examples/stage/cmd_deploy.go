@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"path"
 	"regexp"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/lab"
-	"github.com/planetstage/planetstage/topology"
 )
 
 // runDeploy is the thesis's "deploy from one point" (§5.2): a DaemonSet on
@@ -55,7 +55,7 @@ func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error 
 		labEnv.Log = env.Log
 		t, env = l.Topology(), labEnv
 	}
-	b, err := topology.ClusterBootstrapper(t, env)
+	b, err := layer.ClusterBootstrapper(t, env)
 	if err != nil {
 		return err
 	}

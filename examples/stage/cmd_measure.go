@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"strconv"
 	"strings"
@@ -84,8 +85,8 @@ func addMeasureFlags(fs *flag.FlagSet, mf *measureFlags, throughput time.Duratio
 // targets come from the preset instead of the topology's latency. The
 // report is nil when nothing could be measured; otherwise it holds what
 // was, and the error what was not.
-func measureWAN(ctx context.Context, t *topology.Topology, env *topology.Env, l *lab.Lab, o *options, mf measureFlags) (*wan.Report, error) {
-	opts := topology.MeasureOptions{Pings: mf.pings, Throughput: mf.throughput}
+func measureWAN(ctx context.Context, t *topology.Topology, env *layer.Env, l *lab.Lab, o *options, mf measureFlags) (*wan.Report, error) {
+	opts := layer.MeasureOptions{Pings: mf.pings, Throughput: mf.throughput}
 	if l != nil {
 		if r := l.Relay(); r != nil {
 			dir, err := labStateDir(o, t.Name)
@@ -112,7 +113,7 @@ func measureWAN(ctx context.Context, t *topology.Topology, env *topology.Env, l 
 		}
 		env.Latency = &wan.Model{Sites: sites}
 	}
-	rep, err := topology.MeasureWAN(ctx, t, env, opts)
+	rep, err := layer.MeasureWAN(ctx, t, env, opts)
 	return &rep, err
 }
 

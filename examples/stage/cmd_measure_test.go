@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The measuring itself needs running routers (topology.MeasureWAN is
+// The measuring itself needs running routers (layer.MeasureWAN is
 // tested with fakes, package wan against real ping, iperf3 and OpenVPN);
 // here only what fails before anything is dialled.
 func TestMeasureCommandRefusesBadInput(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"os"
 
@@ -39,7 +40,7 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 		res = merge(results)
 	} else {
 		var g *plan.Graph
-		if g, err = topology.Plan(t, env, o.layerList()...); err != nil {
+		if g, err = layer.Plan(t, env, o.layerList()...); err != nil {
 			return err
 		}
 		res, err = plan.Walk(ctx, g, plan.Options{Parallelism: o.parallelism})
@@ -53,16 +54,16 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 }
 
 func runApply(ctx context.Context, args []string, out, errOut io.Writer) error {
-	return walk(ctx, "apply", topology.Plan, args, out, errOut)
+	return walk(ctx, "apply", layer.Plan, args, out, errOut)
 }
 
 func runDestroy(ctx context.Context, args []string, out, errOut io.Writer) error {
-	return walk(ctx, "destroy", topology.DestroyPlan, args, out, errOut)
+	return walk(ctx, "destroy", layer.DestroyPlan, args, out, errOut)
 }
 
 // walk applies a graph built by build with progress lines, a summary line
 // and, with --report, the timing report as JSON.
-func walk(ctx context.Context, name string, build func(*topology.Topology, *topology.Env, ...string) (*plan.Graph, error),
+func walk(ctx context.Context, name string, build func(*topology.Topology, *layer.Env, ...string) (*plan.Graph, error),
 	args []string, out, errOut io.Writer) error {
 	var o options
 	var report string

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"strings"
 
 	"github.com/planetstage/planetstage/lab"
-	"github.com/planetstage/planetstage/topology"
 )
 
 func runRender(ctx context.Context, args []string, out, errOut io.Writer) error {
@@ -41,7 +41,7 @@ func runRender(ctx context.Context, args []string, out, errOut io.Writer) error 
 			env.TunnelRemotes = relay.Remotes
 		}
 	}
-	arts, err := topology.Render(t, env, host, o.layerList()...)
+	arts, err := layer.Render(t, env, host, o.layerList()...)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"time"
 
@@ -50,7 +51,7 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 	var rep *wan.Report
 	var measureErr error
 	if measure {
-		rep, measureErr = measureWAN(ctx, t, &topology.Env{Log: o.logger(errOut)}, l, &o, mf)
+		rep, measureErr = measureWAN(ctx, t, &layer.Env{Log: o.logger(errOut)}, l, &o, mf)
 	}
 	if asJSON {
 		data, err := json.Marshal(struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/planetstage/planetstage/layer"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/planetstage/planetstage/topology"
 )
 
 // geoTopology is a small topology with latency from city locations, on
@@ -39,7 +39,7 @@ vpn: {mode: mesh, auth: tls, transit: 10.255.0.0/16, port: 1194}
 // process of its own), verify --lab --measure --json adds "sites" and
 // "tunnels", destroy --lab stops the relay.
 func TestVerifyMeasureInLab(t *testing.T) {
-	if !slices.Contains(topology.LayerNames(), "routers") {
+	if !slices.Contains(layer.Names(), "routers") {
 		t.Skip("the routers layer is not in this build")
 	}
 	if err := exec.Command("docker", "version").Run(); err != nil {

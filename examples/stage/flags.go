@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"log/slog"
 	"strings"
@@ -42,7 +43,7 @@ func addLabFlags(fs *flag.FlagSet, o *options) {
 }
 
 func addLayerFlags(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.layers, "layers", "", "comma-separated `LAYERS` to act on ("+strings.Join(topology.LayerNames(), ", ")+"); default all")
+	fs.StringVar(&o.layers, "layers", "", "comma-separated `LAYERS` to act on ("+strings.Join(layer.Names(), ", ")+"); default all")
 	fs.IntVar(&o.parallelism, "parallelism", 0, "steps run at once (default 10)")
 }
 
@@ -97,7 +98,7 @@ func (o *options) logger(errOut io.Writer) *slog.Logger {
 // load reads and validates the topology file and opens its state. The
 // returned func closes the sessions the env opened (SSH connections,
 // vSphere logins); call it when done.
-func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topology, *topology.Env, func(), error) {
+func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topology, *layer.Env, func(), error) {
 	t, err := topology.Load(o.file)
 	if err != nil {
 		return nil, nil, nil, err
@@ -112,8 +113,8 @@ func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topolog
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pool := topology.NewSSHPool(t, o.logger(errOut))
-	env := &topology.Env{State: st, Log: o.logger(errOut), Dial: pool.Dial, ESXi: &topology.ESXiOptions{}}
+	pool := layer.NewSSHPool(t, o.logger(errOut))
+	env := &layer.Env{State: st, Log: o.logger(errOut), Dial: pool.Dial, ESXi: &layer.ESXiOptions{}}
 	closeEnv := func() {
 		// A fresh context: the walk's may be cancelled, and logging out
 		// should still happen.

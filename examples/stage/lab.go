@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"log/slog"
 	"slices"
@@ -24,7 +25,7 @@ import (
 // node-image), and so does the wan layer (tc netem, which the lab's kernel
 // may lack). A topology with latency gets the lab's WAN relay as a process
 // of its own (see relay.go), which an apply restarts when it is gone.
-func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *options, hook plan.Hook, apply bool, out io.Writer) ([]*plan.Result, error) {
+func inLab(ctx context.Context, t *topology.Topology, env *layer.Env, o *options, hook plan.Hook, apply bool, out io.Writer) ([]*plan.Result, error) {
 	log := env.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -68,7 +69,7 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 
 	layers := o.layerList()
 	if len(layers) == 0 {
-		layers = slices.DeleteFunc(topology.LayerNames(), func(n string) bool { return n == "cluster" || n == "wan" })
+		layers = slices.DeleteFunc(layer.Names(), func(n string) bool { return n == "cluster" || n == "wan" })
 		if r := l.Relay(); r != nil {
 			first, last := r.Ports()
 			fmt.Fprintf(out, " • the tunnels cross the lab's WAN relay on %s:%d-%d (%d paths), which gives them the topology's latency; no netem\n",
@@ -77,7 +78,7 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 	}
 	var results []*plan.Result
 	walk := func(names []string) error {
-		g, err := topology.Plan(lt, labEnv, names...)
+		g, err := layer.Plan(lt, labEnv, names...)
 		if err != nil {
 			return err
 		}
@@ -87,14 +88,14 @@ func inLab(ctx context.Context, t *topology.Topology, env *topology.Env, o *opti
 		}
 		return err
 	}
-	if slices.Contains(layers, "esxi") {
-		layers = slices.DeleteFunc(layers, func(n string) bool { return n == "esxi" })
+	if slices.Contains(layers, layer.Machines) {
+		layers = slices.DeleteFunc(layers, func(n string) bool { return n == layer.Machines })
 		switch {
 		case len(lt.Hypervisors) == 0:
 		case !fresh:
 			fmt.Fprintln(out, " • esxi layer left out: the lab's simulated hypervisors lived in the process that brought it up")
 		default:
-			if err := walk([]string{"esxi"}); err != nil {
+			if err := walk([]string{layer.Machines}); err != nil {
 				return results, err
 			}
 			if err := l.SyncVMs(ctx); err != nil {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	stdlog "log"
 	"log/slog"
@@ -179,13 +180,13 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	}
 	env := newEnv(l, state, log)
 	lt := l.Topology()
-	available := topology.LayerNames()
+	available := layer.Names()
 
 	// The machines of the thesis are VMs: bring up the hypervisor layer
 	// first, so that there is something to measure "before".
 	var results []*plan.Result
-	if slices.Contains(available, "esxi") {
-		res, err := walk(ctx, lt, env, []string{"esxi"}, o, out)
+	if slices.Contains(available, layer.Machines) {
+		res, err := walk(ctx, lt, env, []string{layer.Machines}, o, out)
 		results = append(results, res)
 		if err != nil {
 			rep.finish(results, nil)
@@ -202,7 +203,7 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	}
 	var rest []string
 	for _, name := range available {
-		if name != "esxi" && name != "cluster" {
+		if name != layer.Machines && name != layer.Cluster {
 			rest = append(rest, name)
 		}
 	}
@@ -295,14 +296,14 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 
 // newEnv is the plan's environment in the lab: SSH to the containers with
 // the lab's key and known_hosts.
-func newEnv(l *lab.Lab, state *topology.State, log *slog.Logger) *topology.Env {
+func newEnv(l *lab.Lab, state *topology.State, log *slog.Logger) *layer.Env {
 	env := l.Env(state)
 	env.Log = log
 	return env
 }
 
-func walk(ctx context.Context, t *topology.Topology, env *topology.Env, layers []string, o options, out io.Writer) (*plan.Result, error) {
-	g, err := topology.Plan(t, env, layers...)
+func walk(ctx context.Context, t *topology.Topology, env *layer.Env, layers []string, o options, out io.Writer) (*plan.Result, error) {
+	g, err := layer.Plan(t, env, layers...)
 	if err != nil {
 		return nil, err
 	}
@@ -311,8 +312,8 @@ func walk(ctx context.Context, t *topology.Topology, env *topology.Env, layers [
 }
 
 // walkQuiet applies like walk without a line per step.
-func walkQuiet(ctx context.Context, t *topology.Topology, env *topology.Env, layers []string, o options) (*plan.Result, error) {
-	g, err := topology.Plan(t, env, layers...)
+func walkQuiet(ctx context.Context, t *topology.Topology, env *layer.Env, layers []string, o options) (*plan.Result, error) {
+	g, err := layer.Plan(t, env, layers...)
 	if err != nil {
 		return nil, err
 	}

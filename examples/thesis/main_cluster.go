@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -78,8 +79,8 @@ func buildNodeImage(ctx context.Context, log *slog.Logger, out io.Writer, rep *r
 
 // listNodes prints `kubectl get nodes -o wide` (thesis figure 5.1) and
 // returns each node's readiness and internal IP.
-func listNodes(ctx context.Context, t *topology.Topology, env *topology.Env, out io.Writer) ([]nodeReport, error) {
-	b, err := topology.ClusterBootstrapper(t, env)
+func listNodes(ctx context.Context, t *topology.Topology, env *layer.Env, out io.Writer) ([]nodeReport, error) {
+	b, err := layer.ClusterBootstrapper(t, env)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +178,7 @@ func loseMaster(ctx context.Context, l *lab.Lab, state *topology.State, log *slo
 	// HAProxy takes fall × inter (6 s) to mark it down; retries with
 	// redispatch carry requests over meanwhile. Ask a few times, as a
 	// client would, for up to half a minute.
-	b, err := topology.ClusterBootstrapper(t, env)
+	b, err := layer.ClusterBootstrapper(t, env)
 	if err != nil {
 		return rep, nil, err
 	}

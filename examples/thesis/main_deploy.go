@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"strings"
 	"time"
@@ -38,8 +39,8 @@ func webDeployment(workers int) kubeadm.Deployment {
 
 // deploy runs the web deployment on every worker and reaches each replica
 // through the API, printing where each landed and what it answered.
-func deploy(ctx context.Context, t *topology.Topology, env *topology.Env, out io.Writer) (*deploymentReport, error) {
-	b, err := topology.ClusterBootstrapper(t, env)
+func deploy(ctx context.Context, t *topology.Topology, env *layer.Env, out io.Writer) (*deploymentReport, error) {
+	b, err := layer.ClusterBootstrapper(t, env)
 	if err != nil {
 		return nil, err
 	}

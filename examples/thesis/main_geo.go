@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"math"
 	"time"
@@ -65,7 +66,7 @@ func placeSites(t *topology.Topology, preset string) error {
 // running lab l, prints the table and returns the report; nil without a
 // preset. It fails when the lab placed no relay, a pair could not be
 // measured, or a pair is off its target by more than geoTolerancePct.
-func measureGeo(ctx context.Context, l *lab.Lab, env *topology.Env, preset string, out io.Writer) (*geoReport, error) {
+func measureGeo(ctx context.Context, l *lab.Lab, env *layer.Env, preset string, out io.Writer) (*geoReport, error) {
 	if preset == "" {
 		return nil, nil
 	}
@@ -76,7 +77,7 @@ func measureGeo(ctx context.Context, l *lab.Lab, env *topology.Env, preset strin
 	first, last := relay.Ports()
 	r := &geoReport{Preset: preset, Relay: fmt.Sprintf("%s:%d-%d", relay.Bind, first, last), Pings: geoPings}
 	start := time.Now()
-	rep, err := topology.MeasureWAN(ctx, l.Topology(), env, topology.MeasureOptions{Pings: geoPings, Interval: 100 * time.Millisecond})
+	rep, err := layer.MeasureWAN(ctx, l.Topology(), env, layer.MeasureOptions{Pings: geoPings, Interval: 100 * time.Millisecond})
 	r.Sites = rep.Sites
 	fmt.Fprintf(out, "\nRound trip times between the sites through the tunnels, --geo %s (median of %d pings, measured in %s; WAN relay on %s):\n",
 		preset, geoPings, time.Since(start).Round(100*time.Millisecond), r.Relay)

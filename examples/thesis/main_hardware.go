@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/layer"
 	"io"
 	"log/slog"
 	"strings"
@@ -60,23 +61,23 @@ func runHardware(ctx context.Context, t *topology.Topology, o options, out, errO
 	if err != nil {
 		return nil, err
 	}
-	pool := topology.NewSSHPool(t, log)
+	pool := layer.NewSSHPool(t, log)
 	defer pool.Close()
-	esxi := &topology.ESXiOptions{}
+	esxi := &layer.ESXiOptions{}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = esxi.Close(cctx)
 	}()
-	env := &topology.Env{State: st, Dial: pool.Dial, Log: log, ESXi: esxi}
-	g, err := topology.Plan(t, env)
+	env := &layer.Env{State: st, Dial: pool.Dial, Log: log, ESXi: esxi}
+	g, err := layer.Plan(t, env)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(out, " • Applying every layer to the hardware: %d steps\n", g.Len())
 	res, werr := plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: plan.Progress(out)})
 	rep := &report{}
-	rep.finish([]*plan.Result{res}, topology.LayerNames())
+	rep.finish([]*plan.Result{res}, layer.Names())
 	if res != nil {
 		rep.TotalSeconds = round(res.Duration.Seconds())
 		fmt.Fprintln(out, res)

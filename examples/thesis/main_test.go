@@ -39,7 +39,7 @@ func TestCheck(t *testing.T) {
 	sameSite := func(a, b string) bool { return site[a] == site[b] }
 	all := func(a, b string) bool { return true }
 	good := func() *report {
-		return &report{Before: matrix(sameSite), After: matrix(all), Layers: []string{"esxi", "routers", "lb", "cluster"},
+		return &report{Before: matrix(sameSite), After: matrix(all), Layers: []string{"machines", "routers", "lb", "cluster"},
 			Steps: []stepReport{{ID: "routers/vyos01", Outcome: "done"}}}
 	}
 	tests := []struct {
@@ -59,7 +59,7 @@ func TestCheck(t *testing.T) {
 		}, want: "FAIL: 2 steps did not succeed (routers/vyos02 failed, lb/haproxy/lb skipped)"},
 		{name: "second apply changed something", modify: func(r *report) { r.ReapplyChanges = []string{"routers/vyos01: tunnel config differs"} },
 			want: "FAIL: a second apply changed 1 steps (routers/vyos01: tunnel config differs)"},
-		{name: "no routers layer", modify: func(r *report) { r.Layers = []string{"esxi"} },
+		{name: "no routers layer", modify: func(r *report) { r.Layers = []string{"machines"} },
 			want: "FAIL: the routers layer is not in this build, so no tunnel was made"},
 		{name: "nothing measured", modify: func(r *report) { r.Before, r.After = lab.Matrix{}, lab.Matrix{} },
 			want: "FAIL: no matrix before the tunnels; no matrix after the tunnels"},

@@ -7,7 +7,7 @@ import (
 )
 
 // Tune adapts a kubeadm cluster to nodes that are k8snode containers on one
-// shared Docker host (a topology.Env's Kubeadm hook; the lab sets it):
+// shared Docker host (a layer.Env's Kubeadm hook; the lab sets it):
 //
 //   - kubeadm's SystemVerification and Swap preflight checks are ignored:
 //     they judge the host's kernel (cgroup v1, swap), which a container

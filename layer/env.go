@@ -1,7 +1,8 @@
-package topology
+package layer
 
 import (
 	"context"
+	"github.com/planetstage/planetstage/topology"
 	"log/slog"
 	"net/netip"
 
@@ -15,7 +16,7 @@ import (
 // through it, never through globals.
 type Env struct {
 	// State holds generated material between runs. Required.
-	State *State
+	State *topology.State
 	// Dial returns a Runner for the router or host called machine. The
 	// runner may be shared: callers do not close it. SSHDialer builds the
 	// usual one; the lab provides its own.

@@ -1,4 +1,4 @@
-package topology
+package layer
 
 import (
 	"errors"
@@ -6,39 +6,55 @@ import (
 	"slices"
 
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // Plan validates t and builds the graph of steps that brings the testbed
 // up: every layer's steps, or only those of the layers named (steps of other
 // layers are taken as done). Nothing is touched: building a plan only reads
 // the topology and env.State.
-func Plan(t *Topology, env *Env, only ...string) (*plan.Graph, error) {
-	return build(t, env, only, func(l Layer) func(*Topology, *Env) ([]plan.Node, error) { return l.Steps })
+func (s *Set) Plan(t *topology.Topology, env *Env, only ...string) (*plan.Graph, error) {
+	return s.build(t, env, only, func(l Layer) stepsFunc { return l.Steps })
 }
 
 // DestroyPlan builds the graph of steps that removes what the layers
 // created, and nothing else.
-func DestroyPlan(t *Topology, env *Env, only ...string) (*plan.Graph, error) {
-	return build(t, env, only, func(l Layer) func(*Topology, *Env) ([]plan.Node, error) { return l.Destroy })
+func (s *Set) DestroyPlan(t *topology.Topology, env *Env, only ...string) (*plan.Graph, error) {
+	return s.build(t, env, only, func(l Layer) stepsFunc { return l.Destroy })
 }
 
-func build(t *Topology, env *Env, only []string, steps func(Layer) func(*Topology, *Env) ([]plan.Node, error)) (*plan.Graph, error) {
-	if err := CheckLayers(only); err != nil {
+// Plan is Default().Plan.
+func Plan(t *topology.Topology, env *Env, only ...string) (*plan.Graph, error) {
+	return Default().Plan(t, env, only...)
+}
+
+// DestroyPlan is Default().DestroyPlan.
+func DestroyPlan(t *topology.Topology, env *Env, only ...string) (*plan.Graph, error) {
+	return Default().DestroyPlan(t, env, only...)
+}
+
+// Render is Default().Render.
+func Render(t *topology.Topology, env *Env, machine string, only ...string) ([]Artifact, error) {
+	return Default().Render(t, env, machine, only...)
+}
+
+type stepsFunc = func(*topology.Topology, *Env) ([]plan.Node, error)
+
+func (s *Set) build(t *topology.Topology, env *Env, only []string, steps func(Layer) stepsFunc) (*plan.Graph, error) {
+	only, err := s.Select(only...)
+	if err != nil {
 		return nil, err
 	}
 	if env == nil || env.State == nil {
-		return nil, errors.New("topology: plan needs an Env with a State")
+		return nil, errors.New("layer: a plan needs an Env with a State")
 	}
-	t = t.Clone()
-	t.SetDefaults()
-	if ps := t.validate(); len(ps) > 0 {
-		return nil, ps
+	if t, err = t.Resolve(); err != nil {
+		return nil, err
 	}
-	t = t.indexed()
 	env = withLatency(t, env)
 	g := new(plan.Graph)
 	var errs []error
-	for _, l := range layers {
+	for _, l := range s.layers {
 		f := steps(l)
 		if f == nil {
 			continue
@@ -68,21 +84,20 @@ func build(t *Topology, env *Env, only []string, steps func(Layer) func(*Topolog
 }
 
 // Render returns what every layer (or those named) would apply to machine.
-func Render(t *Topology, env *Env, machine string, only ...string) ([]Artifact, error) {
-	if err := CheckLayers(only); err != nil {
+func (s *Set) Render(t *topology.Topology, env *Env, machine string, only ...string) ([]Artifact, error) {
+	only, err := s.Select(only...)
+	if err != nil {
 		return nil, err
 	}
-	t = t.Clone()
-	t.SetDefaults()
-	if ps := t.validate(); len(ps) > 0 {
-		return nil, ps
+	if t, err = t.Resolve(); err != nil {
+		return nil, err
 	}
 	if _, ok := t.Machine(machine); !ok {
 		return nil, fmt.Errorf("topology %s has no machine %q", t.Name, machine)
 	}
 	env = withLatency(t, env)
 	var out []Artifact
-	for _, l := range layers {
+	for _, l := range s.layers {
 		if l.Render == nil || (len(only) > 0 && !slices.Contains(only, l.Name)) {
 			continue
 		}
@@ -100,7 +115,7 @@ func Render(t *Topology, env *Env, machine string, only ...string) ([]Artifact, 
 
 // withLatency returns env with the topology's latency model when the
 // caller set none (a copy: the caller's Env is not changed).
-func withLatency(t *Topology, env *Env) *Env {
+func withLatency(t *topology.Topology, env *Env) *Env {
 	if env.Latency != nil {
 		return env
 	}

@@ -1,4 +1,4 @@
-package topology
+package layer
 
 // A SEQUENCE test of the cluster layer: its steps are walked by the real plan
 // engine against kubeadmtest.FakeHosts, a FAKE set of machines that records
@@ -9,6 +9,7 @@ package topology
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"slices"
 	"strings"
 	"sync"
@@ -67,12 +68,12 @@ type fakeCluster struct {
 	maxWorkerJoin int
 }
 
-func (f *fakeCluster) script(t *Topology) func(host, command string) kubeadmtest.Reply {
+func (f *fakeCluster) script(t *topology.Topology) func(host, command string) kubeadmtest.Reply {
 	return func(host, command string) kubeadmtest.Reply {
 		switch {
 		case strings.HasPrefix(command, "kubeadm join"):
 			m, _ := t.Machine(host)
-			cp := m.Role == RoleControlPlane
+			cp := m.Role == topology.RoleControlPlane
 			f.mu.Lock()
 			if cp {
 				f.cpJoins++
@@ -104,7 +105,7 @@ func (f *fakeCluster) script(t *Topology) func(host, command string) kubeadmtest
 			f.mu.Unlock()
 		case strings.Contains(command, "conditions"), strings.Contains(command, "podCIDR"):
 			var b strings.Builder
-			for i, m := range append(t.HostsWithRole(RoleControlPlane), t.HostsWithRole(RoleWorker)...) {
+			for i, m := range append(t.HostsWithRole(topology.RoleControlPlane), t.HostsWithRole(topology.RoleWorker)...) {
 				if strings.Contains(command, "podCIDR") {
 					fmt.Fprintf(&b, "%s\t10.244.%d.0/24\n", m.Name, i)
 				} else {
@@ -154,11 +155,11 @@ func eventIndex(events []plan.Event, kind plan.EventKind, id string) int {
 
 func TestClusterLayerSequence(t *testing.T) {
 	t.Parallel()
-	top, err := Parse("thesis.yaml", []byte(thesisYAML))
+	top, err := topology.Parse("thesis.yaml", []byte(thesisYAML))
 	require.NoError(t, err)
 	fc := &fakeCluster{}
 	hosts := kubeadmtest.NewFakeHosts(fc.script(top))
-	st, err := OpenState(t.TempDir())
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	env := &Env{State: st, Dial: hosts.Dial}
 
@@ -231,9 +232,9 @@ func countPrefix(cmds []string, prefix string) int {
 
 func TestClusterRenderRedactsToken(t *testing.T) {
 	t.Parallel()
-	top, err := Parse("thesis.yaml", []byte(thesisYAML))
+	top, err := topology.Parse("thesis.yaml", []byte(thesisYAML))
 	require.NoError(t, err)
-	st, err := OpenState(t.TempDir())
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	hosts := kubeadmtest.NewFakeHosts((&fakeCluster{}).script(top))
 	env := &Env{State: st, Dial: hosts.Dial}
@@ -278,9 +279,9 @@ func TestClusterRenderRedactsToken(t *testing.T) {
 
 func TestClusterLayerRefusesOldKubernetes(t *testing.T) {
 	t.Parallel()
-	top, err := Parse("thesis.yaml", []byte(strings.Replace(thesisYAML, "v1.37.2", "v1.28.4", 1)))
+	top, err := topology.Parse("thesis.yaml", []byte(strings.Replace(thesisYAML, "v1.37.2", "v1.28.4", 1)))
 	require.NoError(t, err)
-	st, err := OpenState(t.TempDir())
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	_, err = clusterLayer.Steps(top, &Env{State: st})
 	require.Error(t, err)
@@ -289,9 +290,9 @@ func TestClusterLayerRefusesOldKubernetes(t *testing.T) {
 
 func TestClusterEnvKubeadmHook(t *testing.T) {
 	t.Parallel()
-	top, err := Parse("thesis.yaml", []byte(thesisYAML))
+	top, err := topology.Parse("thesis.yaml", []byte(thesisYAML))
 	require.NoError(t, err)
-	st, err := OpenState(t.TempDir())
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	env := &Env{State: st, Kubeadm: func(c *kubeadm.Cluster) { c.ImageRepository = "registry.local/k8s" }}
 	arts, err := Render(top, env, "master01", "cluster")

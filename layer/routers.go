@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"strings"
 	"sync"
 
@@ -21,14 +22,14 @@ import (
 // routes to the other sites' prefixes via it, as Render prints for a host);
 // the lab sets those routes in its containers.
 var routersLayer = Layer{
-	Name:    "routers",
+	Name:    Routers,
 	Steps:   routerSteps,
 	Destroy: routerDestroySteps,
 	Render:  renderRouters,
 }
 
 // TunnelSpec turns t's sites and vpn into the openvpn package's input.
-func TunnelSpec(t *Topology) (openvpn.Spec, error) {
+func TunnelSpec(t *topology.Topology) (openvpn.Spec, error) {
 	if t.VPN == nil {
 		return openvpn.Spec{}, fmt.Errorf("topology %s has no vpn", t.Name)
 	}
@@ -45,7 +46,7 @@ func TunnelSpec(t *Topology) (openvpn.Spec, error) {
 // routers holds what every router step of one plan shares: the tunnel model
 // and the keys, loaded (and created on first use) once from the state.
 type routers struct {
-	t     *Topology
+	t     *topology.Topology
 	env   *Env
 	model *openvpn.Model
 
@@ -54,7 +55,7 @@ type routers struct {
 	err  error
 }
 
-func newRouters(t *Topology, env *Env) (*routers, error) {
+func newRouters(t *topology.Topology, env *Env) (*routers, error) {
 	spec, err := TunnelSpec(t)
 	if err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func (rs *routers) loadKeys() (*openvpn.Keys, error) {
 	return rs.keys, rs.err
 }
 
-func routerSteps(t *Topology, env *Env) ([]plan.Node, error) {
+func routerSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if t.VPN == nil {
 		return nil, nil
 	}
@@ -88,24 +89,24 @@ func routerSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.VPN.Auth == VPNAuthStatic {
+	if t.VPN.Auth == topology.VPNAuthStatic {
 		env.logger().Warn(openvpn.StaticKeyWarning, "topology", t.Name)
 	}
 	var nodes []plan.Node
 	for _, s := range t.Sites {
 		target := fmt.Sprintf("router %s (%s, site %s, %d tunnels)", s.Router.Name, kindName(s.Router), s.Name, len(rs.model.TunnelsOf(s.Name)))
 		nodes = append(nodes, plan.Node{
-			ID:     RouterID(s.Router.Name),
+			ID:     topology.RouterID(s.Router.Name),
 			Target: target,
-			Deps:   HostUpIDs(t, s.Router.Name),
+			Deps:   topology.HostUpIDs(t, s.Router.Name),
 			Step:   &routerStep{rs: rs, site: s},
 		})
 	}
 	return nodes, nil
 }
 
-func kindName(r Router) string {
-	if r.Kind == RouterVyOS {
+func kindName(r topology.Router) string {
+	if r.Kind == topology.RouterVyOS {
 		return "VyOS " + r.Version
 	}
 	return "Linux"
@@ -114,7 +115,7 @@ func kindName(r Router) string {
 // routerStep configures one router.
 type routerStep struct {
 	rs   *routers
-	site Site
+	site topology.Site
 }
 
 // driver is what the two router kinds have in common.
@@ -135,7 +136,7 @@ func (st *routerStep) driver(ctx context.Context) (driver, error) {
 	if err != nil {
 		return driver{}, fmt.Errorf("router %q: %w", name, err)
 	}
-	if st.site.Router.Kind == RouterLinux {
+	if st.site.Router.Kind == topology.RouterLinux {
 		l := &openvpn.Linux{Model: st.rs.model, Keys: keys, Site: st.site.Name, Log: st.rs.env.logger()}
 		return driver{
 			inspect: func(ctx context.Context) (bool, []string, error) {
@@ -166,7 +167,7 @@ func (st *routerStep) driver(ctx context.Context) (driver, error) {
 	}, nil
 }
 
-func vyosConfig(t *Topology, env *Env, m *openvpn.Model, k *openvpn.Keys, s Site) (*vyos.Config, error) {
+func vyosConfig(t *topology.Topology, env *Env, m *openvpn.Model, k *openvpn.Keys, s topology.Site) (*vyos.Config, error) {
 	d, err := vyos.ParseVersion(s.Router.Version)
 	if err != nil {
 		return nil, fmt.Errorf("router %q: %w", s.Router.Name, err)
@@ -221,7 +222,7 @@ func (st *routerStep) Apply(ctx context.Context, _ plan.Change) error {
 
 // routerDestroySteps remove the tunnels, their routes and key material from
 // every router; the routers' base configuration (addresses, SSH) stays.
-func routerDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
+func routerDestroySteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if t.VPN == nil {
 		return nil, nil
 	}
@@ -233,7 +234,7 @@ func routerDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
 	for _, s := range t.Sites {
 		st := &routerStep{rs: rs, site: s}
 		nodes = append(nodes, plan.Node{
-			ID:     RouterID(s.Router.Name),
+			ID:     topology.RouterID(s.Router.Name),
 			Target: fmt.Sprintf("tunnels of router %s (%s, site %s)", s.Router.Name, kindName(s.Router), s.Name),
 			Step: plan.Funcs{
 				InspectFunc: func(ctx context.Context) (plan.Change, error) {
@@ -272,7 +273,7 @@ func summarize(reasons []string) string {
 	return fmt.Sprintf("%s; and %d more", strings.Join(reasons[:show], "; "), len(reasons)-show)
 }
 
-func renderRouters(t *Topology, env *Env, machine string) ([]Artifact, error) {
+func renderRouters(t *topology.Topology, env *Env, machine string) ([]Artifact, error) {
 	m, ok := t.Machine(machine)
 	if !ok || t.VPN == nil {
 		return nil, nil
@@ -288,7 +289,7 @@ func renderRouters(t *Topology, env *Env, machine string) ([]Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Site.Router.Kind == RouterVyOS {
+	if m.Site.Router.Kind == topology.RouterVyOS {
 		cfg, err := vyosConfig(t, rs.env, rs.model, keys, m.Site)
 		if err != nil {
 			return nil, err
@@ -315,7 +316,7 @@ func renderRouters(t *Topology, env *Env, machine string) ([]Artifact, error) {
 
 // hostRoutes is what a host needs to reach the other sites: its router as
 // the gateway for their prefixes.
-func hostRoutes(m *openvpn.Model, host Machine) Artifact {
+func hostRoutes(m *openvpn.Model, host topology.Machine) Artifact {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# planetstage does not configure hosts' routing. The router's LAN address %s\n", host.Site.Router.LAN)
 	b.WriteString("# should be this host's default gateway; otherwise add these routes:\n")

@@ -1,7 +1,8 @@
-package topology
+package layer
 
 import (
 	"context"
+	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"net/netip"
 	"strings"
@@ -41,17 +42,17 @@ func (e *emptyMachine) WriteFile(context.Context, string, []byte, fs.FileMode) e
 func (e *emptyMachine) ReadFile(context.Context, string) ([]byte, error) { return nil, fs.ErrNotExist }
 func (e *emptyMachine) Host() string                                     { return e.name }
 
-func routersTopology(kinds ...string) *Topology {
-	t := &Topology{Name: "lab", Underlay: Underlay{Prefix: netip.MustParsePrefix("10.4.0.0/16")},
-		VPN: &VPN{Mode: VPNMesh, Transit: netip.MustParsePrefix("10.255.0.0/16")}}
+func routersTopology(kinds ...string) *topology.Topology {
+	t := &topology.Topology{Name: "lab", Underlay: topology.Underlay{Prefix: netip.MustParsePrefix("10.4.0.0/16")},
+		VPN: &topology.VPN{Mode: topology.VPNMesh, Transit: netip.MustParsePrefix("10.255.0.0/16")}}
 	for i, k := range kinds {
 		lan := netip.AddrFrom4([4]byte{192, 168, byte(10 * (i + 1)), 1})
-		r := Router{Name: "r" + string(rune('1'+i)), Kind: k, WAN: netip.AddrFrom4([4]byte{10, 4, 0, byte(90 + i)}), LAN: lan}
-		if k == RouterVyOS {
+		r := topology.Router{Name: "r" + string(rune('1'+i)), Kind: k, WAN: netip.AddrFrom4([4]byte{10, 4, 0, byte(90 + i)}), LAN: lan}
+		if k == topology.RouterVyOS {
 			r.Version = "1.4"
 		}
-		t.Sites = append(t.Sites, Site{Name: "site-" + string(rune('a'+i)), VLAN: 10 * (i + 1), Prefix: netip.PrefixFrom(lan, 24).Masked(), Router: r,
-			Hosts: []Host{{Name: "h" + string(rune('1'+i)), Address: lan.Next(), Role: RoleWorker}}})
+		t.Sites = append(t.Sites, topology.Site{Name: "site-" + string(rune('a'+i)), VLAN: 10 * (i + 1), Prefix: netip.PrefixFrom(lan, 24).Masked(), Router: r,
+			Hosts: []topology.Host{{Name: "h" + string(rune('1'+i)), Address: lan.Next(), Role: topology.RoleWorker}}})
 	}
 	t.SetDefaults()
 	return t
@@ -59,8 +60,8 @@ func routersTopology(kinds ...string) *Topology {
 
 func TestRouterStepsInspectWithoutChanging(t *testing.T) {
 	t.Parallel()
-	topo := routersTopology(RouterLinux, RouterVyOS, RouterLinux)
-	st, err := OpenState(t.TempDir())
+	topo := routersTopology(topology.RouterLinux, topology.RouterVyOS, topology.RouterLinux)
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	machines := map[string]*emptyMachine{}
 	var mu sync.Mutex
@@ -76,7 +77,7 @@ func TestRouterStepsInspectWithoutChanging(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, nodes, 3)
 	for i, n := range nodes {
-		assert.Equal(t, RouterID(topo.Sites[i].Router.Name), n.ID)
+		assert.Equal(t, topology.RouterID(topo.Sites[i].Router.Name), n.ID)
 		assert.Empty(t, n.Deps, "no hypervisor: the routers already exist")
 		c, err := n.Step.Inspect(t.Context())
 		require.NoError(t, err)
@@ -100,21 +101,21 @@ func TestRouterStepsInspectWithoutChanging(t *testing.T) {
 
 func TestRouterStepsDependOnTheirVM(t *testing.T) {
 	t.Parallel()
-	topo := routersTopology(RouterVyOS, RouterVyOS)
-	topo.Hypervisors = []Hypervisor{{Name: "esxi1", URL: "https://10.4.0.13/sdk"}}
+	topo := routersTopology(topology.RouterVyOS, topology.RouterVyOS)
+	topo.Hypervisors = []topology.Hypervisor{{Name: "esxi1", URL: "https://10.4.0.13/sdk"}}
 	topo.Sites[0].Hypervisor = "esxi1"
-	st, err := OpenState(t.TempDir())
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	nodes, err := routerSteps(topo, &Env{State: st})
 	require.NoError(t, err)
-	assert.Equal(t, []string{PowerOnID("r1")}, nodes[0].Deps)
+	assert.Equal(t, []string{topology.PowerOnID("r1")}, nodes[0].Deps)
 	assert.Empty(t, nodes[1].Deps)
 }
 
 func TestRenderRouters(t *testing.T) {
 	t.Parallel()
-	topo := routersTopology(RouterVyOS, RouterLinux)
-	st, err := OpenState(t.TempDir())
+	topo := routersTopology(topology.RouterVyOS, topology.RouterLinux)
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	for _, show := range []bool{false, true} {
 		env := &Env{State: st, ShowSecrets: show}

@@ -1,4 +1,4 @@
-package topology_test
+package layer_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/planetstage/planetstage/esxi/esxitest"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -61,9 +62,9 @@ func BenchmarkESXiLayerScale(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				opts := &topology.ESXiOptions{Getenv: esxitest.Getenv}
-				env := &topology.Env{State: st, ESXi: opts}
-				g, err := topology.Plan(topo, env, "esxi")
+				opts := &layer.ESXiOptions{Getenv: esxitest.Getenv}
+				env := &layer.Env{State: st, ESXi: opts}
+				g, err := layer.Plan(topo, env, "esxi")
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,9 +1,10 @@
-package topology
+package layer
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ type MeasureOptions struct {
 // mode) are not measured. A tunnel whose routers lack iperf3 gets no
 // throughput, and Report.TunnelsSkipped says so. Problems are joined;
 // what could be measured is returned with them.
-func MeasureWAN(ctx context.Context, t *Topology, env *Env, o MeasureOptions) (wan.Report, error) {
+func MeasureWAN(ctx context.Context, t *topology.Topology, env *Env, o MeasureOptions) (wan.Report, error) {
 	if t.VPN == nil {
 		return wan.Report{}, errors.New("measure: the topology has no vpn")
 	}

@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"io"
 	"io/fs"
 	"strings"
@@ -76,7 +77,7 @@ func (m *measuredRouter) Host() string { return m.name }
 
 func TestMeasureWAN(t *testing.T) {
 	t.Parallel()
-	top := routersTopology(RouterLinux, RouterLinux, RouterLinux)
+	top := routersTopology(topology.RouterLinux, topology.RouterLinux, topology.RouterLinux)
 	env := planetEnv(t, top)
 	routers := map[string]*measuredRouter{}
 	for _, s := range top.Sites {

@@ -1,4 +1,4 @@
-package topology_test
+package layer_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/planetstage/planetstage/esxi"
 	"github.com/planetstage/planetstage/esxi/esxitest"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -33,13 +34,13 @@ func thesisOnSimulators(t *testing.T) (*topology.Topology, [2]*esxitest.Host) {
 	return topo, sims
 }
 
-func esxiEnv(t *testing.T) *topology.Env {
+func esxiEnv(t *testing.T) *layer.Env {
 	t.Helper()
 	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
-	opts := &topology.ESXiOptions{Getenv: esxitest.Getenv}
+	opts := &layer.ESXiOptions{Getenv: esxitest.Getenv}
 	t.Cleanup(func() { _ = opts.Close(context.Background()) })
-	return &topology.Env{State: st, ESXi: opts}
+	return &layer.Env{State: st, ESXi: opts}
 }
 
 func walk(ctx context.Context, t *testing.T, g *plan.Graph, apply bool) *plan.Result {
@@ -55,7 +56,7 @@ func TestESXiLayerThesis(t *testing.T) {
 	defer cancel()
 	topo, sims := thesisOnSimulators(t)
 	env := esxiEnv(t)
-	g, err := topology.Plan(topo, env, "esxi")
+	g, err := layer.Plan(topo, env, "esxi")
 	require.NoError(t, err)
 	// 2 vSwitches; port groups: esxi1 underlay+site-a, esxi2
 	// underlay+site-b+site-c; 11 VMs and 11 power-ons.
@@ -123,7 +124,7 @@ func TestESXiLayerThesis(t *testing.T) {
 	assert.Equal(t, plan.Summary{Updated: 1, Unchanged: 28}, res.Summary())
 	for _, s := range res.Steps {
 		if s.Action == plan.Update {
-			assert.Equal(t, topology.ESXiPortGroupID("esxi2", "thesis-site-c"), s.ID)
+			assert.Equal(t, layer.ESXiPortGroupID("esxi2", "thesis-site-c"), s.ID)
 			assert.Contains(t, s.Reason, "VLAN 31, want 30")
 		}
 	}
@@ -138,7 +139,7 @@ func TestESXiLayerThesis(t *testing.T) {
 	_, err = c1.EnsureVM(ctx, esxi.VM{Name: "operator-vm", NICs: []esxi.NIC{{PortGroup: "thesis-site-a"}}})
 	require.NoError(t, err)
 
-	dg, err := topology.DestroyPlan(topo, env, "esxi")
+	dg, err := layer.DestroyPlan(topo, env, "esxi")
 	require.NoError(t, err)
 	res = walk(ctx, t, dg, true)
 	// 11 VMs and 5 port groups go; esxi1's vSwitch stays (it carries
@@ -173,7 +174,7 @@ func TestESXiLayerSizing(t *testing.T) {
 	topo, sims := thesisOnSimulators(t)
 	topo.Defaults = &topology.Defaults{VMs: map[string]topology.VM{"worker": {CPUs: 3, MemoryMB: 3072}}}
 	topo.Sites[1].Hosts[0].VM = &topology.VM{MemoryMB: 8192} // node01
-	g, err := topology.Plan(topo, esxiEnv(t), "esxi")
+	g, err := layer.Plan(topo, esxiEnv(t), "esxi")
 	require.NoError(t, err)
 	walk(ctx, t, g, true)
 	c2 := sims[1].Connect(t)
@@ -185,7 +186,7 @@ func TestESXiLayerSizing(t *testing.T) {
 	}
 
 	topo.Sites[0].Hosts[0].VM = &topology.VM{Image: "ubuntu:24.04"}
-	_, err = topology.Plan(topo, esxiEnv(t), "esxi")
+	_, err = layer.Plan(topo, esxiEnv(t), "esxi")
 	require.ErrorContains(t, err, `machine lb: image "ubuntu:24.04": on ESXi an image is an .ova or .ovf file`)
 }
 
@@ -200,7 +201,7 @@ func TestESXiLayerUnreachable(t *testing.T) {
 		topo.Hypervisors[i].URL = "https://127.0.0.1:1/sdk" // nothing listens on port 1
 	}
 	env := esxiEnv(t)
-	g, err := topology.Plan(topo, env, "esxi")
+	g, err := layer.Plan(topo, env, "esxi")
 	require.NoError(t, err)
 	res := walk(ctx, t, g, false)
 	assert.Equal(t, plan.Summary{Created: 18, Updated: 11}, res.Summary())
@@ -220,14 +221,14 @@ func TestESXiLayerRender(t *testing.T) {
 	require.NoError(t, err)
 	topo, err := topology.Parse("thesis.yaml", data)
 	require.NoError(t, err)
-	arts, err := topology.Render(topo, esxiEnv(t), "vyos03", "esxi")
+	arts, err := layer.Render(topo, esxiEnv(t), "vyos03", "esxi")
 	require.NoError(t, err)
 	require.Len(t, arts, 2)
 	assert.Equal(t, "vm vyos03 on hypervisor esxi2 (guest debian10_64Guest)\ncpus: 1\nmemoryMB: 1024\ndiskGB: 8\n"+
 		"nic0: vmxnet3 on port group thesis-underlay (VLAN 0, vSwitch vSwitch-thesis)\n"+
 		"nic1: vmxnet3 on port group thesis-site-c (VLAN 30, vSwitch vSwitch-thesis)\n"+
 		"extraConfig planetstage.topology: thesis\n", arts[0].Content)
-	arts, err = topology.Render(topo, esxiEnv(t), "master02", "esxi")
+	arts, err = layer.Render(topo, esxiEnv(t), "master02", "esxi")
 	require.NoError(t, err)
 	require.Len(t, arts, 2)
 	assert.Equal(t, "instance-id: thesis-master02\nlocal-hostname: master02\nnetwork:\n  version: 2\n  ethernets:\n    site:\n"+

@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"net/netip"
 	"strings"
@@ -17,26 +18,26 @@ import (
 
 // lbTopology is the thesis's site-a (lb and three masters) plus a worker
 // site, with masters as given.
-func lbTopology(masters ...string) *Topology {
-	hosts := []Host{{Name: "lb", Address: netip.MustParseAddr("192.168.10.253"), Role: RoleLoadBalancer}}
+func lbTopology(masters ...string) *topology.Topology {
+	hosts := []topology.Host{{Name: "lb", Address: netip.MustParseAddr("192.168.10.253"), Role: topology.RoleLoadBalancer}}
 	for i, m := range masters {
-		hosts = append(hosts, Host{Name: m, Address: netip.AddrFrom4([4]byte{192, 168, 10, byte(101 + i)}), Role: RoleControlPlane})
+		hosts = append(hosts, topology.Host{Name: m, Address: netip.AddrFrom4([4]byte{192, 168, 10, byte(101 + i)}), Role: topology.RoleControlPlane})
 	}
-	t := &Topology{
+	t := &topology.Topology{
 		Name:        "lbtest",
-		Hypervisors: []Hypervisor{{Name: "esxi1", URL: "https://10.4.0.13/sdk"}},
-		Underlay:    Underlay{Prefix: netip.MustParsePrefix("10.4.0.0/16")},
-		Sites: []Site{{
+		Hypervisors: []topology.Hypervisor{{Name: "esxi1", URL: "https://10.4.0.13/sdk"}},
+		Underlay:    topology.Underlay{Prefix: netip.MustParsePrefix("10.4.0.0/16")},
+		Sites: []topology.Site{{
 			Name: "site-a", VLAN: 10, Prefix: netip.MustParsePrefix("192.168.10.0/24"), Hypervisor: "esxi1",
-			Router: Router{Name: "vyos01", Kind: RouterVyOS, Version: "1.2", WAN: netip.MustParseAddr("10.4.0.90"), LAN: netip.MustParseAddr("192.168.10.1")},
+			Router: topology.Router{Name: "vyos01", Kind: topology.RouterVyOS, Version: "1.2", WAN: netip.MustParseAddr("10.4.0.90"), LAN: netip.MustParseAddr("192.168.10.1")},
 			Hosts:  hosts,
 		}, {
 			Name: "site-b", VLAN: 20, Prefix: netip.MustParsePrefix("192.168.20.0/24"),
-			Router: Router{Name: "vyos02", Kind: RouterVyOS, Version: "1.2", WAN: netip.MustParseAddr("10.4.0.91"), LAN: netip.MustParseAddr("192.168.20.1")},
-			Hosts:  []Host{{Name: "node01", Address: netip.MustParseAddr("192.168.20.101"), Role: RoleWorker}},
+			Router: topology.Router{Name: "vyos02", Kind: topology.RouterVyOS, Version: "1.2", WAN: netip.MustParseAddr("10.4.0.91"), LAN: netip.MustParseAddr("192.168.20.1")},
+			Hosts:  []topology.Host{{Name: "node01", Address: netip.MustParseAddr("192.168.20.101"), Role: topology.RoleWorker}},
 		}},
-		VPN:     &VPN{Mode: VPNMesh, Transit: netip.MustParsePrefix("10.255.0.0/16")},
-		Cluster: &Cluster{Kubernetes: "v1.37.2", PodSubnet: netip.MustParsePrefix("10.244.0.0/16"), ServiceSubnet: netip.MustParsePrefix("10.96.0.0/12"), APIPort: 6443},
+		VPN:     &topology.VPN{Mode: topology.VPNMesh, Transit: netip.MustParsePrefix("10.255.0.0/16")},
+		Cluster: &topology.Cluster{Kubernetes: "v1.37.2", PodSubnet: netip.MustParsePrefix("10.244.0.0/16"), ServiceSubnet: netip.MustParsePrefix("10.96.0.0/12"), APIPort: 6443},
 	}
 	t.SetDefaults()
 	return t
@@ -45,15 +46,15 @@ func lbTopology(masters ...string) *Topology {
 func TestLBStepTargetsLoadBalancerBeforeCluster(t *testing.T) {
 	t.Parallel()
 	top := lbTopology("master01", "master02", "master03")
-	require.Empty(t, top.validate())
+	require.NoError(t, top.Validate())
 	nodes, err := lbSteps(top, &Env{})
 	require.NoError(t, err)
 	require.Len(t, nodes, 1)
 	n := nodes[0]
 	assert.Equal(t, "lb/haproxy/lb", n.ID)
-	assert.Equal(t, LoadBalancerID("lb"), n.ID, "the ID the cluster layer depends on")
+	assert.Equal(t, topology.LoadBalancerID("lb"), n.ID, "the ID the cluster layer depends on")
 	assert.Equal(t, "haproxy on lb (3 control planes at :6443)", n.Target)
-	assert.ElementsMatch(t, []string{PowerOnID("lb"), RouterID("vyos01")}, n.Deps)
+	assert.ElementsMatch(t, []string{topology.PowerOnID("lb"), topology.RouterID("vyos01")}, n.Deps)
 
 	g, err := Plan(top, &Env{State: lbTestState(t)}, "lb")
 	require.NoError(t, err)
@@ -68,7 +69,7 @@ func TestLBNoStepsWithoutClusterOrLoadBalancer(t *testing.T) {
 	noCluster.Cluster = nil
 	single := lbTopology("master01")
 	single.Sites[0].Hosts = single.Sites[0].Hosts[1:] // one master, no lb
-	for name, top := range map[string]*Topology{"no cluster": noCluster, "single master": single} {
+	for name, top := range map[string]*topology.Topology{"no cluster": noCluster, "single master": single} {
 		nodes, err := lbSteps(top, &Env{})
 		require.NoError(t, err, name)
 		assert.Empty(t, nodes, name)
@@ -191,9 +192,9 @@ func (h *fakeLBHost) file(path string) string {
 	return string(h.files[path])
 }
 
-func lbTestState(t *testing.T) *State {
+func lbTestState(t *testing.T) *topology.State {
 	t.Helper()
-	st, err := OpenState(t.TempDir())
+	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	return st
 }

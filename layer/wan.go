@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 // from the user-space relay (Env.TunnelRemotes; then this layer has no
 // steps). The model comes from Env.Latency.
 var wanLayer = Layer{
-	Name:   "wan",
+	Name:   WAN,
 	Steps:  wanSteps,
 	Render: renderWAN,
 }
@@ -30,7 +31,7 @@ func WANNetemID(router string) string { return "wan/netem/" + router }
 // LatencyMatrix resolves the latency of every tunnel's site pair, with the
 // tunnel model it used. It returns no entries (and no error) when there is
 // nothing to emulate: no VPN, or no latency model.
-func LatencyMatrix(t *Topology, env *Env) ([]wan.Entry, *openvpn.Model, error) {
+func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *openvpn.Model, error) {
 	if t.VPN == nil || env.Latency == nil || !env.Latency.Enabled() {
 		return nil, nil, nil
 	}
@@ -66,7 +67,7 @@ func tunnelIfaces(m *openvpn.Model) []wan.TunnelIface {
 // to each peer site, rounded to whole milliseconds (at least 1), as
 // vyos.Router.Latency takes it. Nil when there is nothing to emulate, or
 // when a relay carries the latency (Env.TunnelRemotes).
-func LatencyFor(t *Topology, env *Env, site string) (map[string]time.Duration, error) {
+func LatencyFor(t *topology.Topology, env *Env, site string) (map[string]time.Duration, error) {
 	if env.relayed() {
 		return nil, nil
 	}
@@ -89,7 +90,7 @@ func LatencyFor(t *Topology, env *Env, site string) (map[string]time.Duration, e
 	return out, nil
 }
 
-func wanSteps(t *Topology, env *Env) ([]plan.Node, error) {
+func wanSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if env.relayed() {
 		return nil, nil
 	}
@@ -99,7 +100,7 @@ func wanSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	}
 	var nodes []plan.Node
 	for _, s := range t.Sites {
-		if s.Router.Kind != RouterLinux {
+		if s.Router.Kind != topology.RouterLinux {
 			continue
 		}
 		egress, err := wan.EgressFor(s.Name, tunnelIfaces(m), matrix)
@@ -113,7 +114,7 @@ func wanSteps(t *Topology, env *Env) ([]plan.Node, error) {
 		nodes = append(nodes, plan.Node{
 			ID:     WANNetemID(router),
 			Target: fmt.Sprintf("netem on router %s (%d tunnels)", router, len(egress)),
-			Deps:   []string{RouterID(router)},
+			Deps:   []string{topology.RouterID(router)},
 			Step: plan.Funcs{
 				InspectFunc: func(ctx context.Context) (plan.Change, error) {
 					r, err := env.Dial(ctx, router)
@@ -144,7 +145,7 @@ func wanSteps(t *Topology, env *Env) ([]plan.Node, error) {
 
 // renderWAN shows a Linux router's netem commands. A VyOS router's
 // network-emulator policies are part of the routers layer's set commands.
-func renderWAN(t *Topology, env *Env, machine string) ([]Artifact, error) {
+func renderWAN(t *topology.Topology, env *Env, machine string) ([]Artifact, error) {
 	if env.relayed() {
 		return nil, nil
 	}
@@ -153,7 +154,7 @@ func renderWAN(t *Topology, env *Env, machine string) ([]Artifact, error) {
 		return nil, err
 	}
 	for _, s := range t.Sites {
-		if s.Router.Name != machine || s.Router.Kind != RouterLinux {
+		if s.Router.Name != machine || s.Router.Kind != topology.RouterLinux {
 			continue
 		}
 		egress, err := wan.EgressFor(s.Name, tunnelIfaces(m), matrix)
@@ -182,7 +183,7 @@ func (env *Env) relayed() bool { return len(env.TunnelRemotes) > 0 }
 // runs the relay, on the underlay) from basePort on, and for each tunnel
 // end the relay face that its OpenVPN remote must be instead of the peer's
 // WAN address. Nil when there is nothing to emulate.
-func RelayPlan(t *Topology, env *Env, bind netip.Addr, basePort uint16) ([]wan.PathConfig, map[RelayEnd]netip.AddrPort, error) {
+func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16) ([]wan.PathConfig, map[RelayEnd]netip.AddrPort, error) {
 	matrix, m, err := LatencyMatrix(t, env)
 	if err != nil || matrix == nil {
 		return nil, nil, err

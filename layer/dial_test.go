@@ -1,4 +1,4 @@
-package topology
+package layer
 
 import (
 	"testing"

@@ -1,9 +1,10 @@
-package topology
+package layer
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"log/slog"
 	"net"
 	"strconv"
@@ -18,7 +19,7 @@ import (
 // jump host), since a site's network is reachable only through its router.
 // Host keys are checked against ssh.knownHosts unless the topology opts out.
 type SSHPool struct {
-	t   *Topology
+	t   *topology.Topology
 	log *slog.Logger
 
 	mu      sync.Mutex
@@ -26,7 +27,7 @@ type SSHPool struct {
 }
 
 // NewSSHPool returns a pool for t's machines; it dials nothing until asked.
-func NewSSHPool(t *Topology, log *slog.Logger) *SSHPool {
+func NewSSHPool(t *topology.Topology, log *slog.Logger) *SSHPool {
 	t = t.Clone()
 	t.SetDefaults()
 	return &SSHPool{t: t, log: log, runners: make(map[string]*remote.SSH)}
@@ -84,7 +85,7 @@ func (p *SSHPool) Config(machine string) (remote.SSHConfig, error) {
 }
 
 // routerConfig is the SSH configuration of m's site router.
-func (p *SSHPool) routerConfig(m Machine) remote.SSHConfig {
+func (p *SSHPool) routerConfig(m topology.Machine) remote.SSHConfig {
 	r, _ := p.t.Machine(m.Site.Router.Name)
 	cfg := p.baseConfig(r)
 	cfg.Name = r.Name
@@ -92,7 +93,7 @@ func (p *SSHPool) routerConfig(m Machine) remote.SSHConfig {
 	return cfg
 }
 
-func (p *SSHPool) baseConfig(m Machine) remote.SSHConfig {
+func (p *SSHPool) baseConfig(m topology.Machine) remote.SSHConfig {
 	s := p.t.SSH
 	base := remote.SSHConfig{
 		User:                  s.User,
@@ -102,7 +103,7 @@ func (p *SSHPool) baseConfig(m Machine) remote.SSHConfig {
 		Retry:                 remote.BootRetry,
 		// VyOS wants its configuration scripts run as the login user:
 		// under sudo they leave files that break later CLI editing.
-		Sudo:   s.User != "root" && !(m.IsRouter() && m.Site.Router.Kind == RouterVyOS),
+		Sudo:   s.User != "root" && !(m.IsRouter() && m.Site.Router.Kind == topology.RouterVyOS),
 		Logger: p.log,
 	}
 	if s.IdentityFile != "" {

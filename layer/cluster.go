@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -17,7 +18,7 @@ import (
 // time, worker joins in parallel, the pod network, readiness; and the
 // removal of nodes that left the topology.
 var clusterLayer = Layer{
-	Name:    "cluster",
+	Name:    Cluster,
 	Steps:   clusterSteps,
 	Destroy: clusterDestroy,
 	Render:  clusterRender,
@@ -35,14 +36,14 @@ func ClusterReadyID() string { return "cluster/ready" }
 // kubeadmCluster translates the topology into the kubeadm package's plain
 // input: the load balancer (or, with one master and none, the master) is
 // the control-plane endpoint; masters and workers in file order.
-func kubeadmCluster(t *Topology) (*kubeadm.Cluster, error) {
+func kubeadmCluster(t *topology.Topology) (*kubeadm.Cluster, error) {
 	c := t.Cluster
-	masters, workers := t.HostsWithRole(RoleControlPlane), t.HostsWithRole(RoleWorker)
+	masters, workers := t.HostsWithRole(topology.RoleControlPlane), t.HostsWithRole(topology.RoleWorker)
 	if len(masters) == 0 {
 		return nil, fmt.Errorf("cluster: no host has role control-plane")
 	}
 	endpoint := masters[0].Address
-	if lbs := t.HostsWithRole(RoleLoadBalancer); len(lbs) > 0 {
+	if lbs := t.HostsWithRole(topology.RoleLoadBalancer); len(lbs) > 0 {
 		endpoint = lbs[0].Address
 	}
 	kc := &kubeadm.Cluster{
@@ -67,7 +68,7 @@ func kubeadmCluster(t *Topology) (*kubeadm.Cluster, error) {
 // clusterCNI picks the pod network from cluster.cni: empty or "vxlan" is the
 // default (kubeadm.VXLAN), "none" leaves it to the user, anything else is a
 // manifest file applied with kubectl.
-func clusterCNI(t *Topology) (kubeadm.CNI, error) {
+func clusterCNI(t *topology.Topology) (kubeadm.CNI, error) {
 	switch name := t.Cluster.CNI; name {
 	case "", "vxlan":
 		return kubeadm.VXLAN{}, nil
@@ -84,19 +85,18 @@ func clusterCNI(t *Topology) (kubeadm.CNI, error) {
 
 // ClusterBootstrapper returns the kubeadm flow for t's cluster, acting
 // through env: what `stage deploy` uses to reach the cluster from one point.
-func ClusterBootstrapper(t *Topology, env *Env) (*kubeadm.Bootstrapper, error) {
+func ClusterBootstrapper(t *topology.Topology, env *Env) (*kubeadm.Bootstrapper, error) {
 	if t.Cluster == nil {
 		return nil, fmt.Errorf("topology %s has no cluster", t.Name)
 	}
-	t = t.Clone()
-	t.SetDefaults()
-	if ps := t.validate(); len(ps) > 0 {
-		return nil, ps
+	t, err := t.Resolve()
+	if err != nil {
+		return nil, err
 	}
 	return bootstrapper(t, env)
 }
 
-func bootstrapper(t *Topology, env *Env) (*kubeadm.Bootstrapper, error) {
+func bootstrapper(t *topology.Topology, env *Env) (*kubeadm.Bootstrapper, error) {
 	kc, err := kubeadmCluster(t)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func nodeDone(env *Env, host, action string) func(ctx context.Context) (plan.Cha
 	}
 }
 
-func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
+func clusterSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if t.Cluster == nil {
 		return nil, nil
 	}
@@ -159,8 +159,8 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	}
 	kc := b.Cluster
 	var lbIDs []string
-	for _, lb := range t.HostsWithRole(RoleLoadBalancer) {
-		lbIDs = append(lbIDs, LoadBalancerID(lb.Name))
+	for _, lb := range t.HostsWithRole(topology.RoleLoadBalancer) {
+		lbIDs = append(lbIDs, topology.LoadBalancerID(lb.Name))
 	}
 
 	nodes := []plan.Node{{
@@ -178,18 +178,18 @@ func clusterSteps(t *Topology, env *Env) ([]plan.Node, error) {
 
 	first := kc.FirstControlPlane().Name
 	deps := func(host string, extra ...string) []string {
-		d := append([]string{clusterCertsID()}, HostUpIDs(t, host)...)
+		d := append([]string{clusterCertsID()}, topology.HostUpIDs(t, host)...)
 		d = append(d, lbIDs...)
 		// A joining node reaches the control plane through the tunnels
 		// between its site and the first master's.
-		d = append(d, PathIDs(t, host, first)...)
+		d = append(d, topology.PathIDs(t, host, first)...)
 		return append(d, extra...)
 	}
 	nodes = append(nodes, plan.Node{
 		ID: clusterInitID(first), Target: "node " + first,
 		// The first master needs only its own site, but the load balancer
 		// must be up: controlPlaneEndpoint points at it.
-		Deps: append(append([]string{clusterCertsID()}, HostUpIDs(t, first)...), lbIDs...),
+		Deps: append(append([]string{clusterCertsID()}, topology.HostUpIDs(t, first)...), lbIDs...),
 		Step: plan.Funcs{
 			InspectFunc: nodeDone(env, first, "kubeadm init, the first control plane"),
 			ApplyFunc:   func(ctx context.Context, _ plan.Change) error { return b.Init(ctx) },
@@ -287,7 +287,7 @@ func joinStep(env *Env, b *kubeadm.Bootstrapper, host, action string, deps []str
 
 // clusterDestroy resets every node that kubeadm set up: workers first, then
 // the control planes one at a time in reverse join order.
-func clusterDestroy(t *Topology, env *Env) ([]plan.Node, error) {
+func clusterDestroy(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if t.Cluster == nil {
 		return nil, nil
 	}
@@ -331,7 +331,7 @@ func clusterDestroy(t *Topology, env *Env) ([]plan.Node, error) {
 
 // clusterRender shows the kubeadm config a cluster node gets, token
 // redacted unless env.ShowSecrets.
-func clusterRender(t *Topology, env *Env, host string) ([]Artifact, error) {
+func clusterRender(t *topology.Topology, env *Env, host string) ([]Artifact, error) {
 	if t.Cluster == nil {
 		return nil, nil
 	}

@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -26,24 +27,24 @@ func TestRoutersLayerWithRealOpenVPN(t *testing.T) {
 	openvpntest.RequireNetns(t)
 	binds := []string{openvpn.DefaultDir, openvpn.DefaultRunDir, filepath.Dir(openvpn.DefaultSysctlFile), filepath.Dir(openvpn.DefaultBootScript)}
 	openvpntest.RequireMountPoints(t, binds...)
-	for _, mode := range []string{VPNMesh, VPNHubSpoke} {
+	for _, mode := range []string{topology.VPNMesh, topology.VPNHubSpoke} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			l := openvpntest.New(t, 3)
-			topo := &Topology{Name: "netns", Underlay: Underlay{Prefix: netip.MustParsePrefix("10.4.0.0/24")},
-				VPN: &VPN{Mode: mode, Transit: netip.MustParsePrefix("10.255.0.0/16")}}
-			if mode == VPNHubSpoke {
+			topo := &topology.Topology{Name: "netns", Underlay: topology.Underlay{Prefix: netip.MustParsePrefix("10.4.0.0/24")},
+				VPN: &topology.VPN{Mode: mode, Transit: netip.MustParsePrefix("10.255.0.0/16")}}
+			if mode == topology.VPNHubSpoke {
 				topo.VPN.Hub = l.Sites[2].Name
 			}
 			runners := map[string]remote.Runner{}
 			for i, s := range l.Sites {
-				topo.Sites = append(topo.Sites, Site{Name: s.Name, VLAN: 10 * (i + 1), Prefix: s.Prefix,
-					Router: Router{Name: s.Router, Kind: RouterLinux, WAN: s.WAN, LAN: s.LAN},
-					Hosts:  []Host{{Name: fmt.Sprintf("h%d", i), Address: l.Hosts[i], Role: RoleWorker}}})
+				topo.Sites = append(topo.Sites, topology.Site{Name: s.Name, VLAN: 10 * (i + 1), Prefix: s.Prefix,
+					Router: topology.Router{Name: s.Router, Kind: topology.RouterLinux, WAN: s.WAN, LAN: s.LAN},
+					Hosts:  []topology.Host{{Name: fmt.Sprintf("h%d", i), Address: l.Hosts[i], Role: topology.RoleWorker}}})
 				runners[s.Router] = l.Rooted(i, binds...)
 			}
-			st, err := OpenState(t.TempDir())
+			st, err := topology.OpenState(t.TempDir())
 			require.NoError(t, err)
 			env := &Env{State: st, Dial: func(_ context.Context, m string) (remote.Runner, error) { return runners[m], nil }}
 

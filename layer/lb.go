@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 
 	"github.com/planetstage/planetstage/haproxy"
@@ -16,7 +17,7 @@ import (
 // plane changes the rendered config, so the step's Inspect reports an
 // update and Apply reloads HAProxy with the new server list.
 var lbLayer = Layer{
-	Name:    "lb",
+	Name:    LB,
 	Steps:   lbSteps,
 	Destroy: lbDestroy,
 	Render:  lbRender,
@@ -24,21 +25,21 @@ var lbLayer = Layer{
 
 // lbPlan is the load balancer a topology asks for; ok is false when there
 // is none (no cluster, or a single control plane without a load balancer).
-func lbPlan(t *Topology) (lb Machine, cfg haproxy.Config, ok bool, err error) {
+func lbPlan(t *topology.Topology) (lb topology.Machine, cfg haproxy.Config, ok bool, err error) {
 	if t.Cluster == nil {
-		return Machine{}, haproxy.Config{}, false, nil
+		return topology.Machine{}, haproxy.Config{}, false, nil
 	}
-	lbs := t.HostsWithRole(RoleLoadBalancer)
+	lbs := t.HostsWithRole(topology.RoleLoadBalancer)
 	if len(lbs) == 0 {
-		return Machine{}, haproxy.Config{}, false, nil
+		return topology.Machine{}, haproxy.Config{}, false, nil
 	}
 	lb = lbs[0]
 	port := t.Cluster.APIPort
 	if port == 0 {
-		port = DefaultAPIPort
+		port = topology.DefaultAPIPort
 	}
 	var servers []haproxy.Server
-	for _, m := range t.HostsWithRole(RoleControlPlane) {
+	for _, m := range t.HostsWithRole(topology.RoleControlPlane) {
 		servers = append(servers, haproxy.Server{Name: m.Name, Address: netip.AddrPortFrom(m.Address, uint16(port))})
 	}
 	// The health check verifies nothing about the certificate ("verify
@@ -51,24 +52,24 @@ func lbPlan(t *Topology) (lb Machine, cfg haproxy.Config, ok bool, err error) {
 		Servers: servers,
 	})
 	if err != nil {
-		return Machine{}, haproxy.Config{}, false, fmt.Errorf("load balancer %s: %w", lb.Name, err)
+		return topology.Machine{}, haproxy.Config{}, false, fmt.Errorf("load balancer %s: %w", lb.Name, err)
 	}
 	return lb, cfg, true, nil
 }
 
-func lbSteps(t *Topology, env *Env) ([]plan.Node, error) {
+func lbSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	lb, cfg, ok, err := lbPlan(t)
 	if err != nil || !ok {
 		return nil, err
 	}
-	deps := HostUpIDs(t, lb.Name)
+	deps := topology.HostUpIDs(t, lb.Name)
 	if t.VPN != nil {
 		// The site's router is the host's gateway, which apt needs.
-		deps = append(deps, RouterID(lb.Site.Router.Name))
+		deps = append(deps, topology.RouterID(lb.Site.Router.Name))
 	}
 	svc := lbService(env, lb.Name)
 	return []plan.Node{{
-		ID:     LoadBalancerID(lb.Name),
+		ID:     topology.LoadBalancerID(lb.Name),
 		Target: fmt.Sprintf("haproxy on %s (%d control planes at :%d)", lb.Name, len(cfg.Backends[0].Servers), t.Cluster.APIPort),
 		Deps:   deps,
 		Step: plan.Funcs{
@@ -94,14 +95,14 @@ func lbSteps(t *Topology, env *Env) ([]plan.Node, error) {
 	}}, nil
 }
 
-func lbDestroy(t *Topology, env *Env) ([]plan.Node, error) {
+func lbDestroy(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	lb, _, ok, err := lbPlan(t)
 	if err != nil || !ok {
 		return nil, err
 	}
 	svc := lbService(env, lb.Name)
 	return []plan.Node{{
-		ID:     LoadBalancerID(lb.Name) + "/remove",
+		ID:     topology.LoadBalancerID(lb.Name) + "/remove",
 		Target: "haproxy on " + lb.Name,
 		Step: plan.Funcs{
 			InspectFunc: func(ctx context.Context) (plan.Change, error) {
@@ -123,7 +124,7 @@ func lbDestroy(t *Topology, env *Env) ([]plan.Node, error) {
 	}}, nil
 }
 
-func lbRender(t *Topology, _ *Env, machine string) ([]Artifact, error) {
+func lbRender(t *topology.Topology, _ *Env, machine string) ([]Artifact, error) {
 	lb, cfg, ok, err := lbPlan(t)
 	if err != nil || !ok || lb.Name != machine {
 		return nil, err

@@ -1,7 +1,8 @@
-package topology
+package layer
 
 import (
 	"context"
+	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ import (
 	"github.com/planetstage/planetstage/wan"
 )
 
-func planetEnv(t *testing.T, top *Topology) *Env {
+func planetEnv(t *testing.T, top *topology.Topology) *Env {
 	t.Helper()
 	var names []string
 	for _, s := range top.Sites {
@@ -29,7 +30,7 @@ func planetEnv(t *testing.T, top *Topology) *Env {
 
 func TestWANLayerNothingToEmulate(t *testing.T) {
 	t.Parallel()
-	top := routersTopology(RouterLinux, RouterLinux)
+	top := routersTopology(topology.RouterLinux, topology.RouterLinux)
 	for _, env := range []*Env{{}, {Latency: &wan.Model{Sites: []wan.Site{{Name: "site-a"}, {Name: "site-b"}}}}} {
 		nodes, err := wanSteps(top, env)
 		require.NoError(t, err)
@@ -42,7 +43,7 @@ func TestWANLayerNothingToEmulate(t *testing.T) {
 
 func TestWANLayerStepsForLinuxRouters(t *testing.T) {
 	t.Parallel()
-	top := routersTopology(RouterLinux, RouterLinux, RouterVyOS)
+	top := routersTopology(topology.RouterLinux, topology.RouterLinux, topology.RouterVyOS)
 	env := planetEnv(t, top)
 	machines := map[string]*emptyMachine{}
 	env.Dial = func(_ context.Context, name string) (remote.Runner, error) {
@@ -54,7 +55,7 @@ func TestWANLayerStepsForLinuxRouters(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, nodes, 2, "the VyOS router's policies come from the routers layer")
 	assert.Equal(t, "wan/netem/r1", nodes[0].ID)
-	assert.Equal(t, []string{RouterID("r1")}, nodes[0].Deps)
+	assert.Equal(t, []string{topology.RouterID("r1")}, nodes[0].Deps)
 	assert.Equal(t, "netem on router r1 (2 tunnels)", nodes[0].Target)
 
 	c, err := nodes[0].Step.Inspect(t.Context())
@@ -78,7 +79,7 @@ func TestWANLayerStepsForLinuxRouters(t *testing.T) {
 
 func TestLatencyForAddsUpToTheRTT(t *testing.T) {
 	t.Parallel()
-	top := routersTopology(RouterVyOS, RouterVyOS, RouterVyOS)
+	top := routersTopology(topology.RouterVyOS, topology.RouterVyOS, topology.RouterVyOS)
 	env := planetEnv(t, top)
 	matrix, _, err := LatencyMatrix(top, env)
 	require.NoError(t, err)
@@ -98,7 +99,7 @@ func TestLatencyForAddsUpToTheRTT(t *testing.T) {
 
 func TestWANLayerRender(t *testing.T) {
 	t.Parallel()
-	top := routersTopology(RouterLinux, RouterVyOS)
+	top := routersTopology(topology.RouterLinux, topology.RouterVyOS)
 	env := planetEnv(t, top)
 	arts, err := renderWAN(top, env, "r1")
 	require.NoError(t, err)
@@ -112,7 +113,7 @@ func TestWANLayerRender(t *testing.T) {
 
 func TestWANLayerReportsUnplacedSites(t *testing.T) {
 	t.Parallel()
-	top := routersTopology(RouterLinux, RouterLinux, RouterLinux)
+	top := routersTopology(topology.RouterLinux, topology.RouterLinux, topology.RouterLinux)
 	env := &Env{Latency: &wan.Model{Sites: []wan.Site{{Name: "site-a", City: "Tokyo"}, {Name: "site-b", City: "London"}, {Name: "site-c"}}}}
 	_, err := wanSteps(top, env)
 	require.Error(t, err)
@@ -121,7 +122,7 @@ func TestWANLayerReportsUnplacedSites(t *testing.T) {
 
 func TestRelayPlan(t *testing.T) {
 	t.Parallel()
-	top := routersTopology(RouterLinux, RouterLinux, RouterLinux)
+	top := routersTopology(topology.RouterLinux, topology.RouterLinux, topology.RouterLinux)
 	env := planetEnv(t, top)
 	bind := netip.MustParseAddr("10.4.255.254")
 	paths, faces, err := RelayPlan(top, env, bind, 40000)
@@ -164,7 +165,7 @@ func TestRelayPlan(t *testing.T) {
 	assert.Nil(t, none)
 }
 
-func mustTunnelSpec(t *testing.T, top *Topology) openvpn.Spec {
+func mustTunnelSpec(t *testing.T, top *topology.Topology) openvpn.Spec {
 	t.Helper()
 	spec, err := TunnelSpec(top)
 	require.NoError(t, err)

@@ -1,10 +1,11 @@
-package topology
+package layer
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"strings"
 	"sync"
@@ -16,19 +17,19 @@ import (
 // esxiRoleDefaults size a machine's VM when neither the machine nor the
 // topology's defaults say otherwise. Control planes get kubeadm's minimum
 // of 2 CPUs with room for etcd; routers are small.
-var esxiRoleDefaults = map[string]VM{
-	RoleRouter:       {CPUs: 1, MemoryMB: 1024, DiskGB: 8},
-	RoleLoadBalancer: {CPUs: 1, MemoryMB: 1024, DiskGB: 10},
-	RoleControlPlane: {CPUs: 2, MemoryMB: 4096, DiskGB: 40},
-	RoleWorker:       {CPUs: 2, MemoryMB: 4096, DiskGB: 40},
-	RoleGeneric:      {CPUs: 1, MemoryMB: 2048, DiskGB: 20},
+var esxiRoleDefaults = map[string]topology.VM{
+	topology.RoleRouter:       {CPUs: 1, MemoryMB: 1024, DiskGB: 8},
+	topology.RoleLoadBalancer: {CPUs: 1, MemoryMB: 1024, DiskGB: 10},
+	topology.RoleControlPlane: {CPUs: 2, MemoryMB: 4096, DiskGB: 40},
+	topology.RoleWorker:       {CPUs: 2, MemoryMB: 4096, DiskGB: 40},
+	topology.RoleGeneric:      {CPUs: 1, MemoryMB: 2048, DiskGB: 20},
 }
 
 // esxiSizing merges, field by field, the role default, the topology's
 // defaults for the role and the machine's own VM.
-func esxiSizing(t *Topology, m Machine) VM {
+func esxiSizing(t *topology.Topology, m topology.Machine) topology.VM {
 	out := esxiRoleDefaults[m.Role]
-	layers := []*VM{}
+	layers := []*topology.VM{}
 	if t.Defaults != nil {
 		if d, ok := t.Defaults.VMs[m.Role]; ok {
 			layers = append(layers, &d)
@@ -58,7 +59,7 @@ func esxiSizing(t *Topology, m Machine) VM {
 // esxiVM is machine m's VM: routers have the underlay NIC (eth0) and the
 // site NIC (eth1), hosts only the site NIC. Cloud-init meta-data names the
 // machine and, for hosts, sets the site address and the router as gateway.
-func esxiVM(t *Topology, m Machine) (esxi.VM, error) {
+func esxiVM(t *topology.Topology, m topology.Machine) (esxi.VM, error) {
 	size := esxiSizing(t, m)
 	v := esxi.VM{Name: m.Name, GuestID: "ubuntu64Guest", CPUs: size.CPUs, MemoryMB: size.MemoryMB, DiskGB: size.DiskGB, Owner: t.Name}
 	if img := size.Image; img != "" {
@@ -71,7 +72,7 @@ func esxiVM(t *Topology, m Machine) (esxi.VM, error) {
 	site := esxi.NIC{PortGroup: esxiSitePortGroup(t, m.Site)}
 	meta := fmt.Sprintf("instance-id: %s-%s\nlocal-hostname: %s\n", t.Name, m.Name, m.Name)
 	if m.IsRouter() {
-		if m.Site.Router.Kind == RouterVyOS {
+		if m.Site.Router.Kind == topology.RouterVyOS {
 			v.GuestID = "debian10_64Guest" // VyOS 1.2+ is Debian based
 		}
 		v.NICs = []esxi.NIC{{PortGroup: esxiUnderlayPortGroup(t)}, site}
@@ -164,7 +165,7 @@ func (r *esxiLayerRun) record(hyp, kind, name string, add bool) error {
 // name), then the port groups and the vSwitch the layer recorded as
 // created. A hypervisor that cannot be reached fails its steps: nothing is
 // known about it, so nothing is claimed to be gone.
-func esxiDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
+func esxiDestroySteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	r := newESXiRun(t, env)
 	hyps, pgs := esxiHostNetworks(t)
 	vmSteps := map[string][]string{}
@@ -226,7 +227,7 @@ func esxiDestroySteps(t *Topology, env *Env) ([]plan.Node, error) {
 // esxiRender shows the VM the layer would build for machine: sizing, NICs
 // with their port groups and VLANs, and the cloud-init meta-data (which
 // holds no secrets).
-func esxiRender(t *Topology, _ *Env, machine string) ([]Artifact, error) {
+func esxiRender(t *topology.Topology, _ *Env, machine string) ([]Artifact, error) {
 	m, ok := t.Machine(machine)
 	if !ok || m.Site.Hypervisor == "" {
 		return nil, nil

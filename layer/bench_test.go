@@ -1,8 +1,9 @@
-package topology
+package layer
 
 import (
 	"context"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"testing"
 
@@ -12,29 +13,29 @@ import (
 // generated returns a hub-spoke testbed of n sites with hostsPerSite hosts
 // each, every site on its own hypervisor VLAN: the shape of a large
 // experiment. Site i is 10.(i/256).(i%256).0/24.
-func generated(n, hostsPerSite int) *Topology {
-	t := &Topology{
+func generated(n, hostsPerSite int) *topology.Topology {
+	t := &topology.Topology{
 		Name:        "bench",
-		Hypervisors: []Hypervisor{{Name: "esxi1", URL: "https://10.4.0.13/sdk"}},
-		Underlay:    Underlay{Prefix: netip.MustParsePrefix("100.64.0.0/16")},
-		VPN:         &VPN{Mode: VPNHubSpoke, Hub: "site-0000", Transit: netip.MustParsePrefix("172.16.0.0/12")},
-		Cluster: &Cluster{PodSubnet: netip.MustParsePrefix("192.168.0.0/16"),
+		Hypervisors: []topology.Hypervisor{{Name: "esxi1", URL: "https://10.4.0.13/sdk"}},
+		Underlay:    topology.Underlay{Prefix: netip.MustParsePrefix("100.64.0.0/16")},
+		VPN:         &topology.VPN{Mode: topology.VPNHubSpoke, Hub: "site-0000", Transit: netip.MustParsePrefix("172.16.0.0/12")},
+		Cluster: &topology.Cluster{PodSubnet: netip.MustParsePrefix("192.168.0.0/16"),
 			ServiceSubnet: netip.MustParsePrefix("198.18.0.0/15")},
 	}
 	for i := range n {
 		prefix := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i / 256), byte(i % 256), 0}), 24)
 		at := func(host byte) netip.Addr { b := prefix.Addr().As4(); b[3] = host; return netip.AddrFrom4(b) }
-		s := Site{
+		s := topology.Site{
 			Name: fmt.Sprintf("site-%04d", i), VLAN: 1 + i, Prefix: prefix, Hypervisor: "esxi1",
-			Router: Router{Name: fmt.Sprintf("r-%04d", i), Kind: RouterLinux,
+			Router: topology.Router{Name: fmt.Sprintf("r-%04d", i), Kind: topology.RouterLinux,
 				WAN: netip.AddrFrom4([4]byte{100, 64, byte((i + 1) / 256), byte((i + 1) % 256)}), LAN: at(1)},
 		}
 		for h := range hostsPerSite {
-			role := RoleWorker
+			role := topology.RoleWorker
 			if i == 0 {
-				role = []string{RoleLoadBalancer, RoleControlPlane, RoleControlPlane, RoleControlPlane}[min(h, 3)]
+				role = []string{topology.RoleLoadBalancer, topology.RoleControlPlane, topology.RoleControlPlane, topology.RoleControlPlane}[min(h, 3)]
 			}
-			s.Hosts = append(s.Hosts, Host{Name: fmt.Sprintf("h-%04d-%02d", i, h), Address: at(byte(10 + h)), Role: role})
+			s.Hosts = append(s.Hosts, topology.Host{Name: fmt.Sprintf("h-%04d-%02d", i, h), Address: at(byte(10 + h)), Role: role})
 		}
 		t.Sites = append(t.Sites, s)
 	}
@@ -49,7 +50,7 @@ func BenchmarkPlan(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		top := generated(n, 10)
 		b.Run(fmt.Sprintf("sites=%d", n), func(b *testing.B) {
-			st, err := OpenState(b.TempDir())
+			st, err := topology.OpenState(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
 			}

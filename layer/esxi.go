@@ -1,9 +1,10 @@
-package topology
+package layer
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/planetstage/planetstage/topology"
 	"net"
 	"os"
 	"strings"
@@ -29,7 +30,7 @@ import (
 // To try it without hardware, point each hypervisor's url at a simulator
 // (`vcsim -esx`, or esxi/internal/vcsim in this repository) and pin its
 // certificate with thumbprint (`govc about.cert -k -thumbprint`).
-var esxiLayer = Layer{Name: "esxi", Steps: esxiSteps, Destroy: esxiDestroySteps, Render: esxiRender}
+var machinesLayer = Layer{Name: Machines, Steps: esxiSteps, Destroy: esxiDestroySteps, Render: esxiRender}
 
 // ESXiOptions configures the esxi layer (Env.ESXi). The zero value works:
 // credentials come from GOVC_USERNAME / GOVC_PASSWORD, the datastore from
@@ -77,7 +78,7 @@ func (o *ESXiOptions) Close(ctx context.Context) error {
 }
 
 // client returns the session to hypervisor h, logging in on first use.
-func (o *ESXiOptions) client(ctx context.Context, env *Env, h Hypervisor) (*esxi.Client, error) {
+func (o *ESXiOptions) client(ctx context.Context, env *Env, h topology.Hypervisor) (*esxi.Client, error) {
 	o.mu.Lock()
 	if o.conns == nil {
 		o.conns = map[string]*esxiConn{}
@@ -147,12 +148,12 @@ func esxiUnreachableCause(err error) string {
 
 // esxiLayerRun is what one plan build's steps share.
 type esxiLayerRun struct {
-	t    *Topology
+	t    *topology.Topology
 	env  *Env
 	opts *ESXiOptions
 }
 
-func newESXiRun(t *Topology, env *Env) *esxiLayerRun {
+func newESXiRun(t *topology.Topology, env *Env) *esxiLayerRun {
 	opts := env.ESXi
 	if opts == nil {
 		opts = &ESXiOptions{}
@@ -164,7 +165,7 @@ func newESXiRun(t *Topology, env *Env) *esxiLayerRun {
 // When the hypervisor cannot be reached, Inspect reports offline (the
 // change it would make, saying the host is unreachable) instead of failing,
 // so `stage plan` works before the lab is cabled; Apply then fails.
-func (r *esxiLayerRun) step(id, target string, deps []string, h Hypervisor, offline func() plan.Change,
+func (r *esxiLayerRun) step(id, target string, deps []string, h topology.Hypervisor, offline func() plan.Change,
 	inspect func(context.Context, *esxi.Client) (plan.Change, error),
 	apply func(context.Context, *esxi.Client, plan.Change) error) plan.Node {
 	return plan.Node{ID: id, Target: target, Deps: deps, Step: plan.Funcs{
@@ -215,9 +216,9 @@ func fromPlan(ch plan.Change) esxi.Change {
 
 // Names of what the layer creates; the topology name keeps two testbeds on
 // one host apart.
-func esxiSwitchName(t *Topology) string        { return "vSwitch-" + t.Name }
-func esxiUnderlayPortGroup(t *Topology) string { return t.Name + "-underlay" }
-func esxiSitePortGroup(t *Topology, s Site) string {
+func esxiSwitchName(t *topology.Topology) string        { return "vSwitch-" + t.Name }
+func esxiUnderlayPortGroup(t *topology.Topology) string { return t.Name + "-underlay" }
+func esxiSitePortGroup(t *topology.Topology, s topology.Site) string {
 	return t.Name + "-" + s.Name
 }
 
@@ -233,7 +234,7 @@ func ESXiVMID(machine string) string { return "esxi/vm/" + machine }
 // esxiHostNetworks lists, per hypervisor in topology order, the port groups
 // it needs: its sites', and the underlay's where one of its sites has a
 // router (every site has one).
-func esxiHostNetworks(t *Topology) (hyps []Hypervisor, pgs map[string][]esxi.PortGroup) {
+func esxiHostNetworks(t *topology.Topology) (hyps []topology.Hypervisor, pgs map[string][]esxi.PortGroup) {
 	pgs = map[string][]esxi.PortGroup{}
 	for _, h := range t.Hypervisors {
 		sw := esxiSwitchName(t)
@@ -255,7 +256,7 @@ func esxiHostNetworks(t *Topology) (hyps []Hypervisor, pgs map[string][]esxi.Por
 	return hyps, pgs
 }
 
-func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
+func esxiSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	r := newESXiRun(t, env)
 	hyps, pgs := esxiHostNetworks(t)
 	var nodes []plan.Node
@@ -308,7 +309,7 @@ func esxiSteps(t *Topology, env *Env) ([]plan.Node, error) {
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
 				return c.ApplyVM(ctx, v, fromPlan(ch))
 			}))
-		nodes = append(nodes, r.step(PowerOnID(m.Name), fmt.Sprintf("power of vm %s on %s", m.Name, h.Name), []string{vmID}, h,
+		nodes = append(nodes, r.step(topology.PowerOnID(m.Name), fmt.Sprintf("power of vm %s on %s", m.Name, h.Name), []string{vmID}, h,
 			func() plan.Change { return plan.Change{Action: plan.Update, Reason: "power on"} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 				if plan.Pending(ctx) {
