@@ -178,7 +178,7 @@ func clusterSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 
 	first := kc.FirstControlPlane().Name
 	deps := func(host string, extra ...string) []string {
-		d := append([]string{clusterCertsID()}, topology.HostUpIDs(t, host)...)
+		d := append([]string{clusterCertsID()}, topology.MachineUpIDs(t, host)...)
 		d = append(d, lbIDs...)
 		// A joining node reaches the control plane through the tunnels
 		// between its site and the first master's.
@@ -189,7 +189,7 @@ func clusterSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 		ID: clusterInitID(first), Target: "node " + first,
 		// The first master needs only its own site, but the load balancer
 		// must be up: controlPlaneEndpoint points at it.
-		Deps: append(append([]string{clusterCertsID()}, topology.HostUpIDs(t, first)...), lbIDs...),
+		Deps: append(append([]string{clusterCertsID()}, topology.MachineUpIDs(t, first)...), lbIDs...),
 		Step: plan.Funcs{
 			InspectFunc: nodeDone(env, first, "kubeadm init, the first control plane"),
 			ApplyFunc:   func(ctx context.Context, _ plan.Change) error { return b.Init(ctx) },

@@ -169,7 +169,7 @@ func TestClusterLayerSequence(t *testing.T) {
 	for _, n := range nodes {
 		byID[n.ID] = n
 	}
-	assert.Subset(t, byID["cluster/init/master01"].Deps, []string{"cluster/certs", "lb/haproxy/lb", "esxi/power/master01"})
+	assert.Subset(t, byID["cluster/init/master01"].Deps, []string{"cluster/certs", "lb/haproxy/lb", "machines/up/master01"})
 	assert.Contains(t, byID["cluster/join/master03"].Deps, "cluster/join/master02", "control-plane joins serialized")
 	assert.Subset(t, byID["cluster/join/node03"].Deps, []string{"cluster/init/master01", "lb/haproxy/lb", "routers/vyos01", "routers/vyos03"})
 	assert.NotContains(t, byID["cluster/join/node03"].Deps, "routers/vyos02", "only the routers between node03 and the masters")

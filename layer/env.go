@@ -32,9 +32,13 @@ type Env struct {
 	// KubeletConfiguration in ExtraDocuments, IgnorePreflightErrors). Nil on
 	// real machines.
 	Kubeadm func(*kubeadm.Cluster)
-	// ESXi configures the esxi layer and caches its sessions; nil means
+	// ESXi configures the ESXi provider and caches its sessions; nil means
 	// credentials from GOVC_USERNAME / GOVC_PASSWORD and a session per plan.
 	ESXi *ESXiOptions
+	// Providers adds or replaces machine providers by hypervisor kind
+	// (topology.Hypervisor.Kind); kinds it lacks get the built-in ones
+	// (Providers).
+	Providers map[string]Provider
 	// Latency is the WAN latency to emulate between the sites (package
 	// wan): set by a program, e.g. from a --geo preset (wan.GeoPreset).
 	// Nil means none. See the wan layer.

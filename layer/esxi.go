@@ -7,6 +7,7 @@ import (
 	"github.com/planetstage/planetstage/topology"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,8 @@ import (
 	"github.com/planetstage/planetstage/plan"
 )
 
-// esxiLayer carves the sites out of the hypervisors: per hypervisor a
+// ESXi is the provider of hypervisors of kind "esxi" (the default): it
+// carves the sites out of standalone ESXi hosts. Per hypervisor a
 // standard vSwitch "vSwitch-<topology>", per site a port group
 // "<topology>-<site>" with the site's VLAN (and "<topology>-underlay" with
 // the underlay's VLAN where a router needs it), per router and host a VM
@@ -30,7 +32,25 @@ import (
 // To try it without hardware, point each hypervisor's url at a simulator
 // (`vcsim -esx`, or esxi/internal/vcsim in this repository) and pin its
 // certificate with thumbprint (`govc about.cert -k -thumbprint`).
-var machinesLayer = Layer{Name: Machines, Steps: esxiSteps, Destroy: esxiDestroySteps, Render: esxiRender}
+//
+// A machine's up step (topology.MachineUpID) powers its VM on. Env.ESXi
+// configures the provider.
+type ESXi struct{}
+
+// Steps implements Provider.
+func (ESXi) Steps(t *topology.Topology, env *Env, hyps []topology.Hypervisor) ([]plan.Node, error) {
+	return esxiSteps(t, env, hyps)
+}
+
+// Destroy implements Provider.
+func (ESXi) Destroy(t *topology.Topology, env *Env, hyps []topology.Hypervisor) ([]plan.Node, error) {
+	return esxiDestroySteps(t, env, hyps)
+}
+
+// Render implements Provider.
+func (ESXi) Render(t *topology.Topology, env *Env, machine string) ([]Artifact, error) {
+	return esxiRender(t, env, machine)
+}
 
 // ESXiOptions configures the esxi layer (Env.ESXi). The zero value works:
 // credentials come from GOVC_USERNAME / GOVC_PASSWORD, the datastore from
@@ -231,12 +251,12 @@ func ESXiPortGroupID(hypervisor, pg string) string { return "esxi/portgroup/" + 
 // ESXiVMID is the step that ensures machine's VM.
 func ESXiVMID(machine string) string { return "esxi/vm/" + machine }
 
-// esxiHostNetworks lists, per hypervisor in topology order, the port groups
-// it needs: its sites', and the underlay's where one of its sites has a
-// router (every site has one).
-func esxiHostNetworks(t *topology.Topology) (hyps []topology.Hypervisor, pgs map[string][]esxi.PortGroup) {
+// esxiHostNetworks lists, per hypervisor of on in topology order, the port
+// groups it needs: its sites', and the underlay's where one of its sites
+// has a router (every site has one).
+func esxiHostNetworks(t *topology.Topology, on []topology.Hypervisor) (hyps []topology.Hypervisor, pgs map[string][]esxi.PortGroup) {
 	pgs = map[string][]esxi.PortGroup{}
-	for _, h := range t.Hypervisors {
+	for _, h := range on {
 		sw := esxiSwitchName(t)
 		var list []esxi.PortGroup
 		for _, s := range t.Sites {
@@ -256,9 +276,20 @@ func esxiHostNetworks(t *topology.Topology) (hyps []topology.Hypervisor, pgs map
 	return hyps, pgs
 }
 
-func esxiSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
+// onHypervisors returns t's machines whose sites are on one of hyps.
+func onHypervisors(t *topology.Topology, hyps []topology.Hypervisor) []topology.Machine {
+	var ms []topology.Machine
+	for _, m := range t.Machines() {
+		if slices.ContainsFunc(hyps, func(h topology.Hypervisor) bool { return h.Name == m.Site.Hypervisor }) {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan.Node, error) {
 	r := newESXiRun(t, env)
-	hyps, pgs := esxiHostNetworks(t)
+	hyps, pgs := esxiHostNetworks(t, on)
 	var nodes []plan.Node
 	for _, h := range hyps {
 		sw := esxi.VSwitch{Name: esxiSwitchName(t), Uplink: r.opts.Uplinks[h.Name]}
@@ -289,10 +320,7 @@ func esxiSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 				}))
 		}
 	}
-	for _, m := range t.Machines() {
-		if m.Site.Hypervisor == "" {
-			continue
-		}
+	for _, m := range onHypervisors(t, on) {
 		h, _ := t.Hypervisor(m.Site.Hypervisor)
 		v, err := esxiVM(t, m)
 		if err != nil {
@@ -309,7 +337,7 @@ func esxiSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
 				return c.ApplyVM(ctx, v, fromPlan(ch))
 			}))
-		nodes = append(nodes, r.step(topology.PowerOnID(m.Name), fmt.Sprintf("power of vm %s on %s", m.Name, h.Name), []string{vmID}, h,
+		nodes = append(nodes, r.step(topology.MachineUpID(m.Name), fmt.Sprintf("power of vm %s on %s", m.Name, h.Name), []string{vmID}, h,
 			func() plan.Change { return plan.Change{Action: plan.Update, Reason: "power on"} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 				if plan.Pending(ctx) {

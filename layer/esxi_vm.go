@@ -165,15 +165,12 @@ func (r *esxiLayerRun) record(hyp, kind, name string, add bool) error {
 // name), then the port groups and the vSwitch the layer recorded as
 // created. A hypervisor that cannot be reached fails its steps: nothing is
 // known about it, so nothing is claimed to be gone.
-func esxiDestroySteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
+func esxiDestroySteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan.Node, error) {
 	r := newESXiRun(t, env)
-	hyps, pgs := esxiHostNetworks(t)
+	hyps, pgs := esxiHostNetworks(t, on)
 	vmSteps := map[string][]string{}
 	var nodes []plan.Node
-	for _, m := range t.Machines() {
-		if m.Site.Hypervisor == "" {
-			continue
-		}
+	for _, m := range onHypervisors(t, on) {
 		h, _ := t.Hypervisor(m.Site.Hypervisor)
 		id := "esxi/destroy/vm/" + m.Name
 		vmSteps[h.Name] = append(vmSteps[h.Name], id)

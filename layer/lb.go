@@ -62,7 +62,7 @@ func lbSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	deps := topology.HostUpIDs(t, lb.Name)
+	deps := topology.MachineUpIDs(t, lb.Name)
 	if t.VPN != nil {
 		// The site's router is the host's gateway, which apt needs.
 		deps = append(deps, topology.RouterID(lb.Site.Router.Name))

@@ -54,7 +54,7 @@ func TestLBStepTargetsLoadBalancerBeforeCluster(t *testing.T) {
 	assert.Equal(t, "lb/haproxy/lb", n.ID)
 	assert.Equal(t, topology.LoadBalancerID("lb"), n.ID, "the ID the cluster layer depends on")
 	assert.Equal(t, "haproxy on lb (3 control planes at :6443)", n.Target)
-	assert.ElementsMatch(t, []string{topology.PowerOnID("lb"), topology.RouterID("vyos01")}, n.Deps)
+	assert.ElementsMatch(t, []string{topology.MachineUpID("lb"), topology.RouterID("vyos01")}, n.Deps)
 
 	g, err := Plan(top, &Env{State: lbTestState(t)}, "lb")
 	require.NoError(t, err)

@@ -98,7 +98,7 @@ func routerSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 		nodes = append(nodes, plan.Node{
 			ID:     topology.RouterID(s.Router.Name),
 			Target: target,
-			Deps:   topology.HostUpIDs(t, s.Router.Name),
+			Deps:   topology.MachineUpIDs(t, s.Router.Name),
 			Step:   &routerStep{rs: rs, site: s},
 		})
 	}

@@ -78,7 +78,8 @@ func TestRouterStepsInspectWithoutChanging(t *testing.T) {
 	require.Len(t, nodes, 3)
 	for i, n := range nodes {
 		assert.Equal(t, topology.RouterID(topo.Sites[i].Router.Name), n.ID)
-		assert.Empty(t, n.Deps, "no hypervisor: the routers already exist")
+		assert.Equal(t, []string{topology.MachineUpID(topo.Sites[i].Router.Name)}, n.Deps,
+			"no hypervisor: the router exists already, and the machines layer checks that it answers")
 		c, err := n.Step.Inspect(t.Context())
 		require.NoError(t, err)
 		assert.Equal(t, plan.Create, c.Action, n.ID)
@@ -99,7 +100,7 @@ func TestRouterStepsInspectWithoutChanging(t *testing.T) {
 	assert.Contains(t, strings.Join(machines["r2"].cmds, "\n"), "/bin/vbash -s")
 }
 
-func TestRouterStepsDependOnTheirVM(t *testing.T) {
+func TestRouterStepsDependOnTheirMachine(t *testing.T) {
 	t.Parallel()
 	topo := routersTopology(topology.RouterVyOS, topology.RouterVyOS)
 	topo.Hypervisors = []topology.Hypervisor{{Name: "esxi1", URL: "https://10.4.0.13/sdk"}}
@@ -108,8 +109,21 @@ func TestRouterStepsDependOnTheirVM(t *testing.T) {
 	require.NoError(t, err)
 	nodes, err := routerSteps(topo, &Env{State: st})
 	require.NoError(t, err)
-	assert.Equal(t, []string{topology.PowerOnID("r1")}, nodes[0].Deps)
-	assert.Empty(t, nodes[1].Deps)
+	assert.Equal(t, []string{topology.MachineUpID("r1")}, nodes[0].Deps)
+	assert.Equal(t, []string{topology.MachineUpID("r2")}, nodes[1].Deps)
+
+	// Both up steps exist, from different providers: r1's VM is powered on
+	// by ESXi, r2 already exists and is only checked.
+	resolved, err := topo.Resolve()
+	require.NoError(t, err)
+	machines, err := machineSteps(resolved, &Env{State: st})
+	require.NoError(t, err)
+	targets := map[string]string{}
+	for _, n := range machines {
+		targets[n.ID] = n.Target
+	}
+	assert.Contains(t, targets[topology.MachineUpID("r1")], "power of vm r1 on esxi1")
+	assert.Contains(t, targets[topology.MachineUpID("r2")], "existing machine r2")
 }
 
 func TestRenderRouters(t *testing.T) {

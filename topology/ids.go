@@ -4,19 +4,20 @@ package topology
 // They are the whole of the coupling between layers in the plan: a layer
 // refers to another only through these.
 
-// HostUpIDs returns the IDs of the steps after which machine exists and is
-// running: the power-on step of its VM when its site has a hypervisor, none
-// when the machine already exists.
-func HostUpIDs(t *Topology, machine string) []string {
-	m, ok := t.Machine(machine)
-	if !ok || m.Site.Hypervisor == "" {
+// MachineUpIDs returns the IDs of the steps after which machine exists,
+// runs and answers: the machines layer's step for it. Every step that acts
+// on a machine depends on these.
+func MachineUpIDs(t *Topology, machine string) []string {
+	if _, ok := t.Machine(machine); !ok {
 		return nil
 	}
-	return []string{PowerOnID(machine)}
+	return []string{MachineUpID(machine)}
 }
 
-// PowerOnID is the esxi layer's step that powers machine's VM on.
-func PowerOnID(machine string) string { return "esxi/power/" + machine }
+// MachineUpID is the machines layer's step after which machine exists and
+// runs: its VM powered on by its hypervisor's provider, or, where the
+// machine already exists, its SSH answering.
+func MachineUpID(machine string) string { return "machines/up/" + machine }
 
 // RouterID is the routers layer's step after which router forwards traffic
 // to every other site through its tunnels.

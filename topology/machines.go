@@ -115,6 +115,11 @@ func (t *Topology) SetDefaults() {
 	if t.Kind == "" {
 		t.Kind = Kind
 	}
+	for i := range t.Hypervisors {
+		if t.Hypervisors[i].Kind == "" {
+			t.Hypervisors[i].Kind = HypervisorESXi
+		}
+	}
 	if t.VPN != nil {
 		if t.VPN.Auth == "" {
 			t.VPN.Auth = VPNAuthTLS

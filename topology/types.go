@@ -42,11 +42,23 @@ type Topology struct {
 	index map[string]Machine
 }
 
-// Hypervisor is an ESXi host (or vCenter) reached through its SDK URL.
-// Credentials come from GOVC_USERNAME / GOVC_PASSWORD or the URL's user
-// info, never from the topology file.
+// Hypervisor kinds: which provider (package layer) makes the VMs of its
+// sites.
+const (
+	// HypervisorESXi is a standalone ESXi host (or vCenter), driven through
+	// its SDK with govmomi.
+	HypervisorESXi = "esxi"
+)
+
+// Hypervisor is a host that carves out sites and runs their machines as
+// VMs; its Kind picks the provider. An ESXi host (or vCenter) is reached
+// through its SDK URL; credentials come from GOVC_USERNAME / GOVC_PASSWORD
+// or the URL's user info, never from the topology file.
 type Hypervisor struct {
 	Name string `json:"name"`
+	// Kind is the provider that drives it: "esxi" (the default) or a kind
+	// a program registers (layer.Env.Providers).
+	Kind string `json:"kind,omitempty"`
 	// URL is the SDK endpoint, "https://10.4.0.13/sdk".
 	URL string `json:"url"`
 	// Thumbprint pins the host's TLS certificate (SHA-256, colon-separated

@@ -88,6 +88,9 @@ func (v *validator) hypervisors(t *Topology) {
 		p := fmt.Sprintf("hypervisors[%d]", i)
 		v.label(p+".name", h.Name)
 		unique(v, names, p+".name", h.Name, "hypervisor name")
+		// Which kinds exist is the layers' business (a program may add
+		// providers); here a kind is only a well-formed name.
+		v.label(p+".kind", h.Kind)
 		u, err := url.Parse(h.URL)
 		switch {
 		case h.URL == "":
