@@ -90,13 +90,15 @@ func (l *Lab) closeRunners() {
 
 // Env returns the environment a plan needs to run against the lab: state,
 // Dial, the lab's logger and, when the topology has hypervisors, the
-// simulators' credentials for the esxi layer, with a node image the
+// simulators' credentials and the lab's provider (the ESXi provider, then
+// the machine's container when its VM powers on), with a node image the
 // kubeadm settings its containers need, and, when the topology has
-// latency, the tunnel ends' remotes on the WAN relay (Relay). Pass it to
-// layer.Plan with
+// latency, the tunnel ends' remotes on the WAN relay (Relay). Apply uses
+// it; a program that builds its own plan passes it to layer.Plan with
 // Topology().
 func (l *Lab) Env(state *topology.State) *layer.Env {
-	env := &layer.Env{State: state, Dial: l.Dial, Log: l.log}
+	env := &layer.Env{State: state, Dial: l.Dial, Log: l.log,
+		Providers: map[string]layer.Provider{topology.HypervisorESXi: vmProvider{l: l, inner: layer.ESXi{}}}}
 	if l.relay != nil {
 		// The tunnels cross the WAN relay, which also stands in for the
 		// wan layer's netem (see layer.Env.TunnelRemotes).

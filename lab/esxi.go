@@ -135,11 +135,11 @@ func (h *simHypervisor) vimClient(ctx context.Context) (*vim25.Client, error) {
 	return c, nil
 }
 
-// SyncVMs gives every machine whose VM the plan has powered on in a
+// syncVMs gives every machine whose VM the plan has powered on in a
 // simulated hypervisor its container, and waits for its sshd. A machine
 // whose container already exists is left alone, running or not: a stopped
 // or killed container is a crashed machine, and only Start revives it.
-func (l *Lab) SyncVMs(ctx context.Context) error {
+func (l *Lab) syncVMs(ctx context.Context) error {
 	names := sortedNames(l.machines)
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup

@@ -15,7 +15,7 @@ import (
 // existing sites; any other difference (a new or changed site, a moved or
 // removed machine) is refused, naming it, and nothing changes. A new host
 // on a hypervisor site gets its container when the plan powers its VM on
-// (SyncVMs, Dial); any other new host starts now. Topology() then returns
+// (Apply, Dial); any other new host starts now. Topology() then returns
 // the grown topology, for the plan that joins the new hosts.
 func (l *Lab) Grow(ctx context.Context, t *topology.Topology) error {
 	if l.topo == nil {

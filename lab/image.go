@@ -150,10 +150,9 @@ func ensureImage(ctx context.Context, d dockerCLI, r Recipe, opts ImageOptions) 
 	}
 	progress := progressFunc(opts.Progress)
 	start := time.Now()
-	phase := "Building node image " + tag
-	progress(Event{Phase: phase})
+	progress(Event{Phase: PhaseImage, Detail: tag})
 	err = buildImage(ctx, d, r, tag, opts.Mirror)
-	progress(Event{Phase: phase, Done: true, Elapsed: time.Since(start), Err: err})
+	progress(Event{Phase: PhaseImage, Detail: tag, Done: true, Elapsed: time.Since(start), Err: err})
 	if err != nil {
 		return "", err
 	}

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/planetstage/planetstage/lab/k8snode"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -40,17 +42,54 @@ type Options struct {
 	Log *slog.Logger
 	// Progress receives one event when a phase starts and one when it ends.
 	Progress func(Event)
-	// RunRelay runs the WAN relay (see Relay) of a topology with latency;
-	// nil runs it in this process (InProcessRelay). Down stops it.
-	RunRelay RelayRunner
+	// RelayCommand runs the WAN relay (see Relay) of a topology with
+	// latency as a process of its own, which outlives this program (see
+	// SelfRelay); nil runs it in this process for as long as the Lab. Down
+	// stops it either way.
+	RelayCommand RelayCommand
+	// Kubernetes runs the control planes and workers of a topology with a
+	// cluster on the offline Kubernetes node image (package k8snode), built
+	// or found in its cache by Up when NodeImage is empty, and adds the
+	// cluster layer to Apply's default layers. The first build compiles
+	// Kubernetes: tens of minutes on two cores.
+	Kubernetes bool
+	// NodeImageOptions tune that build (cache directory, log).
+	NodeImageOptions k8snode.Options
 }
 
+// Phase is a stage of bringing a lab up or applying to it.
+type Phase string
+
+// The phases, in the order a lab goes through them.
+const (
+	PhaseImage     Phase = "Building the lab image"
+	PhaseNodeImage Phase = "Kubernetes node image"
+	PhaseNetworks  Phase = "Creating networks"
+	PhaseRelay     Phase = "Starting the WAN relay"
+	PhaseMachines  Phase = "Starting machines"
+	PhaseSSH       Phase = "Waiting for sshd"
+	PhaseConverge  Phase = "Waiting until the tunnels carry every pair"
+)
+
 // Event is a progress report: a phase started (Done false) or ended.
+// Detail adds what varies (an image tag, the relay's ports).
 type Event struct {
-	Phase   string
+	Phase   Phase
+	Detail  string
 	Done    bool
 	Elapsed time.Duration
 	Err     error
+	// Cached marks the end of an image phase that found the image built
+	// before.
+	Cached bool
+}
+
+// String is the event as a progress line shows it.
+func (e Event) String() string {
+	if e.Detail == "" {
+		return string(e.Phase)
+	}
+	return string(e.Phase) + " " + e.Detail
 }
 
 func progressFunc(f func(Event)) func(Event) {
@@ -80,11 +119,13 @@ type Lab struct {
 	vmBacked     map[string]bool   // machines that exist once their VM is on
 	startLocks   sync.Map          // machine -> *sync.Mutex
 
-	// The WAN relay (nil without latency), how to start it and how to
-	// stop what was started.
-	relay     *Relay
-	runRelay  RelayRunner
-	stopRelay func() error
+	// The WAN relay (nil without latency), how to run it as a process,
+	// and how to stop the one this process runs.
+	relay        *Relay
+	relayCommand RelayCommand
+	stopRelay    func() error
+	stateDir     string
+	state        *topology.State
 
 	dialMu  sync.Mutex
 	pool    *layer.SSHPool
@@ -129,8 +170,25 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, foll
 			return nil, err
 		}
 	}
+	if t != nil && opts.Kubernetes && t.Cluster != nil && l.nodeImg == "" {
+		if err := l.buildNodeImage(ctx, opts.NodeImageOptions); err != nil {
+			return nil, err
+		}
+	}
 	if err := sweep(ctx, d, spec.Name, l.image); err != nil {
 		return nil, fmt.Errorf("lab %q: remove leftovers: %w", spec.Name, err)
+	}
+	if l.relayCommand == nil {
+		// A relay process of a lab of this name that is gone would hold
+		// the ports this one's relay needs.
+		if err := stopRelayProcess(ctx, l.stateDir); err != nil {
+			return nil, fmt.Errorf("lab %q: remove leftovers: %w", spec.Name, err)
+		}
+	}
+	// Every machine is new, so what an earlier lab's plan state says about
+	// them (cluster members, tokens) is stale.
+	if err := os.RemoveAll(filepath.Join(l.stateDir, planStateDir)); err != nil {
+		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
 	}
 	if t != nil {
 		for _, h := range t.Hypervisors {
@@ -161,7 +219,7 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, foll
 
 // newLab is a Lab for spec with its key store open, not yet up.
 func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
-	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, nodeImg: opts.NodeImage, machines: map[string]Machine{}, runRelay: opts.RunRelay,
+	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, nodeImg: opts.NodeImage, machines: map[string]Machine{}, relayCommand: opts.RelayCommand,
 		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{},
 		vmBacked: map[string]bool{}}
 	if l.log == nil {
@@ -181,34 +239,59 @@ func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.keys = keys
+	l.keys, l.stateDir = keys, dir
 	return l, nil
 }
 
 func (l *Lab) up(ctx context.Context) error {
-	if err := l.phase("Creating networks", func() error { return l.createNetworks(ctx) }); err != nil {
+	if err := l.phase(PhaseNetworks, func() error { return l.createNetworks(ctx) }); err != nil {
 		return err
 	}
 	if l.relay != nil {
 		first, last := l.relay.Ports()
-		phase := fmt.Sprintf("Starting the WAN relay on %s:%d-%d", l.relay.Bind, first, last)
-		if err := l.phase(phase, func() error { return l.startRelay(ctx) }); err != nil {
+		detail := fmt.Sprintf("on %s:%d-%d", l.relay.Bind, first, last)
+		if err := l.phaseDetail(PhaseRelay, detail, func() error { return l.startRelay(ctx) }); err != nil {
 			return err
 		}
 	}
-	if err := l.phase("Starting machines", func() error { return l.startMachines(ctx) }); err != nil {
+	if err := l.phase(PhaseMachines, func() error { return l.startMachines(ctx) }); err != nil {
 		return err
 	}
-	return l.phase("Waiting for sshd", func() error { return l.waitSSH(ctx) })
+	return l.phase(PhaseSSH, func() error { return l.waitSSH(ctx) })
 }
 
-func (l *Lab) phase(name string, f func() error) error {
+// buildNodeImage builds (or finds in its cache) the Kubernetes node image.
+func (l *Lab) buildNodeImage(ctx context.Context, o k8snode.Options) error {
+	if o.Log == nil {
+		o.Log = l.log
+	}
 	start := time.Now()
-	l.progress(Event{Phase: name})
-	err := f()
-	l.progress(Event{Phase: name, Done: true, Elapsed: time.Since(start), Err: err})
+	l.progress(Event{Phase: PhaseNodeImage, Detail: "(a cold build compiles Kubernetes: tens of minutes on 2 cores)"})
+	res, err := k8snode.Build(ctx, o)
+	done := Event{Phase: PhaseNodeImage, Done: true, Elapsed: time.Since(start), Err: err}
 	if err != nil {
-		return fmt.Errorf("lab %q: %s: %w", l.spec.Name, name, err)
+		l.progress(done)
+		return fmt.Errorf("lab %q: %s: %w", l.spec.Name, PhaseNodeImage, err)
+	}
+	l.nodeImg = res.Image
+	done.Detail, done.Cached = res.Image, len(res.Built) == 0
+	if !done.Cached {
+		done.Detail += " (built " + strings.Join(res.Built, ", ") + ")"
+	}
+	l.progress(done)
+	return nil
+}
+
+func (l *Lab) phase(p Phase, f func() error) error { return l.phaseDetail(p, "", f) }
+
+func (l *Lab) phaseDetail(p Phase, detail string, f func() error) error {
+	start := time.Now()
+	l.progress(Event{Phase: p, Detail: detail})
+	err := f()
+	e := Event{Phase: p, Detail: detail, Done: true, Elapsed: time.Since(start), Err: err}
+	l.progress(e)
+	if err != nil {
+		return fmt.Errorf("lab %q: %s: %w", l.spec.Name, e, err)
 	}
 	return nil
 }
@@ -261,18 +344,11 @@ func (l *Lab) Exec(name string) (remote.Runner, error) {
 }
 
 // Down removes the lab's containers, networks and firewall rules, and stops
-// its simulated hypervisors and the WAN relay it started.
+// its simulated hypervisors and its WAN relay, in this process or not.
 func (l *Lab) Down(ctx context.Context) error {
 	l.closeRunners()
 	l.closeSimulators()
-	var relayErr error
-	if l.stopRelay != nil {
-		if relayErr = l.stopRelay(); relayErr != nil {
-			relayErr = fmt.Errorf("stop the wan relay: %w", relayErr)
-		}
-		l.stopRelay = nil
-	}
-	return errors.Join(relayErr, sweep(ctx, l.d, l.spec.Name, l.image))
+	return errors.Join(l.stopRelays(ctx), sweep(ctx, l.d, l.spec.Name, l.image))
 }
 
 func (l *Lab) closeSimulators() {
@@ -283,13 +359,21 @@ func (l *Lab) closeSimulators() {
 }
 
 // Down removes every container, network and firewall rule labelled with the
-// lab name, whoever made them: what `--down` and a crashed run's next Up do.
-func Down(ctx context.Context, name string) error {
+// lab name, whoever made them, and stops the WAN relay process of the lab's
+// state directory (opts.StateDir, or the default): what `--down` and a
+// crashed run's next Up do.
+func Down(ctx context.Context, name string, opts Options) error {
 	d, err := newDockerCLI()
 	if err != nil {
 		return err
 	}
-	return sweep(ctx, d, name, "")
+	dir := opts.StateDir
+	if dir == "" {
+		if dir, err = DefaultStateDir(name); err != nil {
+			return err
+		}
+	}
+	return errors.Join(stopRelayProcess(ctx, dir), sweep(ctx, d, name, ""))
 }
 
 // sortedNames returns the keys of m in order.

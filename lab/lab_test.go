@@ -66,7 +66,7 @@ func upLab(t *testing.T, spec Spec) *Lab {
 		assert.NoError(t, l.Down(ctx))
 	})
 	for _, e := range events {
-		if e.Done && strings.HasPrefix(e.Phase, "Building node image") {
+		if e.Done && e.Phase == PhaseImage {
 			t.Logf("cold image build: %s", e.Elapsed.Round(time.Millisecond))
 		}
 	}

@@ -3,18 +3,10 @@ package lab
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
-	"os"
-	"slices"
 	"strings"
 
 	"github.com/planetstage/planetstage/topology"
 )
-
-// VyOSImageEnv names a container image of real VyOS (built by the user from
-// the VyOS ISO). Without it, routers of kind vyos run as Linux routers in the
-// lab, with the same tunnels and routes.
-const VyOSImageEnv = "PLANETSTAGE_VYOS_IMAGE"
 
 // SpecFrom returns the lab spec of t: its underlay, sites, routers and hosts.
 func SpecFrom(t *topology.Topology) Spec {
@@ -34,16 +26,16 @@ func SpecFrom(t *topology.Topology) Spec {
 	return s
 }
 
-// Up brings t up in the lab. Machines of sites without a hypervisor exist
-// (run) at once. Each hypervisor of t is replaced by govmomi's simulator of
-// a standalone ESXi host, in this process; a machine of a site on a
-// hypervisor gets its container when the plan has created and powered on
-// its VM there (see SyncVMs); when this build has no esxi layer, every
-// machine runs from the start. Topology returns t as the lab runs it.
+// Up brings t up in the lab: networks, the WAN relay, and the machines of
+// sites without a hypervisor, which exist (run) at once. Each hypervisor of
+// t becomes govmomi's simulator of a standalone ESXi host, in this process;
+// a machine of a site on a hypervisor gets its container when Apply's
+// machines layer has created and powered on its VM there. With
+// opts.Kubernetes it first builds (or finds) the Kubernetes node image.
+// Topology returns t as the lab runs it; Apply applies the layers; Down
+// removes it all.
 func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
-	// Without the esxi layer in the build nothing would power a VM on, so
-	// every machine runs from the start.
-	return upTopology(ctx, t, opts, slices.Contains(layer.Names(), layer.Machines))
+	return upTopology(ctx, t, opts, true)
 }
 
 // upTopology is Up; followVMs makes machines of hypervisor sites wait for
@@ -54,8 +46,8 @@ func upTopology(ctx context.Context, t *topology.Topology, opts Options, followV
 
 // Topology returns the topology as the lab runs it (nil for a lab made
 // from a Spec): hypervisor URLs point at the simulators and pin their
-// certificates, routers of kind vyos are linux routers unless
-// PLANETSTAGE_VYOS_IMAGE is set, and SSH uses the lab's key and known_hosts.
+// certificates, routers of kind vyos are linux routers, and SSH uses the
+// lab's key and known_hosts.
 // Notes says what was changed.
 func (l *Lab) Topology() *topology.Topology { return l.topo }
 
@@ -67,14 +59,14 @@ func (l *Lab) Notes() []string { return l.notes }
 func (l *Lab) adapt(t *topology.Topology) {
 	c := t.Clone()
 	c.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
-	if os.Getenv(VyOSImageEnv) == "" {
-		for i := range c.Sites {
-			r := &c.Sites[i].Router
-			if r.Kind == topology.RouterVyOS {
-				l.notes = append(l.notes, fmt.Sprintf("router %s (vyos %s) runs as a Linux router with the same tunnels and routes; set %s to run real VyOS",
-					r.Name, r.Version, VyOSImageEnv))
-				r.Kind, r.Version = topology.RouterLinux, ""
-			}
+	for i := range c.Sites {
+		r := &c.Sites[i].Router
+		if r.Kind == topology.RouterVyOS {
+			// The lab has no VyOS image to run: say so, and run the
+			// router's tunnels and routes on Linux.
+			l.notes = append(l.notes, fmt.Sprintf("router %s (VyOS %s) runs as a Linux router with the same tunnels and routes: the lab does not run VyOS",
+				r.Name, r.Version))
+			r.Kind, r.Version = topology.RouterLinux, ""
 		}
 	}
 	for i := range c.Hypervisors {
@@ -91,10 +83,11 @@ func (l *Lab) adapt(t *topology.Topology) {
 // Attach returns the running lab of t that an earlier process brought up
 // (and left up), without changing it: for measuring it (Matrix), dialling
 // its machines, or tearing it down. The simulated hypervisors lived in that
-// process and are gone; Attach makes none. Nor does it start a WAN relay:
+// process and are gone; Attach makes none (Apply's machines layer then
+// only checks that their containers run). Nor does it start a WAN relay:
 // Relay says where the one that process started listens, and Env points
-// the tunnels at it; a program that runs the relay as a process of its own
-// (Options.RunRelay) makes sure it still runs.
+// the tunnels at it; Apply starts it again when it is gone (RelayRunning),
+// as a process of its own with Options.RelayCommand.
 func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
 	spec := SpecFrom(t)
 	if err := spec.Validate(); err != nil {

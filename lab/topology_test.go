@@ -57,7 +57,7 @@ func TestVMsBecomeContainers(t *testing.T) {
 	require.NotNil(t, lt)
 	assert.Equal(t, topology.RouterLinux, lt.Sites[0].Router.Kind)
 	assert.Equal(t, l.KnownHostsFile(), lt.SSH.KnownHosts)
-	assert.Contains(t, strings.Join(l.Notes(), "\n"), "router vyos01 (vyos 1.2) runs as a Linux router")
+	assert.Contains(t, strings.Join(l.Notes(), "\n"), "router vyos01 (VyOS 1.2) runs as a Linux router")
 	u, err := url.Parse(lt.Hypervisors[0].URL)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1", u.Hostname(), "the hypervisor is the in-process simulator")
@@ -101,7 +101,7 @@ func TestVMsBecomeContainers(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, task.Wait(ctx))
 	}
-	require.NoError(t, l.SyncVMs(ctx))
+	require.NoError(t, l.syncVMs(ctx))
 	exists, err := l.containerExists(ctx, "vyos01")
 	require.NoError(t, err)
 	assert.True(t, exists, "a powered-on VM is a running machine")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/planetstage/planetstage/layer"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/planetstage/planetstage/topology"
@@ -74,18 +75,28 @@ func (r *Relay) Ports() (first, last uint16) {
 	return first, last
 }
 
-// RelayRunner starts the relay's paths and returns how to stop them. The
-// bind address exists on this machine once the lab's networks do.
-type RelayRunner func(ctx context.Context, paths []wan.PathConfig) (stop func() error, err error)
-
-// InProcessRelay runs the relay in this process, until stop is called (Down
-// does) or the process ends. A program that leaves the lab up when it
-// exits (stage apply --lab) runs the relay as a process of its own instead
-// (Options.RunRelay), or the tunnels lose their path when it exits.
-func InProcessRelay(ctx context.Context, paths []wan.PathConfig) (func() error, error) {
+// startRelay runs the lab's relay: as a process of its own when
+// Options.RelayCommand says how, else in this process until Down.
+func (l *Lab) startRelay(ctx context.Context) error {
+	if l.relay == nil {
+		return nil
+	}
+	if l.relayCommand != nil {
+		if err := ensureRelayProcess(ctx, l.relayCommand, l.stateDir, l.relay.Paths); err != nil {
+			return fmt.Errorf("wan relay on %s: %w", l.relay.Bind, err)
+		}
+		return nil
+	}
+	if l.stopRelay != nil {
+		return nil
+	}
+	paths := slices.Clone(l.relay.Paths)
+	for i := range paths {
+		paths[i].Log = l.log
+	}
 	relay, err := wan.ListenRelay(ctx, paths)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("wan relay on %s: %w", l.relay.Bind, err)
 	}
 	// The relay lives as long as the lab, not as long as the call that
 	// brought the lab up.
@@ -94,7 +105,7 @@ func InProcessRelay(ctx context.Context, paths []wan.PathConfig) (func() error, 
 	go func() { done <- relay.Run(runCtx) }()
 	var once sync.Once
 	var stopErr error
-	return func() error {
+	l.stopRelay = func() error {
 		once.Do(func() {
 			cancel()
 			err := <-done
@@ -104,26 +115,36 @@ func InProcessRelay(ctx context.Context, paths []wan.PathConfig) (func() error, 
 			stopErr = errors.Join(err, relay.Close())
 		})
 		return stopErr
-	}, nil
+	}
+	return nil
 }
 
-// startRelay runs the lab's relay with the Options' runner.
-func (l *Lab) startRelay(ctx context.Context) error {
+// RelayRunning reports whether the lab's WAN relay runs: in this process,
+// or as the process Options.RelayCommand started (found through its pid
+// file). A lab without latency has no relay, and then it is true.
+func (l *Lab) RelayRunning() bool {
 	if l.relay == nil {
-		return nil
+		return true
 	}
-	run := l.runRelay
-	if run == nil {
-		run = InProcessRelay
+	if l.stopRelay != nil {
+		return true
 	}
-	for i := range l.relay.Paths {
-		l.relay.Paths[i].Log = l.log
+	_, ok := relayPID(l.stateDir)
+	return ok
+}
+
+// stopRelays stops the relay this Lab runs in-process, and the relay
+// process of the lab's state directory.
+func (l *Lab) stopRelays(ctx context.Context) error {
+	var errs []error
+	if l.stopRelay != nil {
+		errs = append(errs, l.stopRelay())
+		l.stopRelay = nil
 	}
-	stop, err := run(ctx, l.relay.Paths)
-	if err != nil {
-		return fmt.Errorf("wan relay on %s: %w", l.relay.Bind, err)
+	errs = append(errs, stopRelayProcess(ctx, l.stateDir))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("stop the wan relay: %w", err)
 	}
-	l.stopRelay = stop
 	return nil
 }
 

@@ -2,9 +2,12 @@ package layer
 
 import (
 	"context"
-	"github.com/planetstage/planetstage/topology"
+	"errors"
 	"log/slog"
 	"net/netip"
+	"time"
+
+	"github.com/planetstage/planetstage/topology"
 
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/remote"
@@ -49,6 +52,9 @@ type Env struct {
 	// the wan layer adds no netem (and VyOS routers no network emulator)
 	// on top. Nil on real hardware.
 	TunnelRemotes map[RelayEnd]netip.AddrPort
+
+	// closers end what NewEnv opened.
+	closers []func(context.Context) error
 }
 
 // logger returns env.Log or a logger that discards everything.
@@ -68,4 +74,31 @@ func (env *Env) Secret(s string) string {
 		return s
 	}
 	return Redacted
+}
+
+// NewEnv is the environment of a testbed on real machines: state, SSH to
+// every machine as t's ssh section says (SSHPool: host keys checked, hosts
+// through their routers), and ESXi sessions with credentials from the
+// GOVC_* variables. Close it when done.
+func NewEnv(t *topology.Topology, state *topology.State, log *slog.Logger) *Env {
+	pool := NewSSHPool(t, log)
+	esxi := &ESXiOptions{}
+	return &Env{State: state, Dial: pool.Dial, Log: log, ESXi: esxi, closers: []func(context.Context) error{
+		esxi.Close,
+		func(context.Context) error { return pool.Close() },
+	}}
+}
+
+// Close ends what NewEnv opened: SSH connections and hypervisor sessions.
+// It uses a context of its own, bounded to ten seconds, so that an
+// interrupted run still logs out.
+func (env *Env) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, c := range env.closers {
+		errs = append(errs, c(ctx))
+	}
+	env.closers = nil
+	return errors.Join(errs...)
 }

@@ -96,3 +96,29 @@ func (v *validator) latency(t *Topology) {
 		}
 	}
 }
+
+// PlaceSites gives t's sites, in order, the locations of one of package
+// wan's presets ("planet": Tokyo, Frankfurt, São Paulo): the topology then
+// has latency. An empty preset leaves t alone; an unknown one is an error
+// that lists the presets.
+func (t *Topology) PlaceSites(preset string) error {
+	if preset == "" {
+		return nil
+	}
+	names := make([]string, len(t.Sites))
+	for i, s := range t.Sites {
+		names[i] = s.Name
+	}
+	sites, err := wan.GeoPreset(preset, names)
+	if err != nil {
+		return err
+	}
+	for i, s := range sites {
+		loc := &Location{City: s.City}
+		if s.City == "" && s.Location != nil {
+			loc = &Location{Lat: s.Location.Lat, Lon: s.Location.Lon}
+		}
+		t.Sites[i].Location = loc
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +64,40 @@ func TestLatencyValidation(t *testing.T) {
 	} {
 		assert.Contains(t, err.Error(), want)
 	}
+}
+
+func TestPlaceSites(t *testing.T) {
+	t.Parallel()
+	top := loadThesis(t)
+	require.Nil(t, top.LatencyModel(), "the thesis has no latency of its own")
+	require.NoError(t, top.PlaceSites("planet"))
+	var cities []string
+	for _, s := range top.Sites {
+		require.NotNil(t, s.Location, s.Name)
+		cities = append(cities, s.Location.City)
+	}
+	assert.Equal(t, []string{"Tokyo", "Frankfurt", "São Paulo"}, cities)
+	assert.NotNil(t, top.LatencyModel())
+	require.NoError(t, top.Validate())
+
+	unchanged := loadThesis(t)
+	require.NoError(t, unchanged.PlaceSites(""))
+	assert.Nil(t, unchanged.Sites[0].Location)
+	assert.ErrorContains(t, unchanged.PlaceSites("mars"), `geo preset "mars": unknown`)
+	assert.Nil(t, unchanged.Sites[0].Location, "a bad preset changes nothing")
+}
+
+func TestWithHost(t *testing.T) {
+	t.Parallel()
+	top := loadThesis(t)
+	h := Host{Name: "node05", Address: netip.MustParseAddr("192.168.20.103"), Role: RoleWorker}
+	grown, err := top.WithHost("site-b", h)
+	require.NoError(t, err)
+	m, ok := grown.Machine("node05")
+	require.True(t, ok)
+	assert.Equal(t, "site-b", m.Site.Name)
+	_, ok = top.Machine("node05")
+	assert.False(t, ok, "the original is unchanged")
+	_, err = top.WithHost("site-z", h)
+	assert.ErrorContains(t, err, `no site "site-z"`)
 }

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -182,4 +183,17 @@ func clonePtr[T any](p *T) *T {
 	}
 	c := *p
 	return &c
+}
+
+// WithHost returns a copy of t with h added to site: the topology of a
+// testbed that grows by a machine. The copy is not validated.
+func (t *Topology) WithHost(site string, h Host) (*Topology, error) {
+	c := t.Clone()
+	for i := range c.Sites {
+		if c.Sites[i].Name == site {
+			c.Sites[i].Hosts = append(c.Sites[i].Hosts, h)
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("topology %s has no site %q", t.Name, site)
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/kubeadm"
-	"github.com/planetstage/planetstage/lab"
 )
 
 // runDeploy is the thesis's "deploy from one point" (§5.2): a DaemonSet on
@@ -47,13 +46,15 @@ func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error 
 	}
 	defer closeEnv()
 	if o.lab {
-		l, err := lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: env.Log})
+		l, err := attachLab(ctx, t, &o, env.Log, errOut)
 		if err != nil {
 			return err
 		}
-		labEnv := l.Env(env.State)
-		labEnv.Log = env.Log
-		t, env = l.Topology(), labEnv
+		state, err := l.State()
+		if err != nil {
+			return err
+		}
+		t, env = l.Topology(), l.Env(state)
 	}
 	b, err := layer.ClusterBootstrapper(t, env)
 	if err != nil {

@@ -35,9 +35,7 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 	defer closeEnv()
 	var res *plan.Result
 	if o.lab {
-		var results []*plan.Result
-		results, err = inLab(ctx, t, env, &o, nil, false, errOut)
-		res = merge(results)
+		res, err = inLab(ctx, t, &o, env.Log, nil, false, errOut)
 	} else {
 		var g *plan.Graph
 		if g, err = layer.Plan(t, env, o.layerList()...); err != nil {
@@ -85,9 +83,7 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *laye
 		// The lab's machines are containers: removing them removes all.
 		return downLab(ctx, t, &o, out)
 	case o.lab:
-		var results []*plan.Result
-		results, err = inLab(ctx, t, env, &o, plan.Progress(out), true, out)
-		res = merge(results)
+		res, err = inLab(ctx, t, &o, env.Log, plan.Progress(out), true, out)
 	default:
 		var g *plan.Graph
 		if g, err = build(t, env, o.layerList()...); err != nil {
@@ -105,19 +101,6 @@ func walk(ctx context.Context, name string, build func(*topology.Topology, *laye
 		}
 	}
 	return err
-}
-
-// merge joins the results of walks run one after another into one.
-func merge(results []*plan.Result) *plan.Result {
-	if len(results) == 0 {
-		return nil
-	}
-	out := &plan.Result{Applied: results[0].Applied, Start: results[0].Start}
-	for _, r := range results {
-		out.Steps = append(out.Steps, r.Steps...)
-		out.Duration += r.Duration
-	}
-	return out
 }
 
 func writeReport(path string, res *plan.Result) error {

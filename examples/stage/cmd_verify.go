@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"io"
 	"time"
 
@@ -40,7 +39,7 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if err != nil {
 		return err
 	}
-	l, err := lab.Attach(ctx, t, lab.Options{StateDir: o.labState, Log: o.logger(errOut)})
+	l, err := attachLab(ctx, t, &o, o.logger(errOut), errOut)
 	if err != nil {
 		return err
 	}
@@ -51,7 +50,7 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 	var rep *wan.Report
 	var measureErr error
 	if measure {
-		rep, measureErr = measureWAN(ctx, t, &layer.Env{Log: o.logger(errOut)}, l, &o, mf)
+		rep, measureErr = measureWAN(ctx, t, nil, l, mf)
 	}
 	if asJSON {
 		data, err := json.Marshal(struct {

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // geoTopology is a small topology with latency from city locations, on
@@ -45,7 +47,6 @@ func TestVerifyMeasureInLab(t *testing.T) {
 	if err := exec.Command("docker", "version").Run(); err != nil {
 		t.Skipf("needs a running Docker engine: %v", err)
 	}
-	relayCommand = testRelayCommand
 	dir := t.TempDir()
 	file := filepath.Join(dir, "geo.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(geoTopology), 0o600))
@@ -55,8 +56,7 @@ func TestVerifyMeasureInLab(t *testing.T) {
 	code, out, errOut := stage(t, append([]string{"apply"}, flags...)...)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "Starting the WAN relay on 10.29.255.254:40000-40001")
-	_, running := relayPID(filepath.Join(dir, "lab"))
-	require.True(t, running, "the relay outlives the apply")
+	require.True(t, relayRuns(t, file, filepath.Join(dir, "lab")), "the relay outlives the apply")
 
 	var rep struct {
 		Hosts []struct {
@@ -113,9 +113,20 @@ func TestVerifyMeasureInLab(t *testing.T) {
 
 	code, out, errOut = stage(t, append([]string{"destroy"}, flags...)...)
 	require.Equal(t, 0, code, out+errOut)
-	_, running = relayPID(filepath.Join(dir, "lab"))
-	assert.False(t, running, "destroy stops the relay")
+	assert.False(t, relayRuns(t, file, filepath.Join(dir, "lab")), "destroy stops the relay")
 	assert.False(t, strings.Contains(out, "✗"))
+}
+
+// relayRuns reports whether the WAN relay process of the lab of file runs.
+func relayRuns(t *testing.T, file, labState string) bool {
+	t.Helper()
+	topo, err := topology.Load(file)
+	require.NoError(t, err)
+	l, err := lab.Attach(t.Context(), topo, lab.Options{StateDir: labState})
+	if err != nil {
+		return false // no lab, no relay
+	}
+	return l.RelayRunning()
 }
 
 func abs(x float64) float64 {

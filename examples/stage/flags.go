@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/planetstage/planetstage/topology"
 )
@@ -113,15 +112,7 @@ func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topolog
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pool := layer.NewSSHPool(t, o.logger(errOut))
-	env := &layer.Env{State: st, Log: o.logger(errOut), Dial: pool.Dial, ESXi: &layer.ESXiOptions{}}
-	closeEnv := func() {
-		// A fresh context: the walk's may be cancelled, and logging out
-		// should still happen.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = env.ESXi.Close(ctx)
-		_ = pool.Close()
-	}
+	env := layer.NewEnv(t, st, o.logger(errOut))
+	closeEnv := func() { _ = env.Close(ctx) }
 	return t, env, closeEnv, nil
 }

@@ -15,6 +15,16 @@ import (
 	"github.com/planetstage/planetstage/plan"
 )
 
+// TestMain lets this test binary be `stage wan-relay`: the lab starts its
+// WAN relay by running this same executable with that subcommand
+// (lab.SelfRelay), as it runs the real stage binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "wan-relay" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
 // thesisCopy writes examples/thesis/thesis.yaml to a temporary file with
 // replacements applied, and its hypervisors pointed at a loopback port that
 // refuses connections: tests send nothing off this machine.

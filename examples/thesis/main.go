@@ -1,14 +1,18 @@
 // Command thesis reproduces the testbed of the 2019 Keio thesis in the
 // local lab and checks it the way the thesis did: the reachability matrix of
 // every machine before the tunnels (table 4.6: only pairs within a site) and
-// after (table 4.7: every pair), with the plan applied in between.
+// after (table 4.7: every pair), with the plan applied in between; then the
+// kubeadm HA cluster, a deployment spread over the workers, a node added and
+// a master lost (chapter 5).
 //
 //	go run ./examples/thesis                 # up, apply, verify, tear down
 //	go run ./examples/thesis --keep          # leave the lab running (prints how to ssh in)
 //	go run ./examples/thesis --down          # remove a kept (or crashed) lab
 //	go run ./examples/thesis --report r.json # also write the run as JSON
 //
-// It needs a Docker engine; the node image is built locally on first use.
+// Package lab does the work; this program picks the steps, prints and
+// checks. It needs a Docker engine; the images are built locally on first
+// use.
 package main
 
 import (
@@ -16,18 +20,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"io"
 	stdlog "log"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
 	"syscall"
 	"time"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/lab/k8snode"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -40,13 +43,10 @@ func main() {
 }
 
 type options struct {
-	keep, down, verbose bool
-	cluster             bool
-	report, stateDir    string
-	esxi                string
-	geo                 string // main_geo.go
-	parallelism         int
-	timeout             time.Duration
+	keep, down, verbose, cluster bool
+	report, stateDir, esxi, geo  string
+	parallelism                  int
+	timeout                      time.Duration
 }
 
 func run(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -76,12 +76,12 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	t := Thesis()
-	if err := placeSites(t, o.geo); err != nil {
+	if err := t.PlaceSites(o.geo); err != nil {
 		fmt.Fprintf(errOut, "thesis: %v\n", err)
 		return 2
 	}
 	if o.down {
-		if err := lab.Down(ctx, t.Name); err != nil {
+		if err := lab.Down(ctx, t.Name, lab.Options{StateDir: o.stateDir}); err != nil {
 			fmt.Fprintf(errOut, "thesis: down: %v\n", err)
 			return 1
 		}
@@ -101,9 +101,6 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(errOut, "thesis: %v\n", err)
-		if r == nil {
-			r = &report{}
-		}
 		r.Check = "FAIL: " + err.Error()
 	}
 	if o.report != "" {
@@ -119,41 +116,28 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	return 0
 }
 
-// runThesis brings the lab up, measures, applies, measures again and
-// returns the run's report; the lab is torn down unless --keep.
-func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut io.Writer) (rep *report, err error) {
-	logLevel := slog.LevelWarn
+func logger(o options, errOut io.Writer) *slog.Logger {
+	level := slog.LevelWarn
 	if o.verbose {
-		logLevel = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: logLevel}))
-	if !o.verbose {
+		level = slog.LevelDebug
+	} else {
 		// The in-process ESXi simulators log TLS handshakes that govmomi's
 		// thumbprint pinning retries; they are noise here.
 		stdlog.SetOutput(io.Discard)
 	}
-	dir := o.stateDir
-	if dir == "" {
-		if dir, err = lab.DefaultStateDir(t.Name); err != nil {
-			return nil, err
-		}
-	}
+	return slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
+}
+
+// runThesis brings the lab up, measures, applies, measures again, runs the
+// cluster's evaluation and returns the run's report (never nil); the lab
+// is torn down unless --keep.
+func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut io.Writer) (rep *report, err error) {
 	rep = &report{Cluster: o.cluster && t.Cluster != nil}
-	var nodeImage string
-	if rep.Cluster {
-		if nodeImage, err = buildNodeImage(ctx, log, out, rep); err != nil {
-			return rep, err
-		}
-	}
 	start := time.Now()
-	l, err := lab.Up(ctx, t, lab.Options{StateDir: dir, Log: log, NodeImage: nodeImage, Progress: func(e lab.Event) {
-		printPhase(out, e)
-		if e.Done && e.Err == nil && len(e.Phase) > 19 && e.Phase[:19] == "Building node image" {
-			rep.ImageBuildSeconds = e.Elapsed.Seconds()
-		}
-	}})
+	l, err := lab.Up(ctx, t, lab.Options{StateDir: o.stateDir, Log: logger(o, errOut), Kubernetes: rep.Cluster,
+		Progress: func(e lab.Event) { printPhase(out, e); rep.phase(e) }})
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
 	defer func() {
 		if o.keep {
@@ -165,159 +149,74 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 		err = errors.Join(err, l.Down(dctx))
 		fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
 	}()
-	rep.LabUpSeconds = round(time.Since(start).Seconds())
+	rep.LabUpSeconds = seconds(time.Since(start))
 	for _, n := range l.Notes() {
 		fmt.Fprintf(out, " • %s\n", n)
 	}
-	// lab.Up made every machine anew, so what an earlier run's plan state
-	// says about them (cluster members, tokens) is stale: start it empty.
-	if err := os.RemoveAll(filepath.Join(dir, "topology")); err != nil {
-		return rep, err
+	apply := func(layers ...string) (*plan.Result, error) {
+		fmt.Fprintf(out, " • Applying %v\n", layers)
+		res, err := l.Apply(ctx, lab.ApplyOptions{Layers: layers, Hook: plan.Progress(out), Parallelism: o.parallelism})
+		rep.add(res)
+		return res, err
 	}
-	state, err := topology.OpenState(filepath.Join(dir, "topology"))
+	// The machines of the thesis are VMs: make them first, so that there
+	// is something to measure "before".
+	res, err := apply(layer.Machines)
 	if err != nil {
-		return nil, err
-	}
-	env := newEnv(l, state, log)
-	lt := l.Topology()
-	available := layer.Names()
-
-	// The machines of the thesis are VMs: bring up the hypervisor layer
-	// first, so that there is something to measure "before".
-	var results []*plan.Result
-	if slices.Contains(available, layer.Machines) {
-		res, err := walk(ctx, lt, env, []string{layer.Machines}, o, out)
-		results = append(results, res)
-		if err != nil {
-			rep.finish(results, nil)
-			return rep, err
-		}
-	}
-	syncStart := time.Now()
-	if err := l.SyncVMs(ctx); err != nil {
 		return rep, err
 	}
-	rep.MachinesSeconds = round(time.Since(syncStart).Seconds())
+	rep.MachinesSeconds = seconds(res.Duration)
 	if rep.Before, err = measure(ctx, l, out, "before the tunnels (thesis table 4.6)"); err != nil {
 		return rep, err
 	}
-	var rest []string
-	for _, name := range available {
-		if name != layer.Machines && name != layer.Cluster {
-			rest = append(rest, name)
-		}
+	network := []string{layer.Routers, layer.WAN, layer.LB}
+	if t.Cluster != nil && !rep.Cluster {
+		rep.Skipped = append(rep.Skipped, skippedLayer{Layer: layer.Cluster, Reason: "--cluster=false"})
+		fmt.Fprintln(out, " - cluster layer skipped: --cluster=false")
 	}
-	if lt.Cluster != nil && !rep.Cluster {
-		reason := "--cluster=false"
-		rep.Skipped = append(rep.Skipped, skippedLayer{Layer: "cluster", Reason: reason})
-		fmt.Fprintf(out, " - cluster layer skipped: %s\n", reason)
+	// Apply returns once the tunnels carry every pair (lab.PhaseConverge).
+	if _, err := apply(network...); err != nil {
+		return rep, err
 	}
-	if len(rest) > 0 {
-		res, werr := walk(ctx, lt, env, rest, o, out)
-		results = append(results, res)
-		if werr != nil {
-			fmt.Fprintf(out, " ✗ apply: %v\n", werr)
-		}
-	}
-	rep.finish(results, available)
-	// A tunnel whose daemon has just started still has to shake hands: wait
-	// (up to a minute) until every pair answers, and say how long it took.
-	waitStart := time.Now()
-	if slices.Contains(available, "routers") {
-		wctx, cancel := context.WithTimeout(ctx, time.Minute)
-		_, err = l.MatrixUntil(wctx, func(m lab.Matrix) bool { return len(m.Unreachable()) == 0 })
-		cancel()
-		if err != nil {
-			return rep, err
-		}
-	}
-	rep.ConvergeSeconds = round(time.Since(waitStart).Seconds())
-	fmt.Fprintf(out, " ✓ Tunnels carry every pair, or a minute passed (%s)\n", time.Since(waitStart).Round(100*time.Millisecond))
 	if rep.After, err = measure(ctx, l, out, "after the tunnels (thesis table 4.7)"); err != nil {
 		return rep, err
 	}
-	if rep.Geo, err = measureGeo(ctx, l, env, o.geo, out); err != nil {
+	if rep.Geo, err = measureGeo(ctx, l, o.geo, out); err != nil {
 		return rep, err
 	}
+	applied := append([]string{layer.Machines}, network...)
 	var sysctls map[string]string
 	if rep.Cluster {
-		sysctls = hostSysctls()
-		clusterStart := time.Now()
-		res, err := walk(ctx, lt, env, []string{"cluster"}, o, out)
-		results = append(results, res)
-		rep.finish(results, available)
-		rep.ClusterSeconds = round(time.Since(clusterStart).Seconds())
-		if err != nil {
-			return rep, fmt.Errorf("cluster: %w", err)
-		}
-		fmt.Fprintf(out, " ✓ Cluster up: every node Ready %.1f s after the tunnels\n", rep.ClusterSeconds)
-		if rep.Nodes, err = listNodes(ctx, lt, env, out); err != nil {
+		sysctls = k8snode.ReadHostSysctls()
+		if err := bringUpCluster(ctx, l, apply, out, rep); err != nil {
 			return rep, err
 		}
-		if rep.Deployment, err = deploy(ctx, lt, env, out); err != nil {
-			return rep, err
-		}
+		applied = append(applied, layer.Cluster)
 	}
 	// A second apply of the unchanged testbed must change nothing.
-	var again []string
-	for _, name := range available {
-		if name != "cluster" || rep.Cluster {
-			again = append(again, name)
+	again, err := l.Apply(ctx, lab.ApplyOptions{Layers: applied, Parallelism: o.parallelism})
+	if err != nil {
+		return rep, fmt.Errorf("second apply: %w", err)
+	}
+	rep.ReapplySeconds = seconds(again.Duration)
+	for _, s := range again.Steps {
+		if s.Action != plan.NoOp {
+			rep.ReapplyChanges = append(rep.ReapplyChanges, s.ID+": "+s.Reason)
 		}
 	}
-	if len(again) > 0 {
-		res, err := walkQuiet(ctx, lt, env, again, o)
-		if err != nil {
-			return rep, fmt.Errorf("second apply: %w", err)
-		}
-		rep.ReapplySeconds = round(res.Duration.Seconds())
-		for _, s := range res.Steps {
-			if s.Action != plan.NoOp {
-				rep.ReapplyChanges = append(rep.ReapplyChanges, s.ID+": "+s.Reason)
-			}
-		}
-		fmt.Fprintf(out, " ✓ Second apply: %d steps, %d changes (%s)\n", len(res.Steps), len(rep.ReapplyChanges), res.Duration.Round(100*time.Millisecond))
-	}
+	fmt.Fprintf(out, " ✓ Second apply: %d steps, %d changes (%s)\n", len(again.Steps), len(rep.ReapplyChanges), again.Duration.Round(100*time.Millisecond))
+	rep.Layers = applied
 	if rep.Cluster {
-		if err := evaluateCluster(ctx, l, t, state, log, again, o, out, rep, &results); err != nil {
+		if err := evaluateCluster(ctx, l, t, lab.ApplyOptions{Hook: plan.Progress(out), Parallelism: o.parallelism}, out, rep); err != nil {
 			return rep, err
 		}
-		rep.finish(results, available)
+		rep.HostSysctlsChanged = k8snode.ChangedSysctls(sysctls, k8snode.ReadHostSysctls())
 	}
-	rep.TotalSeconds = round(time.Since(start).Seconds())
-	printRTTs(out, lt, rep.After)
+	rep.TotalSeconds = seconds(time.Since(start))
+	printRTTs(out, l.Topology(), rep.After)
 	printTiming(out, rep)
-	if sysctls != nil {
-		rep.HostSysctlsChanged = changedSysctls(sysctls, hostSysctls())
-	}
-	rep.Check = check(lt, rep)
+	rep.Check = check(l.Topology(), rep)
 	return rep, nil
-}
-
-// newEnv is the plan's environment in the lab: SSH to the containers with
-// the lab's key and known_hosts.
-func newEnv(l *lab.Lab, state *topology.State, log *slog.Logger) *layer.Env {
-	env := l.Env(state)
-	env.Log = log
-	return env
-}
-
-func walk(ctx context.Context, t *topology.Topology, env *layer.Env, layers []string, o options, out io.Writer) (*plan.Result, error) {
-	g, err := layer.Plan(t, env, layers...)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(out, " • Applying %v: %d steps\n", layers, g.Len())
-	return plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: plan.Progress(out)})
-}
-
-// walkQuiet applies like walk without a line per step.
-func walkQuiet(ctx context.Context, t *topology.Topology, env *layer.Env, layers []string, o options) (*plan.Result, error) {
-	g, err := layer.Plan(t, env, layers...)
-	if err != nil {
-		return nil, err
-	}
-	return plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism})
 }
 
 func measure(ctx context.Context, l *lab.Lab, out io.Writer, what string) (lab.Matrix, error) {
@@ -329,3 +228,6 @@ func measure(ctx context.Context, l *lab.Lab, out io.Writer, what string) (lab.M
 	fmt.Fprintf(out, "\nReachability %s, measured in %s (o reachable, x not):\n%s\n", what, time.Since(start).Round(100*time.Millisecond), m.Table())
 	return m, nil
 }
+
+// seconds is d in seconds, to the millisecond.
+func seconds(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }

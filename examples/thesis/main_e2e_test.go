@@ -51,7 +51,7 @@ func TestThesisInTheLab(t *testing.T) {
 		assert.Equal(t, "done", s.Outcome, s.ID)
 	}
 	joined := strings.Join(ids, " ")
-	for _, want := range []string{"esxi/power/node03", "routers/vyos02", "lb/haproxy/lb"} {
+	for _, want := range []string{"machines/up/node03", "routers/vyos02", "lb/haproxy/lb"} {
 		assert.Contains(t, joined, want)
 	}
 	assert.Greater(t, r.TotalSeconds, 0.0)

@@ -12,30 +12,19 @@ import (
 	"github.com/planetstage/planetstage/wan"
 )
 
-func TestPlaceSites(t *testing.T) {
+func TestGeoPlacesTheRelay(t *testing.T) {
 	t.Parallel()
 	th := Thesis()
-	require.Nil(t, th.LatencyModel(), "the thesis has no latency of its own")
 	relay, err := lab.RelayFor(th)
 	require.NoError(t, err)
-	assert.Nil(t, relay, "so the lab places no relay")
+	assert.Nil(t, relay, "the thesis has no latency of its own, so the lab places no relay")
 
-	require.NoError(t, placeSites(th, "planet"))
-	var cities []string
-	for _, s := range th.Sites {
-		require.NotNil(t, s.Location, s.Name)
-		cities = append(cities, s.Location.City)
-	}
-	assert.Equal(t, []string{"Tokyo", "Frankfurt", "São Paulo"}, cities)
+	require.NoError(t, th.PlaceSites("planet"))
 	relay, err = lab.RelayFor(th)
 	require.NoError(t, err)
 	require.NotNil(t, relay, "with --geo the lab places the relay")
 	assert.Len(t, relay.Paths, 3, "one path per tunnel of the mesh")
 	assert.Len(t, relay.Remotes, 6)
-
-	unchanged := Thesis()
-	require.NoError(t, placeSites(unchanged, ""))
-	assert.Nil(t, unchanged.Sites[0].Location)
 }
 
 func TestGeoRefusesUnknownPreset(t *testing.T) {
@@ -50,7 +39,7 @@ func TestGeoRefusesUnknownPreset(t *testing.T) {
 func TestPrintGeo(t *testing.T) {
 	t.Parallel()
 	th := Thesis()
-	require.NoError(t, placeSites(th, "planet"))
+	require.NoError(t, th.PlaceSites("planet"))
 	var b bytes.Buffer
 	printGeo(&b, th, []wan.SiteResult{wan.NewSiteResult("site-b", "site-c", 147_430_000, 148_000_000)})
 	assert.Equal(t, "  from                     to                       target ms measured ms  error %\n"+

@@ -1,57 +1,22 @@
 package main
 
 import (
-	"net/netip"
+	_ "embed"
 
 	"github.com/planetstage/planetstage/topology"
 )
 
-// Thesis returns the thesis's testbed (DESIGN.md's table), the same
-// topology as thesis.yaml; TestThesisYAMLMatchesGo keeps the two equal.
+// thesisYAML is the thesis's testbed (DESIGN.md's table); package
+// topology's Example builds the same topology in Go.
+//
+//go:embed thesis.yaml
+var thesisYAML []byte
+
+// Thesis returns the thesis's testbed, decoded from thesis.yaml.
 func Thesis() *topology.Topology {
-	addr := netip.MustParseAddr
-	prefix := netip.MustParsePrefix
-	site := func(name string, vlan int, lan, hypervisor, router, wan string, hosts ...topology.Host) topology.Site {
-		p := prefix(lan)
-		return topology.Site{
-			Name: name, VLAN: vlan, Prefix: p, Hypervisor: hypervisor,
-			Router: topology.Router{
-				Name: router, Kind: topology.RouterVyOS, Version: "1.2",
-				WAN: addr(wan), LAN: p.Addr().Next(),
-			},
-			Hosts: hosts,
-		}
+	t, err := topology.Parse("thesis.yaml", thesisYAML)
+	if err != nil {
+		panic("thesis.yaml: " + err.Error()) // a bug of this program: the file is built in
 	}
-	host := func(name, address, role string) topology.Host {
-		return topology.Host{Name: name, Address: addr(address), Role: role}
-	}
-	t := &topology.Topology{
-		Name: "thesis",
-		Hypervisors: []topology.Hypervisor{
-			{Name: "esxi1", URL: "https://10.4.0.13/sdk"},
-			{Name: "esxi2", URL: "https://10.4.0.14/sdk"},
-		},
-		Underlay: topology.Underlay{Prefix: prefix("10.4.0.0/16"), VLAN: 0},
-		Sites: []topology.Site{
-			site("site-a", 10, "192.168.10.0/24", "esxi1", "vyos01", "10.4.0.90",
-				host("lb", "192.168.10.253", topology.RoleLoadBalancer),
-				host("master01", "192.168.10.101", topology.RoleControlPlane),
-				host("master02", "192.168.10.102", topology.RoleControlPlane),
-				host("master03", "192.168.10.103", topology.RoleControlPlane)),
-			site("site-b", 20, "192.168.20.0/24", "esxi2", "vyos02", "10.4.0.91",
-				host("node01", "192.168.20.101", topology.RoleWorker),
-				host("node02", "192.168.20.102", topology.RoleWorker)),
-			site("site-c", 30, "192.168.30.0/24", "esxi2", "vyos03", "10.4.0.92",
-				host("node03", "192.168.30.101", topology.RoleWorker),
-				host("node04", "192.168.30.102", topology.RoleWorker)),
-		},
-		VPN: &topology.VPN{Mode: topology.VPNMesh, Auth: topology.VPNAuthTLS, Transit: prefix("10.255.0.0/16"), Port: 1194},
-		Cluster: &topology.Cluster{
-			Kubernetes: "v1.37.2", PodSubnet: prefix("10.244.0.0/16"),
-			ServiceSubnet: prefix("10.96.0.0/12"), APIPort: 6443,
-		},
-		SSH: &topology.SSH{User: "root", IdentityFile: "~/.ssh/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
-	}
-	t.SetDefaults()
 	return t
 }

@@ -1,11 +1,14 @@
-package main
+package lab
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,16 +17,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/wan"
 )
 
-// The lab's WAN relay runs as `stage wan-relay`, a process of its own, and
-// not in the stage process that brings the lab up: that one exits after
-// the apply, and the tunnels, whose remotes are the relay's faces, would
-// lose their path with it; `stage verify` and `stage measure` run later
-// from other processes. The relay's files live in the lab's state
-// directory: its configuration, its pid, its log and its counters.
+// A lab whose program exits before the lab is torn down (`stage apply
+// --lab`, then `stage verify --lab` from another process) needs its WAN
+// relay to outlive that program: the tunnels' remotes are the relay's
+// faces. Options.RelayCommand says how to start this program as the relay
+// (ServeRelay); the lab then runs it as a detached process, finds it again
+// through the pid file in its state directory, restarts it when an Apply
+// finds it gone, and Down stops it. The relay's files live there too: its
+// configuration, its log and its counters.
 const (
 	relayConfigFile = "wan-relay.json"
 	relayPIDFile    = "wan-relay.pid"
@@ -31,40 +35,47 @@ const (
 	relayStatsFile  = "wan-relay.stats.json"
 )
 
-// relayCommand is the command line of the relay process: this program's
-// wan-relay command. Tests replace it.
-var relayCommand = func(args ...string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.Command(exe, append([]string{"wan-relay"}, args...)...), nil
-}
+// RelayCommand returns the command that runs this program as the lab's
+// WAN relay with args, which the program hands to ServeRelay.
+type RelayCommand func(args ...string) (*exec.Cmd, error)
 
-// labStateDir is the lab's state directory as lab.Options.StateDir gets it.
-func labStateDir(o *options, name string) (string, error) {
-	if o.labState != "" {
-		return o.labState, nil
-	}
-	return lab.DefaultStateDir(name)
-}
-
-// processRelay returns a lab.RelayRunner that makes sure a relay process
-// with exactly these paths runs (starting one, or replacing one that runs
-// other paths) and leaves it running: its stop does nothing. stopRelay
-// stops it, as `stage destroy --lab` does.
-func processRelay(dir string) lab.RelayRunner {
-	return func(ctx context.Context, paths []wan.PathConfig) (func() error, error) {
-		if err := ensureRelayProcess(ctx, dir, paths); err != nil {
+// SelfRelay is the RelayCommand of a program that runs ServeRelay when its
+// first argument is sub: it runs this same executable again with sub and
+// the relay's arguments. `stage wan-relay` is such a subcommand.
+func SelfRelay(sub string) RelayCommand {
+	return func(args ...string) (*exec.Cmd, error) {
+		exe, err := os.Executable()
+		if err != nil {
 			return nil, err
 		}
-		return func() error { return nil }, nil
+		return exec.Command(exe, append([]string{sub}, args...)...), nil
 	}
+}
+
+// ErrRelayUsage is ServeRelay's error for arguments it cannot use.
+var ErrRelayUsage = errors.New("usage: wan-relay -config FILE [-stats FILE] [-interval D]")
+
+// ServeRelay runs the relay a lab started with a RelayCommand, with the
+// arguments it was given (-config FILE [-stats FILE] [-interval D]), until
+// ctx is cancelled. Logs go to logOut.
+func ServeRelay(ctx context.Context, args []string, logOut io.Writer) error {
+	fs := flag.NewFlagSet("wan-relay", flag.ContinueOnError)
+	fs.SetOutput(logOut)
+	config := fs.String("config", "", "relay configuration `FILE` (JSON, a wan.RelayFile)")
+	stats := fs.String("stats", "", "write the paths' counters to `FILE` (JSON)")
+	interval := fs.Duration("interval", time.Second, "how often to write -stats")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", ErrRelayUsage, err)
+	}
+	if *config == "" || fs.NArg() > 0 {
+		return ErrRelayUsage
+	}
+	return wan.ServeRelayFile(ctx, slog.New(slog.NewTextHandler(logOut, nil)), *config, *stats, *interval)
 }
 
 // ensureRelayProcess starts the relay process for paths unless one with
-// the same configuration already runs.
-func ensureRelayProcess(ctx context.Context, dir string, paths []wan.PathConfig) error {
+// the same configuration already runs from dir.
+func ensureRelayProcess(ctx context.Context, command RelayCommand, dir string, paths []wan.PathConfig) error {
 	data, err := json.MarshalIndent(wan.RelayFile{Paths: paths}, "", "  ")
 	if err != nil {
 		return err
@@ -74,7 +85,7 @@ func ensureRelayProcess(ctx context.Context, dir string, paths []wan.PathConfig)
 		if old, err := os.ReadFile(config); err == nil && bytes.Equal(old, data) {
 			return nil
 		}
-		if err := stopRelay(dir); err != nil {
+		if err := stopRelayProcess(ctx, dir); err != nil {
 			return err
 		}
 	}
@@ -91,7 +102,7 @@ func ensureRelayProcess(ctx context.Context, dir string, paths []wan.PathConfig)
 		return err
 	}
 	defer logf.Close()
-	cmd, err := relayCommand("-config", config, "-stats", stats, "-interval", "250ms")
+	cmd, err := command("-config", config, "-stats", stats, "-interval", "250ms")
 	if err != nil {
 		return err
 	}
@@ -151,9 +162,9 @@ func relayPIDOf(pid int, dir string) (int, bool) {
 	return pid, true
 }
 
-// stopRelay stops the lab's relay process, if it runs, and waits up to
-// five seconds for it to go.
-func stopRelay(dir string) error {
+// stopRelayProcess stops the lab's relay process, if it runs, and waits up
+// to five seconds for it to go.
+func stopRelayProcess(ctx context.Context, dir string) error {
 	pid, ok := relayPID(dir)
 	if !ok {
 		_ = os.Remove(filepath.Join(dir, relayPIDFile))
@@ -162,14 +173,19 @@ func stopRelay(dir string) error {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stop the wan relay (pid %d): %w", pid, err)
 	}
-	for range 100 {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(5 * time.Second)
+	for {
 		if _, ok := relayPIDOf(pid, dir); !ok {
-			break
+			return os.Remove(filepath.Join(dir, relayPIDFile))
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return fmt.Errorf("wan relay (pid %d) still runs 5s after SIGTERM", pid)
+		case <-tick.C:
+		}
 	}
-	if _, ok := relayPIDOf(pid, dir); ok {
-		return fmt.Errorf("wan relay (pid %d) still runs 5s after SIGTERM", pid)
-	}
-	return os.Remove(filepath.Join(dir, relayPIDFile))
 }

@@ -3,23 +3,23 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"io"
 	"math"
 	"time"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/wan"
 )
 
 // --geo PRESET places the thesis's sites in the cities of one of package
-// wan's presets ("planet": Tokyo, Frankfurt, São Paulo), in site order.
-// The topology then has latency, so the lab places its WAN relay between
-// the routers and the tunnels get the RTTs of those distances; after the
-// tunnels converge the run measures every site pair through its tunnel
-// and prints, and reports, target against measured RTT. A pair more than
-// geoTolerancePct off its target fails the run.
+// wan's presets (topology.PlaceSites). The topology then has latency, so
+// the lab places its WAN relay between the routers and the tunnels get the
+// RTTs of those distances; once they carry traffic the run measures every
+// site pair through its tunnel and prints, and reports, target against
+// measured RTT. A pair more than geoTolerancePct off its target fails the
+// run.
 
 // geoTolerancePct is how far a measured RTT may be from its target.
 const geoTolerancePct = 5
@@ -38,35 +38,10 @@ type geoReport struct {
 	Pings int              `json:"pings"`
 }
 
-// placeSites gives t's sites the locations of preset, in order; an empty
-// preset leaves t alone.
-func placeSites(t *topology.Topology, preset string) error {
-	if preset == "" {
-		return nil
-	}
-	var names []string
-	for _, s := range t.Sites {
-		names = append(names, s.Name)
-	}
-	sites, err := wan.GeoPreset(preset, names)
-	if err != nil {
-		return err
-	}
-	for i, s := range sites {
-		loc := &topology.Location{City: s.City}
-		if s.City == "" && s.Location != nil {
-			loc = &topology.Location{Lat: s.Location.Lat, Lon: s.Location.Lon}
-		}
-		t.Sites[i].Location = loc
-	}
-	return nil
-}
-
 // measureGeo measures the RTT of every site pair through its tunnel in the
 // running lab l, prints the table and returns the report; nil without a
-// preset. It fails when the lab placed no relay, a pair could not be
-// measured, or a pair is off its target by more than geoTolerancePct.
-func measureGeo(ctx context.Context, l *lab.Lab, env *layer.Env, preset string, out io.Writer) (*geoReport, error) {
+// preset.
+func measureGeo(ctx context.Context, l *lab.Lab, preset string, out io.Writer) (*geoReport, error) {
 	if preset == "" {
 		return nil, nil
 	}
@@ -77,7 +52,7 @@ func measureGeo(ctx context.Context, l *lab.Lab, env *layer.Env, preset string, 
 	first, last := relay.Ports()
 	r := &geoReport{Preset: preset, Relay: fmt.Sprintf("%s:%d-%d", relay.Bind, first, last), Pings: geoPings}
 	start := time.Now()
-	rep, err := layer.MeasureWAN(ctx, l.Topology(), env, layer.MeasureOptions{Pings: geoPings, Interval: 100 * time.Millisecond})
+	rep, err := l.MeasureWAN(ctx, layer.MeasureOptions{Pings: geoPings, Interval: 100 * time.Millisecond}, nil)
 	r.Sites = rep.Sites
 	fmt.Fprintf(out, "\nRound trip times between the sites through the tunnels, --geo %s (median of %d pings, measured in %s; WAN relay on %s):\n",
 		preset, geoPings, time.Since(start).Round(100*time.Millisecond), r.Relay)

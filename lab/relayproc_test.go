@@ -1,4 +1,4 @@
-package main
+package lab
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -17,22 +18,31 @@ import (
 	"github.com/planetstage/planetstage/wan"
 )
 
-// asStageEnv makes the test binary act as the stage command (TestMain), so
-// that the relay process the tests start is the real `stage wan-relay`.
-const asStageEnv = "PLANETSTAGE_TEST_AS_STAGE"
+// asRelayEnv makes the test binary act as a program whose "wan-relay"
+// subcommand is ServeRelay (TestMain), so that the relay process the tests
+// start is the real thing, started the way SelfRelay starts it.
+const asRelayEnv = "PLANETSTAGE_TEST_AS_RELAY"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(asStageEnv) == "1" {
-		main()
+	if os.Getenv(asRelayEnv) == "1" && len(os.Args) > 1 && os.Args[1] == "wan-relay" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		err := ServeRelay(ctx, os.Args[2:], os.Stderr)
+		stop()
+		if err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
-// testRelayCommand runs this test binary as `stage wan-relay`. Tests that
-// set relayCommand to it do not run in parallel (it is a package variable).
+// testRelayCommand is SelfRelay("wan-relay") for this test binary.
 func testRelayCommand(args ...string) (*exec.Cmd, error) {
-	cmd := exec.Command(os.Args[0], append([]string{"wan-relay"}, args...)...)
-	cmd.Env = append(os.Environ(), asStageEnv+"=1")
+	cmd, err := SelfRelay("wan-relay")(args...)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(os.Environ(), asRelayEnv+"=1")
 	return cmd, nil
 }
 
@@ -40,7 +50,7 @@ func testRelayCommand(args ...string) (*exec.Cmd, error) {
 // alone by a second ensure with the same paths, is replaced for other
 // paths, and stops.
 func TestRelayProcess(t *testing.T) {
-	relayCommand = testRelayCommand
+	t.Parallel()
 	peerA, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
 	defer peerA.Close()
@@ -60,7 +70,7 @@ func TestRelayProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 
-	require.NoError(t, ensureRelayProcess(ctx, dir, paths))
+	require.NoError(t, ensureRelayProcess(ctx, testRelayCommand, dir, paths))
 	pid, ok := relayPID(dir)
 	require.True(t, ok, "the pid file names a running relay")
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
@@ -77,12 +87,12 @@ func TestRelayProcess(t *testing.T) {
 	assert.Equal(t, paths[0].ListenB, from)
 	assert.GreaterOrEqual(t, time.Since(sent), 20*time.Millisecond)
 
-	require.NoError(t, ensureRelayProcess(ctx, dir, paths))
+	require.NoError(t, ensureRelayProcess(ctx, testRelayCommand, dir, paths))
 	again, _ := relayPID(dir)
 	assert.Equal(t, pid, again, "same paths: the running relay stays")
 
 	paths[0].AtoB.Delay = 30 * time.Millisecond
-	require.NoError(t, ensureRelayProcess(ctx, dir, paths))
+	require.NoError(t, ensureRelayProcess(ctx, testRelayCommand, dir, paths))
 	replaced, ok := relayPID(dir)
 	require.True(t, ok)
 	t.Cleanup(func() { _ = syscall.Kill(replaced, syscall.SIGKILL) })
@@ -90,7 +100,7 @@ func TestRelayProcess(t *testing.T) {
 	_, ok = relayPIDOf(pid, dir)
 	assert.False(t, ok, "the old relay is gone")
 
-	require.NoError(t, stopRelay(dir))
+	require.NoError(t, stopRelayProcess(ctx, dir))
 	_, ok = relayPID(dir)
 	assert.False(t, ok, "stopped")
 	_, err = os.Stat(filepath.Join(dir, relayPIDFile))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -29,9 +30,9 @@ type report struct {
 	ReapplySeconds    float64        `json:"reapplySeconds"`
 	ReapplyChanges    []string       `json:"reapplyChanges,omitempty"`
 	TotalSeconds      float64        `json:"totalSeconds"`
-	Geo               *geoReport     `json:"geo,omitempty"` // --geo (main_geo.go)
+	Geo               *geoReport     `json:"geo,omitempty"`
 
-	// The Kubernetes cluster (thesis §5), when --cluster.
+	// The Kubernetes cluster (thesis §5), when --cluster (cluster.go).
 	Cluster          bool              `json:"cluster"`
 	NodeImageSeconds float64           `json:"nodeImageSeconds,omitempty"`
 	NodeImageCached  bool              `json:"nodeImageCached,omitempty"`
@@ -61,30 +62,37 @@ type skippedLayer struct {
 	Reason string `json:"reason"`
 }
 
-func (r *report) passed() bool { return r.Check == "PASS" }
+func (r *report) passed() bool { return r.Check == "PASS" || r.Check == appliedOnly }
 
-// finish records the steps of every walk and the time spent in walks.
-func (r *report) finish(results []*plan.Result, layers []string) {
-	r.Layers = layers
-	r.Steps = nil
-	r.ApplySeconds = 0
-	for _, res := range results {
-		if res == nil {
-			continue
-		}
-		r.ApplySeconds += res.Duration.Seconds()
-		for _, s := range res.Steps {
-			sr := stepReport{ID: s.ID, Seconds: round(s.Duration.Seconds()), Outcome: string(s.Outcome), Action: string(s.Action)}
-			if s.Err != nil {
-				sr.Error = s.Err.Error()
-			}
-			r.Steps = append(r.Steps, sr)
-		}
+// add records a walk's steps and time.
+func (r *report) add(res *plan.Result) {
+	if res == nil {
+		return
 	}
-	r.ApplySeconds = round(r.ApplySeconds)
+	r.ApplySeconds = seconds(time.Duration(r.ApplySeconds*float64(time.Second)) + res.Duration)
+	for _, s := range res.Steps {
+		sr := stepReport{ID: s.ID, Seconds: seconds(s.Duration), Outcome: string(s.Outcome), Action: string(s.Action)}
+		if s.Err != nil {
+			sr.Error = s.Err.Error()
+		}
+		r.Steps = append(r.Steps, sr)
+	}
 }
 
-func round(s float64) float64 { return float64(int64(s*1000+0.5)) / 1000 }
+// phase records the lab's phases that the timing table shows.
+func (r *report) phase(e lab.Event) {
+	if !e.Done || e.Err != nil {
+		return
+	}
+	switch e.Phase {
+	case lab.PhaseImage:
+		r.ImageBuildSeconds = seconds(e.Elapsed)
+	case lab.PhaseNodeImage:
+		r.NodeImageSeconds, r.NodeImageCached = seconds(e.Elapsed), e.Cached
+	case lab.PhaseConverge:
+		r.ConvergeSeconds = seconds(e.Elapsed)
+	}
+}
 
 func (r *report) writeFile(path string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
@@ -103,42 +111,37 @@ func check(t *topology.Topology, r *report) string {
 		site[m.Name] = m.Site.Name
 	}
 	var problems []string
-	if !slices.Contains(r.Layers, "routers") {
+	if !slices.Contains(r.Layers, layer.Routers) {
 		problems = append(problems, "the routers layer is not in this build, so no tunnel was made")
 	}
-	var wrongBefore []string
+	var wrongBefore, broken, failed []string
 	for _, p := range r.Before.Pairs {
 		if same := site[p.From] == site[p.To]; p.Reachable != same {
 			wrongBefore = append(wrongBefore, pairWord(p))
 		}
 	}
-	if len(r.Before.Pairs) == 0 {
-		problems = append(problems, "no matrix before the tunnels")
-	}
-	if len(wrongBefore) > 0 {
-		problems = append(problems, fmt.Sprintf("before the tunnels %d pairs differ from table 4.6 (%s)", len(wrongBefore), abbreviate(wrongBefore)))
-	}
-	var broken []string
 	for _, p := range r.After.Unreachable() {
 		broken = append(broken, pairWord(p))
 	}
-	if len(r.After.Pairs) == 0 {
-		problems = append(problems, "no matrix after the tunnels")
-	}
-	if len(broken) > 0 {
-		problems = append(problems, fmt.Sprintf("after the tunnels %d pairs are unreachable (%s)", len(broken), abbreviate(broken)))
-	}
-	if len(r.ReapplyChanges) > 0 {
-		problems = append(problems, fmt.Sprintf("a second apply changed %d steps (%s)", len(r.ReapplyChanges), abbreviate(r.ReapplyChanges)))
-	}
-	var failed []string
 	for _, s := range r.Steps {
 		if s.Outcome != string(plan.Done) {
 			failed = append(failed, s.ID+" "+s.Outcome)
 		}
 	}
-	if len(failed) > 0 {
-		problems = append(problems, fmt.Sprintf("%d steps did not succeed (%s)", len(failed), abbreviate(failed)))
+	for _, c := range []struct {
+		bad  bool
+		what string
+	}{
+		{len(r.Before.Pairs) == 0, "no matrix before the tunnels"},
+		{len(wrongBefore) > 0, fmt.Sprintf("before the tunnels %d pairs differ from table 4.6 (%s)", len(wrongBefore), abbreviate(wrongBefore))},
+		{len(r.After.Pairs) == 0, "no matrix after the tunnels"},
+		{len(broken) > 0, fmt.Sprintf("after the tunnels %d pairs are unreachable (%s)", len(broken), abbreviate(broken))},
+		{len(r.ReapplyChanges) > 0, fmt.Sprintf("a second apply changed %d steps (%s)", len(r.ReapplyChanges), abbreviate(r.ReapplyChanges))},
+		{len(failed) > 0, fmt.Sprintf("%d steps did not succeed (%s)", len(failed), abbreviate(failed))},
+	} {
+		if c.bad {
+			problems = append(problems, c.what)
+		}
 	}
 	if r.Cluster {
 		problems = append(problems, checkCluster(t, r)...)
@@ -167,11 +170,13 @@ func abbreviate(items []string) string {
 func printPhase(w io.Writer, e lab.Event) {
 	switch {
 	case !e.Done:
-		return
+		if e.Phase == lab.PhaseNodeImage {
+			fmt.Fprintf(w, " • %s\n", e) // long the first time: say so before
+		}
 	case e.Err != nil:
-		fmt.Fprintf(w, " ✗ %s: %v\n", e.Phase, e.Err)
+		fmt.Fprintf(w, " ✗ %s: %v\n", e, e.Err)
 	default:
-		fmt.Fprintf(w, " ✓ %s (%s)\n", e.Phase, e.Elapsed.Round(100*time.Millisecond))
+		fmt.Fprintf(w, " ✓ %s (%s)\n", e, e.Elapsed.Round(100*time.Millisecond))
 	}
 }
 
@@ -185,23 +190,25 @@ func printRTTs(w io.Writer, t *topology.Topology, m lab.Matrix) {
 	}
 	n := 0
 	for _, p := range m.Pairs {
-		if site[p.From] == site[p.To] || !p.Reachable {
-			continue
+		if site[p.From] != site[p.To] && p.Reachable {
+			fmt.Fprintf(w, "  %-9s -> %-9s %7.3f\n", p.From, p.To, float64(p.RTT)/float64(time.Millisecond))
+			n++
 		}
-		fmt.Fprintf(w, "  %-9s -> %-9s %7.3f\n", p.From, p.To, float64(p.RTT)/float64(time.Millisecond))
-		n++
 	}
 	if n == 0 {
 		fmt.Fprintln(w, "  (no pair across sites answered)")
 	}
 }
 
-// printTiming prints the per-step timing table and the totals.
+// printTiming prints the steps that did something, and the run's totals.
 func printTiming(w io.Writer, r *report) {
 	fmt.Fprintln(w, "\nTiming:")
 	width := len("(cluster: apply to all Ready)")
 	for _, s := range r.Steps {
 		width = max(width, len(s.ID))
+	}
+	row := func(name, outcome string, secs float64, note string) {
+		fmt.Fprintf(w, "  %-*s %-8s %8.3f%s\n", width, name, outcome, secs, note)
 	}
 	fmt.Fprintf(w, "  %-*s %-8s %8s\n", width, "step", "outcome", "seconds")
 	unchanged := 0
@@ -211,44 +218,46 @@ func printTiming(w io.Writer, r *report) {
 			unchanged++
 			continue
 		}
-		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, s.ID, s.Outcome, s.Seconds)
+		row(s.ID, s.Outcome, s.Seconds, "")
 	}
 	if unchanged > 0 {
 		fmt.Fprintf(w, "  (%d more steps found nothing to change)\n", unchanged)
 	}
-	if r.ImageBuildSeconds > 0 {
-		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(node image build)", "", r.ImageBuildSeconds)
+	for _, t := range []struct {
+		name string
+		secs float64
+		show bool
+	}{
+		{"(lab image build)", r.ImageBuildSeconds, r.ImageBuildSeconds > 0},
+		{"(Kubernetes node image)", r.NodeImageSeconds, r.Cluster},
+		{"(lab up)", r.LabUpSeconds, true},
+		{"(machines: VMs and their containers)", r.MachinesSeconds, true},
+		{"(apply, all walks)", r.ApplySeconds, true},
+		{"(tunnels converge)", r.ConvergeSeconds, true},
+		{"(second apply, no-op)", r.ReapplySeconds, true},
+		{"(cluster: apply to all Ready)", r.ClusterSeconds, r.Cluster},
+		{"(deployment Ready)", deploymentSeconds(r), r.Deployment != nil},
+		{"(master back after restart)", masterSeconds(r), r.MasterLoss != nil},
+	} {
+		if t.show {
+			row(t.name, "", t.secs, "")
+		}
 	}
-	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(lab up)", "", r.LabUpSeconds)
-	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(machines of VMs start)", "", r.MachinesSeconds)
-	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(apply, all walks)", "", r.ApplySeconds)
-	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(tunnels converge)", "", r.ConvergeSeconds)
-	fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(second apply, no-op)", "", r.ReapplySeconds)
-	if r.Cluster {
-		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(Kubernetes node image)", "", r.NodeImageSeconds)
-		fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(cluster: apply to all Ready)", "", r.ClusterSeconds)
-		if r.Deployment != nil {
-			fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(deployment Ready)", "", r.Deployment.Seconds)
-		}
-		if r.AddNode != nil {
-			fmt.Fprintf(w, "  %-*s %-8s %8.3f   (thesis: %.1f)\n", width, "(add a node)", "", r.AddNode.Seconds, r.AddNode.ThesisSeconds)
-		}
-		if r.MasterLoss != nil {
-			fmt.Fprintf(w, "  %-*s %-8s %8.3f\n", width, "(master back after restart)", "", r.MasterLoss.RecoverSeconds)
-		}
+	if r.AddNode != nil {
+		row("(add a node)", "", r.AddNode.Seconds, fmt.Sprintf("   (thesis: %.1f)", r.AddNode.ThesisSeconds))
 	}
-	fmt.Fprintf(w, "  %-*s %-8s %8.3f   (wall clock, matrices included)\n\n", width, "total", "", r.TotalSeconds)
+	row("total", "", r.TotalSeconds, "   (wall clock, matrices included)\n")
 }
 
 // printKeep says how to reach the kept lab.
 func printKeep(w io.Writer, l *lab.Lab, cluster bool) {
+	ssh := fmt.Sprintf("ssh -i %s -o UserKnownHostsFile=%s", l.IdentityFile(), l.KnownHostsFile())
 	fmt.Fprintf(w, " • The lab stays up (--keep). Reach a machine with, for example:\n")
 	for _, m := range l.Machines()[:2] {
-		fmt.Fprintf(w, "     ssh -i %s -o UserKnownHostsFile=%s root@%s   # %s\n", l.IdentityFile(), l.KnownHostsFile(), m.Address, m.Name)
+		fmt.Fprintf(w, "     %s root@%s   # %s\n", ssh, m.Address, m.Name)
 	}
 	if m, ok := l.Machine("master01"); ok && cluster {
-		fmt.Fprintf(w, "   and the cluster with:\n     ssh -i %s -o UserKnownHostsFile=%s root@%s kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -A -o wide\n",
-			l.IdentityFile(), l.KnownHostsFile(), m.Address)
+		fmt.Fprintf(w, "   and the cluster with:\n     %s root@%s kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -A -o wide\n", ssh, m.Address)
 	}
 	fmt.Fprintf(w, "   Remove it with: go run ./examples/thesis --down\n")
 }
