@@ -15,7 +15,9 @@ import (
 // requirement itself (no replace directive of ours), because a dependency's
 // replace directives are ignored. The consumer lives outside this repo and
 // points at it with a replace of its own, as a user trying a checkout
-// would. It needs the Go module proxy (or a warm module cache).
+// would. It needs the Go module proxy (or a warm module cache). The
+// consumer imports only the model, and links neither govmomi nor
+// Kubernetes.
 func TestConsumerModuleBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module with the go command; skipped in -short")
@@ -70,4 +72,12 @@ func main() {
 	out, err := exec.Command(filepath.Join(dir, "consumer"), filepath.Join(repo, "examples", "thesis", "thesis.yaml")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Equal(t, "thesis 11\n", string(out))
+
+	// A program that only loads and checks topologies links the model
+	// alone: no hypervisor client, no Kubernetes tree.
+	linked := run("version", "-m", filepath.Join(dir, "consumer"))
+	for _, heavy := range []string{"github.com/vmware/govmomi", "k8s.io/kubernetes", "k8s.io/apimachinery"} {
+		require.NotContains(t, linked, heavy, "the topology package must not link %s", heavy)
+	}
+	require.Contains(t, linked, "sigs.k8s.io/yaml", "a negative control: the listing names what is linked")
 }

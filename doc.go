@@ -3,21 +3,47 @@
 // distance between them — that behave as one testbed controlled from one
 // place.
 //
-// A testbed is a topology (package topology), in Go or YAML: sites on VLANs,
-// a router per site, hosts with roles, tunnels between the routers, and
-// optionally a Kubernetes cluster across the sites. layer.Plan turns it
-// into a graph of steps (package plan) built from the layers, and plan.Walk
-// inspects or applies them in dependency order, in parallel:
+// # Architecture
 //
-//	esxi     port groups per VLAN and a VM per machine on ESXi hosts (govmomi)
-//	routers  OpenVPN site-to-site tunnels and routes, on VyOS (vyos) or
-//	         Linux (openvpn) routers, from one tunnel model
-//	lb       HAProxy in front of the control planes (haproxy)
-//	cluster  kubeadm HA bootstrap across the sites (kubeadm)
+// Dependencies point one way:
 //
-// Every layer acts on machines through remote.Runner (SSH, or this machine),
-// so the code that configures a container in the local lab (package lab) is
-// the code that configures real hardware.
+//	examples → lab → layer → {esxi, openvpn, vyos, haproxy, kubeadm, wan} → {topology, plan, remote}
+//
+//	topology  the model: a testbed in Go or YAML (sites on VLANs, a router
+//	          per site, hosts with roles, tunnels, a cluster), strict
+//	          decoding, validation, defaults, the state directory, and the
+//	          step IDs through which layers refer to each other. It links
+//	          neither govmomi nor the Kubernetes tree.
+//	plan      the engine: a graph of steps (inspect, apply) walked in
+//	          dependency order, in parallel; knows nothing of testbeds.
+//	layer     turns a topology into a plan. Its layers, in build order:
+//	            machines  every machine exists and runs (a Provider per
+//	                      hypervisor kind; ESXi is built in)
+//	            routers   site-to-site tunnels and routes on VyOS or Linux
+//	            wan       the latency between sites (netem)
+//	            lb        HAProxy in front of the control planes
+//	            cluster   kubeadm HA bootstrap across the sites
+//	lab       a local stand-in for the hardware (Docker containers over real
+//	          SSH, govmomi's ESXi simulator, a user-space WAN relay) and the
+//	          workflow on it: Up, Apply, Matrix, MeasureWAN, AddHost,
+//	          LoseControlPlane, Down.
+//	remote    the one transport: SSH and this machine.
+//
+// # Extending it
+//
+//   - A new layer: write a layer.Layer (steps that depend on other layers
+//     through topology's IDs, such as topology.MachineUpID and
+//     topology.RouterID) and add it to a layer.Set (Set.Add); lab.Apply
+//     and layer.Plan take the Set. See layer's ExampleSet_Add.
+//   - A new machine provider (another hypervisor, a cloud): implement
+//     layer.Provider, give the hypervisors a kind in the topology file
+//     (hypervisors[].kind), and register it in layer.Env.Providers. Sites
+//     without a hypervisor are machines that already exist, reached over
+//     SSH.
+//   - A new tunnel kind: see package layer's routers layer; the tunnel
+//     model it renders from is independent of OpenVPN.
+//
+// # Use
 //
 // A program embeds it in a few lines:
 //
@@ -26,13 +52,21 @@
 //		return err
 //	}
 //	st, _ := topology.OpenState(dir)
-//	env := &layer.Env{State: st, Dial: layer.NewSSHPool(t, nil).Dial}
-//	g, err := layer.Plan(t, env, "esxi", "routers")
+//	env := layer.NewEnv(t, st, nil) // SSH with checked host keys, ESXi from GOVC_*
+//	defer env.Close(ctx)
+//	g, err := layer.Plan(t, env, layer.Machines, layer.Routers)
 //	if err != nil {
 //		return err
 //	}
 //	res, err := plan.Walk(ctx, g, plan.Options{Apply: true})
 //	fmt.Println(res) // apply: 14 created, 0 updated, 0 unchanged, 0 failed, 0 skipped in 9.1s
+//
+// and the same topology in the lab:
+//
+//	l, err := lab.Up(ctx, t, lab.Options{})
+//	defer l.Down(ctx)
+//	res, err := l.Apply(ctx, lab.ApplyOptions{}) // returns once the tunnels carry every pair
+//	m, err := l.Matrix(ctx)                      // ping from inside every machine to every other
 //
 // The command examples/stage is a thin CLI over the same calls, and
 // examples/thesis reproduces the testbed of the thesis this project

@@ -105,7 +105,7 @@ func (l *Lab) Env(state *topology.State) *layer.Env {
 		env.TunnelRemotes = l.relay.Remotes
 	}
 	if len(l.sims) > 0 {
-		// The esxi layer logs in to the simulators with their credentials.
+		// The ESXi provider logs in to the simulators with their credentials.
 		env.ESXi = &layer.ESXiOptions{Getenv: l.Getenv}
 	}
 	if l.nodeImg != "" {

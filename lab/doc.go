@@ -11,15 +11,22 @@
 //	l, err := lab.Up(ctx, topo, lab.Options{StateDir: t.TempDir()})
 //	require.NoError(t, err)
 //	t.Cleanup(func() { l.Down(context.Background()) })
-//	g, err := layer.Plan(l.Topology(), l.Env(state))
-//	res, err := plan.Walk(ctx, g, plan.Options{Apply: true})
-//	m, err := l.Matrix(ctx) // ping from inside every machine to every other
+//	res, err := l.Apply(ctx, lab.ApplyOptions{}) // returns once the tunnels carry every pair
+//	m, err := l.Matrix(ctx)                      // ping from inside every machine to every other
+//
+// Apply plans the layers (package layer) against Topology() with Env() and
+// walks the plan; by default every layer but the cluster, which needs
+// Options.Kubernetes (the offline node image of lab/k8snode). A program
+// with layers of its own passes its layer.Set in ApplyOptions.
 //
 // Each hypervisor of the topology becomes govmomi's ESXi simulator in this
-// process, and a machine on it gets its container once the plan has powered
-// its VM on. Routers of kind vyos run as Linux routers (Notes says so).
+// process, and a machine on it gets its container when the machines layer
+// powers its VM on (the lab's provider wraps the ESXi one). Routers of kind
+// vyos run as Linux routers: the lab does not run VyOS (Notes says so).
 // l.Dial is the plan's SSH; l.Exec runs commands through docker exec for
-// looking from inside; Stop, Kill and Start play faults.
+// looking from inside; Stop, Kill and Start play faults; AddHost and
+// LoseControlPlane are the thesis's experiments; Usage and MeasureWAN say
+// what the testbed costs and how its tunnels perform.
 //
 // The node image is built here, never pulled: mmdebstrap makes a Debian root
 // file system from the machine's configured Debian mirror (read from the apt
@@ -33,8 +40,11 @@
 // Up starts one relay path per tunnel on the host's address on the
 // underlay and Env points each tunnel end's OpenVPN remote at its face of
 // the relay, which holds every datagram for the site pair's one-way delay.
-// It runs in this process unless Options.RunRelay runs it elsewhere, and
-// Down stops it.
+// It runs in this process for as long as the Lab, or, with
+// Options.RelayCommand, as a process of its own that outlives the program
+// (stage apply --lab exits, stage verify --lab measures later): the lab
+// keeps its pid in the state directory, Apply restarts it when it is gone,
+// and Down stops it either way.
 //
 // Routers get NET_ADMIN and /dev/net/tun and forward; hosts get no extra
 // capability and route to other sites via their site's router. Docker is

@@ -19,7 +19,7 @@ import (
 
 // A hypervisor of the topology becomes govmomi's simulator of a standalone
 // ESXi host (the ESX model), one per hypervisor, served over TLS on
-// loopback from this process. The esxi layer drives it exactly as it would
+// loopback from this process. The ESXi provider drives it exactly as it would
 // drive the real host.
 //
 // The lab, not vcsim's container backing (RUN.container), starts a
@@ -62,7 +62,7 @@ func (h *simHypervisor) close() {
 }
 
 // Credentials returns the user and password of the simulated hypervisor
-// called name, for the esxi layer (GOVC_USERNAME / GOVC_PASSWORD).
+// called name, for the ESXi provider (GOVC_USERNAME / GOVC_PASSWORD).
 func (l *Lab) Credentials(hypervisor string) (user, password string, ok bool) {
 	h, found := l.sims[hypervisor]
 	if !found {
@@ -72,7 +72,7 @@ func (l *Lab) Credentials(hypervisor string) (user, password string, ok bool) {
 	return h.login.Username(), p, true
 }
 
-// Getenv answers the GOVC_* variables the esxi layer reads, for the lab's
+// Getenv answers the GOVC_* variables the ESXi provider reads, for the lab's
 // simulators; anything else is empty. All simulators share one login.
 func (l *Lab) Getenv(key string) string {
 	for _, h := range l.sims {

@@ -42,7 +42,7 @@ func simTopology(name string) *topology.Topology {
 }
 
 // TestVMsBecomeContainers powers VMs on in the simulated hypervisor with
-// plain govmomi calls (standing in for the esxi layer, which has its own
+// plain govmomi calls (standing in for the ESXi provider, which has its own
 // tests) and checks that their machines come to life, and only then.
 func TestVMsBecomeContainers(t *testing.T) {
 	t.Parallel()

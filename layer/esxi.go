@@ -52,7 +52,7 @@ func (ESXi) Render(t *topology.Topology, env *Env, machine string) ([]Artifact, 
 	return esxiRender(t, env, machine)
 }
 
-// ESXiOptions configures the esxi layer (Env.ESXi). The zero value works:
+// ESXiOptions configures the ESXi provider (Env.ESXi). The zero value works:
 // credentials come from GOVC_USERNAME / GOVC_PASSWORD, the datastore from
 // GOVC_DATASTORE. One value caches a session per hypervisor across walks;
 // Close logs them out.
@@ -242,7 +242,7 @@ func esxiSitePortGroup(t *topology.Topology, s topology.Site) string {
 	return t.Name + "-" + s.Name
 }
 
-// ESXiPortGroupID, ESXiVSwitchID and ESXiVMID are the esxi layer's step IDs.
+// ESXiPortGroupID, ESXiVSwitchID and ESXiVMID are the ESXi provider's step IDs.
 func ESXiVSwitchID(hypervisor string) string { return "esxi/vswitch/" + hypervisor }
 
 // ESXiPortGroupID is the step that ensures a port group on a hypervisor.

@@ -72,7 +72,7 @@ func (f *FakeHosts) refuse(host, what string) error {
 }
 
 // Dial returns the fake Runner of host; its signature fits
-// topology.Env.Dial and kubeadm.Bootstrapper.Dial.
+// layer.Env.Dial and kubeadm.Bootstrapper.Dial.
 func (f *FakeHosts) Dial(_ context.Context, host string) (remote.Runner, error) {
 	return &fakeRunner{host: host, f: f}, nil
 }
