@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/planetstage/planetstage/internal/atomicfile"
 )
 
 // State is a topology's state directory: generated material (VPN keys and
@@ -89,29 +91,10 @@ func (s *State) Write(name string, data []byte, secret bool) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
+	if err := atomicfile.Write(p, data, mode); err != nil {
+		return fmt.Errorf("state: write %s: %w", name, err)
 	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(mode); err == nil {
-		_, err = f.Write(data)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), p)
-		}
-		if err != nil {
-			return fmt.Errorf("state: write %s: %w", name, err)
-		}
-		return nil
-	}
-	f.Close()
-	return fmt.Errorf("state: write %s: %w", name, err)
+	return nil
 }
 
 // Remove deletes name; a missing name is not an error.
