@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // Paths on the nodes.
@@ -38,8 +39,8 @@ const (
 type Bootstrapper struct {
 	Cluster *Cluster
 	// Store keeps the PKI, the current bootstrap token and the list of
-	// joined nodes between runs.
-	Store Store
+	// joined nodes between runs: a secret.Dir, or topology.State.
+	Store secret.Store
 	// Dial returns a Runner for a node by name.
 	Dial func(ctx context.Context, node string) (remote.Runner, error)
 	// Log receives progress; nil discards it.
