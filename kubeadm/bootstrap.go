@@ -151,7 +151,7 @@ func (b *Bootstrapper) run(ctx context.Context, r remote.Runner, command string,
 		if errors.As(err, &exit) {
 			msg := b.scrub(tail(stderr.String(), 1024))
 			for _, sec := range secrets {
-				msg = strings.ReplaceAll(msg, sec, "<redacted>")
+				msg = strings.ReplaceAll(msg, sec, secret.Redacted)
 			}
 			msg = strings.TrimSpace(msg)
 			return "", &commandError{
@@ -191,7 +191,7 @@ func (b *Bootstrapper) scrub(s string) string {
 		return s
 	}
 	s = strings.ReplaceAll(s, tok.Value, RedactedToken)
-	return strings.ReplaceAll(s, tok.Value[7:], "<redacted>")
+	return strings.ReplaceAll(s, tok.Value[7:], secret.Redacted)
 }
 
 func tail(s string, n int) string {
