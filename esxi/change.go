@@ -1,29 +1,12 @@
 package esxi
 
-// Action says what an ensure-function did, or what Apply would do.
-type Action string
+import "github.com/planetstage/planetstage/plan"
 
-// The actions a Change can carry.
-const (
-	// Create: the object is missing and is (or would be) created.
-	Create Action = "create"
-	// Update: the object exists but differs from the wanted state (drift).
-	Update Action = "update"
-	// NoOp: the object is already as wanted; nothing is changed.
-	NoOp Action = "no-op"
-	// Delete: the object exists and is (or would be) removed.
-	Delete Action = "delete"
-)
+// Inspect, Apply and Ensure speak plan's step contract (plan.Change with
+// plan.Create, plan.Update, plan.NoOp, plan.Delete), so a plan step wraps
+// them without translating between two vocabularies.
 
-// Change is the result of an Inspect (what would change) or of an Ensure
-// (what was changed). Reason is for humans: it names what differs, never a
-// secret value.
-type Change struct {
-	Action Action
-	Reason string
-}
+func noop(reason string) plan.Change { return plan.Change{Action: plan.NoOp, Reason: reason} }
 
-// Changed reports whether the change touches the host.
-func (c Change) Changed() bool { return c.Action != NoOp && c.Action != "" }
-
-func noop(reason string) Change { return Change{Action: NoOp, Reason: reason} }
+// changed reports whether ch touches the host.
+func changed(ch plan.Change) bool { return ch.Action != plan.NoOp && ch.Action != "" }

@@ -20,10 +20,12 @@
 // # Inspect, Apply, Ensure
 //
 // Every object has three calls. Inspect reads the host and returns the
-// Change it would make (Create, Update with the drift named, NoOp, Delete)
-// without changing anything; Apply makes that change (it reads the host
-// again, so a stale Change is harmless); Ensure is both. A plan engine
-// calls Inspect for "plan" and Apply only when the Change is not NoOp.
+// plan.Change it would make (plan.Create, plan.Update with the drift named,
+// plan.NoOp, plan.Delete) without changing anything; Apply makes that
+// change (it reads the host again, so a stale Change is harmless); Ensure
+// is both. They speak package plan's step contract, so a plan step calls
+// Inspect for "plan" and Apply only when the Change is not NoOp, with no
+// translation in between.
 // All of them are idempotent: a second Ensure reports NoOp. Faults that
 // mean "already done" (AlreadyExists and, in the simulator, DuplicateName;
 // InvalidPowerState for the wanted state; NotFound on remove) are not

@@ -9,6 +9,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 
 	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/plan"
 )
 
 // A site on a standalone ESXi host: a vSwitch, a port group on VLAN 10 and
@@ -44,13 +45,13 @@ func Example() {
 		CloudInit: &esxi.CloudInit{MetaData: "local-hostname: master01\n"}}
 	for run := 1; run <= 2; run++ {
 		fmt.Println("run", run)
-		for _, ensure := range []func() (esxi.Change, error){
-			func() (esxi.Change, error) { return c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vSwitch-staging"}) },
-			func() (esxi.Change, error) {
+		for _, ensure := range []func() (plan.Change, error){
+			func() (plan.Change, error) { return c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vSwitch-staging"}) },
+			func() (plan.Change, error) {
 				return c.EnsurePortGroup(ctx, esxi.PortGroup{Name: "site-a", VSwitch: "vSwitch-staging", VLAN: 10})
 			},
-			func() (esxi.Change, error) { return c.EnsureVM(ctx, vm) },
-			func() (esxi.Change, error) { return c.EnsurePower(ctx, "master01", true) },
+			func() (plan.Change, error) { return c.EnsureVM(ctx, vm) },
+			func() (plan.Change, error) { return c.EnsurePower(ctx, "master01", true) },
 		} {
 			ch, err := ensure()
 			if err != nil {

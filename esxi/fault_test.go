@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/plan"
 )
 
 // TestHostFaults makes the simulator answer the way real ESXi does where
@@ -34,7 +35,7 @@ func TestHostFaults(t *testing.T) {
 	inject("AddPortGroup", &types.RestrictedVersion{}, "Current license or ESXi version prohibits execution of the requested operation.")
 	ch, err := c.InspectPortGroup(ctx, pg("site-a", 10))
 	require.NoError(t, err, "reads work on a free licence")
-	assert.Equal(t, esxi.Create, ch.Action)
+	assert.Equal(t, plan.Create, ch.Action)
 	err = c.ApplyPortGroup(ctx, pg("site-a", 10), ch)
 	require.Error(t, err)
 	assert.True(t, esxi.IsRestricted(err))

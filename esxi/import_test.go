@@ -13,6 +13,7 @@ import (
 	"github.com/vmware/govmomi/find"
 
 	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/plan"
 )
 
 // makeOVA packs testdata/node.ovf and its disk into an OVA (a tar with the
@@ -55,7 +56,7 @@ func TestImport(t *testing.T) {
 			CloudInit: &esxi.CloudInit{UserData: "#cloud-config\n", MetaData: "local-hostname: " + name + "\n"}}
 		ch, err := c.EnsureVM(ctx, v)
 		require.NoError(t, err, src)
-		assert.Equal(t, esxi.Create, ch.Action)
+		assert.Equal(t, plan.Create, ch.Action)
 		assert.Contains(t, ch.Reason, "imported from "+src)
 
 		info, err := c.VMInfo(ctx, name)
@@ -68,7 +69,7 @@ func TestImport(t *testing.T) {
 
 		ch, err = c.InspectVM(ctx, v)
 		require.NoError(t, err)
-		assert.Equal(t, esxi.NoOp, ch.Action, ch.Reason)
+		assert.Equal(t, plan.NoOp, ch.Action, ch.Reason)
 
 		// The disk went through the lease into the datastore.
 		finder := find.NewFinder(c.Vim(), true)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/planetstage/planetstage/plan"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -88,13 +89,13 @@ func findPortGroup(info *types.HostNetworkInfo, name string) *types.HostPortGrou
 }
 
 // InspectVSwitch says what EnsureVSwitch would change. It changes nothing.
-func (c *Client) InspectVSwitch(ctx context.Context, s VSwitch) (Change, error) {
+func (c *Client) InspectVSwitch(ctx context.Context, s VSwitch) (plan.Change, error) {
 	if s.Name == "" {
-		return Change{}, c.errorf("vswitch", "inspect", fmt.Errorf("empty name"))
+		return plan.Change{}, c.errorf("vswitch", "inspect", fmt.Errorf("empty name"))
 	}
 	info, err := c.networkInfo(ctx)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	vs := findVSwitch(info, s.Name)
 	if vs == nil {
@@ -102,7 +103,7 @@ func (c *Client) InspectVSwitch(ctx context.Context, s VSwitch) (Change, error) 
 		if s.Uplink != "" {
 			how = "uplink " + s.Uplink
 		}
-		return Change{Action: Create, Reason: fmt.Sprintf("vswitch %s missing; create with %s", s.Name, how)}, nil
+		return plan.Change{Action: plan.Create, Reason: fmt.Sprintf("vswitch %s missing; create with %s", s.Name, how)}, nil
 	}
 	// A real host always reports NumPorts; govmomi's simulator stores no
 	// spec at all, so uplinks can only be compared where a spec is reported.
@@ -112,7 +113,7 @@ func (c *Client) InspectVSwitch(ctx context.Context, s VSwitch) (Change, error) 
 			have = b.NicDevice
 		}
 		if !slices.Contains(have, s.Uplink) {
-			return Change{Action: Update, Reason: fmt.Sprintf("vswitch %s uplinks %v, want %s", s.Name, have, s.Uplink)}, nil
+			return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("vswitch %s uplinks %v, want %s", s.Name, have, s.Uplink)}, nil
 		}
 	}
 	return noop(fmt.Sprintf("vswitch %s exists", s.Name)), nil
@@ -131,18 +132,18 @@ func (s VSwitch) spec() *types.HostVirtualSwitchSpec {
 }
 
 // ApplyVSwitch makes the change InspectVSwitch reported.
-func (c *Client) ApplyVSwitch(ctx context.Context, s VSwitch, ch Change) error {
+func (c *Client) ApplyVSwitch(ctx context.Context, s VSwitch, ch plan.Change) error {
 	c.netMu.Lock()
 	defer c.netMu.Unlock()
 	switch ch.Action {
-	case Create:
+	case plan.Create:
 		err := c.netSys.AddVirtualSwitch(ctx, s.Name, s.spec())
 		if isExists(err) {
 			c.log.Debug("vswitch appeared meanwhile", "vswitch", s.Name)
 			return nil
 		}
 		return c.errorf(s.object(), "add", err)
-	case Update:
+	case plan.Update:
 		err := c.netSys.UpdateVirtualSwitch(ctx, s.Name, *s.spec())
 		return c.errorf(s.object(), "update uplink", unsupported(err))
 	}
@@ -150,9 +151,9 @@ func (c *Client) ApplyVSwitch(ctx context.Context, s VSwitch, ch Change) error {
 }
 
 // EnsureVSwitch creates the switch when it is missing.
-func (c *Client) EnsureVSwitch(ctx context.Context, s VSwitch) (Change, error) {
+func (c *Client) EnsureVSwitch(ctx context.Context, s VSwitch) (plan.Change, error) {
 	ch, err := c.InspectVSwitch(ctx, s)
-	if err != nil || !ch.Changed() {
+	if err != nil || !changed(ch) {
 		return ch, err
 	}
 	return ch, c.ApplyVSwitch(ctx, s, ch)
@@ -162,27 +163,27 @@ func (c *Client) EnsureVSwitch(ctx context.Context, s VSwitch) (Change, error) {
 // port group, or update one whose VLAN drifted. A port group of that name
 // on another vSwitch is an error: port group names are unique per host, and
 // moving it would cut off the VMs on it.
-func (c *Client) InspectPortGroup(ctx context.Context, p PortGroup) (Change, error) {
+func (c *Client) InspectPortGroup(ctx context.Context, p PortGroup) (plan.Change, error) {
 	if p.Name == "" {
-		return Change{}, c.errorf("port group", "inspect", fmt.Errorf("empty name"))
+		return plan.Change{}, c.errorf("port group", "inspect", fmt.Errorf("empty name"))
 	}
 	if err := ValidVLAN(p.VLAN); err != nil {
-		return Change{}, c.errorf(p.object(), "inspect", err)
+		return plan.Change{}, c.errorf(p.object(), "inspect", err)
 	}
 	info, err := c.networkInfo(ctx)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	have := findPortGroup(info, p.Name)
 	if have == nil {
-		return Change{Action: Create, Reason: fmt.Sprintf("port group %s missing; create on %s with VLAN %d", p.Name, p.VSwitch, p.VLAN)}, nil
+		return plan.Change{Action: plan.Create, Reason: fmt.Sprintf("port group %s missing; create on %s with VLAN %d", p.Name, p.VSwitch, p.VLAN)}, nil
 	}
 	if have.VswitchName != p.VSwitch {
-		return Change{}, c.errorf(p.object(), "inspect",
+		return plan.Change{}, c.errorf(p.object(), "inspect",
 			fmt.Errorf("exists on vswitch %q, want %q; remove or rename it by hand", have.VswitchName, p.VSwitch))
 	}
 	if int(have.VlanId) != p.VLAN {
-		return Change{Action: Update, Reason: fmt.Sprintf("port group %s has VLAN %d, want %d (drift)", p.Name, have.VlanId, p.VLAN)}, nil
+		return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("port group %s has VLAN %d, want %d (drift)", p.Name, have.VlanId, p.VLAN)}, nil
 	}
 	return noop(fmt.Sprintf("port group %s on %s with VLAN %d", p.Name, p.VSwitch, p.VLAN)), nil
 }
@@ -193,14 +194,14 @@ func (p PortGroup) spec() types.HostPortGroupSpec {
 }
 
 // ApplyPortGroup makes the change InspectPortGroup reported.
-func (c *Client) ApplyPortGroup(ctx context.Context, p PortGroup, ch Change) error {
+func (c *Client) ApplyPortGroup(ctx context.Context, p PortGroup, ch plan.Change) error {
 	if err := ValidVLAN(p.VLAN); err != nil {
 		return c.errorf(p.object(), string(ch.Action), err)
 	}
 	c.netMu.Lock()
 	defer c.netMu.Unlock()
 	switch ch.Action {
-	case Create:
+	case plan.Create:
 		err := c.netSys.AddPortGroup(ctx, p.spec())
 		if isExists(err) {
 			// Created by someone else meanwhile; a re-inspect shows drift.
@@ -208,7 +209,7 @@ func (c *Client) ApplyPortGroup(ctx context.Context, p PortGroup, ch Change) err
 			return nil
 		}
 		return c.errorf(p.object(), "add", err)
-	case Update:
+	case plan.Update:
 		err := c.netSys.UpdatePortGroup(ctx, p.Name, p.spec())
 		return c.errorf(p.object(), fmt.Sprintf("update VLAN to %d", p.VLAN), unsupported(err))
 	}
@@ -216,9 +217,9 @@ func (c *Client) ApplyPortGroup(ctx context.Context, p PortGroup, ch Change) err
 }
 
 // EnsurePortGroup creates the port group or fixes its VLAN.
-func (c *Client) EnsurePortGroup(ctx context.Context, p PortGroup) (Change, error) {
+func (c *Client) EnsurePortGroup(ctx context.Context, p PortGroup) (plan.Change, error) {
 	ch, err := c.InspectPortGroup(ctx, p)
-	if err != nil || !ch.Changed() {
+	if err != nil || !changed(ch) {
 		return ch, err
 	}
 	return ch, c.ApplyPortGroup(ctx, p, ch)
@@ -226,15 +227,15 @@ func (c *Client) EnsurePortGroup(ctx context.Context, p PortGroup) (Change, erro
 
 // InspectRemovePortGroup says whether RemovePortGroup would remove name.
 // Whether this program created it is the caller's record to keep.
-func (c *Client) InspectRemovePortGroup(ctx context.Context, name string) (Change, error) {
+func (c *Client) InspectRemovePortGroup(ctx context.Context, name string) (plan.Change, error) {
 	info, err := c.networkInfo(ctx)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	if findPortGroup(info, name) == nil {
 		return noop(fmt.Sprintf("port group %s already absent", name)), nil
 	}
-	return Change{Action: Delete, Reason: fmt.Sprintf("remove port group %s", name)}, nil
+	return plan.Change{Action: plan.Delete, Reason: fmt.Sprintf("remove port group %s", name)}, nil
 }
 
 // ApplyRemovePortGroup removes the port group; a missing one is no error.
@@ -251,9 +252,9 @@ func (c *Client) ApplyRemovePortGroup(ctx context.Context, name string) error {
 }
 
 // RemovePortGroup removes the port group if it exists.
-func (c *Client) RemovePortGroup(ctx context.Context, name string) (Change, error) {
+func (c *Client) RemovePortGroup(ctx context.Context, name string) (plan.Change, error) {
 	ch, err := c.InspectRemovePortGroup(ctx, name)
-	if err != nil || !ch.Changed() {
+	if err != nil || !changed(ch) {
 		return ch, err
 	}
 	return ch, c.ApplyRemovePortGroup(ctx, name)
@@ -268,10 +269,10 @@ func unsupported(err error) error {
 
 // InspectRemoveVSwitch says whether ApplyRemoveVSwitch would remove the
 // switch. A switch that still carries port groups is left alone.
-func (c *Client) InspectRemoveVSwitch(ctx context.Context, name string) (Change, error) {
+func (c *Client) InspectRemoveVSwitch(ctx context.Context, name string) (plan.Change, error) {
 	info, err := c.networkInfo(ctx)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	if findVSwitch(info, name) == nil {
 		return noop(fmt.Sprintf("vswitch %s already absent", name)), nil
@@ -285,7 +286,7 @@ func (c *Client) InspectRemoveVSwitch(ctx context.Context, name string) (Change,
 	if len(left) > 0 {
 		return noop(fmt.Sprintf("vswitch %s still carries port groups %v; left alone", name, left)), nil
 	}
-	return Change{Action: Delete, Reason: fmt.Sprintf("remove vswitch %s", name)}, nil
+	return plan.Change{Action: plan.Delete, Reason: fmt.Sprintf("remove vswitch %s", name)}, nil
 }
 
 // ApplyRemoveVSwitch removes the switch; a missing one is no error.

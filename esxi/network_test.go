@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/plan"
 )
 
 func TestValidVLAN(t *testing.T) {
@@ -29,18 +30,18 @@ func TestPortGroups(t *testing.T) {
 
 	ch, err := c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs1", Uplink: "vmnic1"})
 	require.NoError(t, err)
-	assert.Equal(t, esxi.Create, ch.Action)
+	assert.Equal(t, plan.Create, ch.Action)
 	assert.Contains(t, ch.Reason, "uplink vmnic1")
 	ch, err = c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs1", Uplink: "vmnic1"})
 	require.NoError(t, err)
-	assert.Equal(t, esxi.NoOp, ch.Action)
+	assert.Equal(t, plan.NoOp, ch.Action)
 	_, err = c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs2"})
 	require.NoError(t, err)
 
 	// A Create applied after someone else created the port group is fine.
 	stale, err := c.InspectPortGroup(ctx, esxi.PortGroup{Name: "a", VSwitch: "vs1", VLAN: 10})
 	require.NoError(t, err)
-	require.Equal(t, esxi.Create, stale.Action)
+	require.Equal(t, plan.Create, stale.Action)
 	_, err = c.EnsurePortGroup(ctx, esxi.PortGroup{Name: "a", VSwitch: "vs1", VLAN: 10})
 	require.NoError(t, err)
 	require.NoError(t, c.ApplyPortGroup(ctx, esxi.PortGroup{Name: "a", VSwitch: "vs1", VLAN: 10}, stale),
@@ -50,15 +51,15 @@ func TestPortGroups(t *testing.T) {
 		name    string
 		pg      esxi.PortGroup
 		wantErr string
-		want    esxi.Action
+		want    plan.Action
 	}{
 		{name: "VLAN above 4095 rejected on our side", pg: esxi.PortGroup{Name: "b", VSwitch: "vs1", VLAN: 5000}, wantErr: "VLAN 5000 out of range"},
 		{name: "negative VLAN rejected", pg: esxi.PortGroup{Name: "b", VSwitch: "vs1", VLAN: -1}, wantErr: "out of range"},
 		{name: "empty name", pg: esxi.PortGroup{VSwitch: "vs1"}, wantErr: "empty name"},
 		{name: "same name on another vswitch", pg: esxi.PortGroup{Name: "a", VSwitch: "vs2", VLAN: 10}, wantErr: `exists on vswitch "vs1"`},
-		{name: "trunk VLAN 4095 is valid", pg: esxi.PortGroup{Name: "trunk", VSwitch: "vs1", VLAN: 4095}, want: esxi.Create},
-		{name: "unchanged", pg: esxi.PortGroup{Name: "a", VSwitch: "vs1", VLAN: 10}, want: esxi.NoOp},
-		{name: "drift", pg: esxi.PortGroup{Name: "a", VSwitch: "vs1", VLAN: 11}, want: esxi.Update},
+		{name: "trunk VLAN 4095 is valid", pg: esxi.PortGroup{Name: "trunk", VSwitch: "vs1", VLAN: 4095}, want: plan.Create},
+		{name: "unchanged", pg: esxi.PortGroup{Name: "a", VSwitch: "vs1", VLAN: 10}, want: plan.NoOp},
+		{name: "drift", pg: esxi.PortGroup{Name: "a", VSwitch: "vs1", VLAN: 11}, want: plan.Update},
 	}
 	for _, tt := range tests {
 		ch, err := c.InspectPortGroup(ctx, tt.pg)
@@ -90,6 +91,6 @@ func TestPortGroups(t *testing.T) {
 
 	ch, err = c.RemovePortGroup(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, esxi.Delete, ch.Action)
+	assert.Equal(t, plan.Delete, ch.Action)
 	require.NoError(t, c.ApplyRemovePortGroup(ctx, "a"), "removing a missing port group is no error")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/planetstage/planetstage/plan"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -23,18 +24,18 @@ func powerState(on bool) types.VirtualMachinePowerState {
 
 // InspectPower says whether the VM must be powered on (on=true) or off.
 // A missing VM is an error: create it first.
-func (c *Client) InspectPower(ctx context.Context, name string, on bool) (Change, error) {
+func (c *Client) InspectPower(ctx context.Context, name string, on bool) (plan.Change, error) {
 	st, err := c.readVM(ctx, name)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	if st == nil {
-		return Change{}, c.errorf(fmt.Sprintf("vm %q", name), "power "+powerWord(on), fmt.Errorf("vm does not exist"))
+		return plan.Change{}, c.errorf(fmt.Sprintf("vm %q", name), "power "+powerWord(on), fmt.Errorf("vm does not exist"))
 	}
 	if st.power == powerState(on) {
 		return noop(fmt.Sprintf("vm %s is powered %s", name, powerWord(on))), nil
 	}
-	return Change{Action: Update, Reason: fmt.Sprintf("vm %s is %s; power %s", name, st.power, powerWord(on))}, nil
+	return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("vm %s is %s; power %s", name, st.power, powerWord(on))}, nil
 }
 
 // ApplyPower powers the VM on or off. A VM already in that state (another
@@ -70,9 +71,9 @@ func (c *Client) setPower(ctx context.Context, st *vmState, on bool) error {
 }
 
 // EnsurePower powers the VM on or off when it is not already.
-func (c *Client) EnsurePower(ctx context.Context, name string, on bool) (Change, error) {
+func (c *Client) EnsurePower(ctx context.Context, name string, on bool) (plan.Change, error) {
 	ch, err := c.InspectPower(ctx, name, on)
-	if err != nil || !ch.Changed() {
+	if err != nil || !changed(ch) {
 		return ch, err
 	}
 	return ch, c.ApplyPower(ctx, name, on)
@@ -81,10 +82,10 @@ func (c *Client) EnsurePower(ctx context.Context, name string, on bool) (Change,
 // InspectDestroyVM says whether DestroyVM would remove the VM. With a
 // non-empty owner, only a VM whose OwnerKey matches is removed; others are
 // reported and left alone.
-func (c *Client) InspectDestroyVM(ctx context.Context, name, owner string) (Change, error) {
+func (c *Client) InspectDestroyVM(ctx context.Context, name, owner string) (plan.Change, error) {
 	st, err := c.readVM(ctx, name)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	if st == nil {
 		return noop(fmt.Sprintf("vm %s already absent", name)), nil
@@ -92,7 +93,7 @@ func (c *Client) InspectDestroyVM(ctx context.Context, name, owner string) (Chan
 	if owner != "" && st.owner() != owner {
 		return noop(fmt.Sprintf("vm %s is not owned by topology %s (%s=%q); left alone", name, owner, OwnerKey, st.owner())), nil
 	}
-	return Change{Action: Delete, Reason: fmt.Sprintf("destroy vm %s (%s)", name, st.power)}, nil
+	return plan.Change{Action: plan.Delete, Reason: fmt.Sprintf("destroy vm %s (%s)", name, st.power)}, nil
 }
 
 // ApplyDestroyVM powers the VM off and destroys it with its disks. A
@@ -123,9 +124,9 @@ func (c *Client) ApplyDestroyVM(ctx context.Context, name, owner string) error {
 }
 
 // DestroyVM removes the VM if it exists (and is owned by owner, if given).
-func (c *Client) DestroyVM(ctx context.Context, name, owner string) (Change, error) {
+func (c *Client) DestroyVM(ctx context.Context, name, owner string) (plan.Change, error) {
 	ch, err := c.InspectDestroyVM(ctx, name, owner)
-	if err != nil || !ch.Changed() {
+	if err != nil || !changed(ch) {
 		return ch, err
 	}
 	return ch, c.ApplyDestroyVM(ctx, name, owner)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/plan"
 )
 
 // thesisHost is what one of the thesis's two ESXi hosts carries.
@@ -63,10 +64,10 @@ func thesisLayout() [2]thesisHost {
 }
 
 // applyHost ensures everything on one host and counts the actions.
-func applyHost(ctx context.Context, t *testing.T, c *esxi.Client, h thesisHost) map[esxi.Action]int {
+func applyHost(ctx context.Context, t *testing.T, c *esxi.Client, h thesisHost) map[plan.Action]int {
 	t.Helper()
-	counts := map[esxi.Action]int{}
-	record := func(ch esxi.Change, err error) {
+	counts := map[plan.Action]int{}
+	record := func(ch plan.Change, err error) {
 		require.NoError(t, err)
 		counts[ch.Action]++
 	}
@@ -99,8 +100,8 @@ func TestThesisTwoHosts(t *testing.T) {
 	for i, c := range clients {
 		counts := applyHost(ctx, t, c, layout[i])
 		n := 1 + len(layout[i].portGroups) + len(layout[i].vms)
-		assert.Equal(t, n, counts[esxi.Create], "host %d creates", i)
-		assert.Equal(t, len(layout[i].vms), counts[esxi.Update], "host %d power-ons", i)
+		assert.Equal(t, n, counts[plan.Create], "host %d creates", i)
+		assert.Equal(t, len(layout[i].vms), counts[plan.Update], "host %d power-ons", i)
 		total += len(layout[i].vms)
 	}
 	require.Equal(t, 11, total)
@@ -139,7 +140,7 @@ func TestThesisTwoHosts(t *testing.T) {
 	// Re-apply: nothing changes.
 	for i, c := range clients {
 		counts := applyHost(ctx, t, c, layout[i])
-		assert.Equal(t, map[esxi.Action]int{esxi.NoOp: 1 + len(layout[i].portGroups) + 2*len(layout[i].vms)}, counts, "host %d re-apply", i)
+		assert.Equal(t, map[plan.Action]int{plan.NoOp: 1 + len(layout[i].portGroups) + 2*len(layout[i].vms)}, counts, "host %d re-apply", i)
 	}
 
 	// Drift: someone moves site-c to VLAN 31 by hand; Inspect sees it,
@@ -149,14 +150,14 @@ func TestThesisTwoHosts(t *testing.T) {
 	require.NoError(t, err)
 	ch, err := c2.InspectPortGroup(ctx, pg("site-c", 30))
 	require.NoError(t, err)
-	assert.Equal(t, esxi.Update, ch.Action)
+	assert.Equal(t, plan.Update, ch.Action)
 	assert.Contains(t, ch.Reason, "VLAN 31, want 30")
 	ch, err = c2.EnsurePortGroup(ctx, pg("site-c", 30))
 	require.NoError(t, err)
-	assert.Equal(t, esxi.Update, ch.Action)
+	assert.Equal(t, plan.Update, ch.Action)
 	ch, err = c2.InspectPortGroup(ctx, pg("site-c", 30))
 	require.NoError(t, err)
-	assert.Equal(t, esxi.NoOp, ch.Action, ch.Reason)
+	assert.Equal(t, plan.NoOp, ch.Action, ch.Reason)
 
 	// Destroy: VMs first (a real host refuses to remove a port group in
 	// use), then port groups; a second destroy finds nothing to do.
@@ -165,12 +166,12 @@ func TestThesisTwoHosts(t *testing.T) {
 			for _, v := range layout[i].vms {
 				ch, err := c.DestroyVM(ctx, v.Name, "thesis")
 				require.NoError(t, err)
-				assert.Equal(t, map[int]esxi.Action{0: esxi.Delete, 1: esxi.NoOp}[round], ch.Action, "round %d %s", round, v.Name)
+				assert.Equal(t, map[int]plan.Action{0: plan.Delete, 1: plan.NoOp}[round], ch.Action, "round %d %s", round, v.Name)
 			}
 			for _, p := range layout[i].portGroups {
 				ch, err := c.RemovePortGroup(ctx, p.Name)
 				require.NoError(t, err)
-				assert.Equal(t, map[int]esxi.Action{0: esxi.Delete, 1: esxi.NoOp}[round], ch.Action, "round %d %s", round, p.Name)
+				assert.Equal(t, map[int]plan.Action{0: plan.Delete, 1: plan.NoOp}[round], ch.Action, "round %d %s", round, p.Name)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/planetstage/planetstage/plan"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -12,26 +13,26 @@ import (
 // InspectVM says what EnsureVM would change: create a missing VM, or
 // reconfigure one whose CPUs, memory, disk size, NICs or extraConfig
 // drifted. It changes nothing.
-func (c *Client) InspectVM(ctx context.Context, v VM) (Change, error) {
+func (c *Client) InspectVM(ctx context.Context, v VM) (plan.Change, error) {
 	if err := v.validate(); err != nil {
-		return Change{}, c.errorf(v.object(), "inspect", err)
+		return plan.Change{}, c.errorf(v.object(), "inspect", err)
 	}
 	v = v.withDefaults()
 	st, err := c.readVM(ctx, v.Name)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	if st == nil {
-		return Change{Action: Create, Reason: v.summary()}, nil
+		return plan.Change{Action: plan.Create, Reason: v.summary()}, nil
 	}
 	d, err := c.diffVM(v, st, false)
 	if err != nil {
-		return Change{}, c.errorf(v.object(), "inspect", err)
+		return plan.Change{}, c.errorf(v.object(), "inspect", err)
 	}
 	if d.empty() {
 		return noop(fmt.Sprintf("vm %s as wanted", v.Name)), nil
 	}
-	return Change{Action: Update, Reason: fmt.Sprintf("vm %s: %s", v.Name, strings.Join(d.reasons, "; "))}, nil
+	return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("vm %s: %s", v.Name, strings.Join(d.reasons, "; "))}, nil
 }
 
 func (v VM) summary() string {
@@ -49,7 +50,7 @@ func (v VM) summary() string {
 
 // ApplyVM makes the change InspectVM reported. It reads the VM again, so a
 // stale Change does no harm.
-func (c *Client) ApplyVM(ctx context.Context, v VM, ch Change) error {
+func (c *Client) ApplyVM(ctx context.Context, v VM, ch plan.Change) error {
 	if err := v.validate(); err != nil {
 		return c.errorf(v.object(), "apply", err)
 	}
@@ -92,9 +93,9 @@ func (c *Client) ApplyVM(ctx context.Context, v VM, ch Change) error {
 }
 
 // EnsureVM creates or reconfigures the VM and reports what it did.
-func (c *Client) EnsureVM(ctx context.Context, v VM) (Change, error) {
+func (c *Client) EnsureVM(ctx context.Context, v VM) (plan.Change, error) {
 	ch, err := c.InspectVM(ctx, v)
-	if err != nil || !ch.Changed() {
+	if err != nil || !changed(ch) {
 		return ch, err
 	}
 	return ch, c.ApplyVM(ctx, v, ch)

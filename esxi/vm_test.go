@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/plan"
 )
 
 func setupNetwork(ctx context.Context, t *testing.T, c *esxi.Client, pgs ...esxi.PortGroup) {
@@ -34,7 +35,7 @@ func TestVMDrift(t *testing.T) {
 	r.NICs[1].Type = "e1000"
 	ch, err := c.EnsureVM(ctx, r)
 	require.NoError(t, err)
-	require.Equal(t, esxi.Create, ch.Action)
+	require.Equal(t, plan.Create, ch.Action)
 
 	tests := []struct {
 		name   string
@@ -58,11 +59,11 @@ func TestVMDrift(t *testing.T) {
 		tt.change(&want)
 		ch, err := c.EnsureVM(ctx, want)
 		require.NoError(t, err, tt.name)
-		assert.Equal(t, esxi.Update, ch.Action, tt.name)
+		assert.Equal(t, plan.Update, ch.Action, tt.name)
 		assert.Contains(t, ch.Reason, tt.reason, tt.name)
 		ch, err = c.InspectVM(ctx, want)
 		require.NoError(t, err, tt.name)
-		assert.Equal(t, esxi.NoOp, ch.Action, "%s converged: %s", tt.name, ch.Reason)
+		assert.Equal(t, plan.NoOp, ch.Action, "%s converged: %s", tt.name, ch.Reason)
 		// Back to the original for the next case.
 		_, err = c.EnsureVM(ctx, r)
 		require.NoError(t, err, tt.name)
@@ -115,7 +116,7 @@ func TestVMOwnership(t *testing.T) {
 	for _, name := range []string{"node01", "node02"} {
 		ch, err := c.DestroyVM(ctx, name, "thesis")
 		require.NoError(t, err)
-		assert.Equal(t, esxi.NoOp, ch.Action)
+		assert.Equal(t, plan.NoOp, ch.Action)
 		assert.Contains(t, ch.Reason, "left alone")
 		info, err := c.VMInfo(ctx, name)
 		require.NoError(t, err)
@@ -123,7 +124,7 @@ func TestVMOwnership(t *testing.T) {
 	}
 	ch, err := c.DestroyVM(ctx, "node02", "other-topology")
 	require.NoError(t, err)
-	assert.Equal(t, esxi.Delete, ch.Action)
+	assert.Equal(t, plan.Delete, ch.Action)
 }
 
 func TestPowerAndGuestIPs(t *testing.T) {
@@ -140,7 +141,7 @@ func TestPowerAndGuestIPs(t *testing.T) {
 	_, err = c.GuestIPs(ctx, "master01", 200*time.Millisecond)
 	require.ErrorContains(t, err, "no address reported within 200ms")
 
-	for i, want := range []esxi.Action{esxi.Update, esxi.NoOp} {
+	for i, want := range []plan.Action{plan.Update, plan.NoOp} {
 		ch, err := c.EnsurePower(ctx, "master01", true)
 		require.NoError(t, err, i)
 		assert.Equal(t, want, ch.Action, i)
@@ -161,7 +162,7 @@ func TestPowerAndGuestIPs(t *testing.T) {
 
 	ch, err := c.DestroyVM(ctx, "master01", "thesis")
 	require.NoError(t, err)
-	assert.Equal(t, esxi.Delete, ch.Action, "a running VM is powered off and destroyed")
+	assert.Equal(t, plan.Delete, ch.Action, "a running VM is powered off and destroyed")
 	require.NoError(t, c.ApplyDestroyVM(ctx, "master01", "thesis"), "missing is no error")
 }
 

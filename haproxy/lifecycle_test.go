@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/planetstage/planetstage/plan"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +35,7 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 
 	c, err := lb.svc.Inspect(ctx, three)
 	require.NoError(t, err)
-	assert.Equal(t, NoOp, c.Action, c.Reason)
+	assert.Equal(t, plan.NoOp, c.Action, c.Reason)
 
 	// The control plane shrinks to master01.
 	one := three
@@ -42,7 +43,7 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 	one.Backends[0].Servers = servers(apis[0])
 	c, err = lb.svc.Inspect(ctx, one)
 	require.NoError(t, err)
-	assert.Equal(t, Update, c.Action)
+	assert.Equal(t, plan.Update, c.Action)
 	assert.Contains(t, c.Reason, "-server master02")
 
 	// A keep-alive connection opened before the reload.
@@ -82,7 +83,7 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 	}
 	c, err = lb.svc.Inspect(ctx, one)
 	require.NoError(t, err)
-	assert.Equal(t, NoOp, c.Action, c.Reason)
+	assert.Equal(t, plan.NoOp, c.Action, c.Reason)
 
 	require.NoError(t, lb.svc.Stop(ctx))
 	running, err := lb.svc.Running(ctx)
@@ -90,7 +91,7 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 	assert.False(t, running)
 	c, err = lb.svc.Inspect(ctx, one)
 	require.NoError(t, err)
-	assert.Equal(t, Update, c.Action)
+	assert.Equal(t, plan.Update, c.Action)
 	assert.Contains(t, c.Reason, "not running")
 
 	require.NoError(t, lb.svc.Apply(ctx, one), "apply starts it again")
@@ -100,7 +101,7 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 
 	c, err = lb.svc.InspectRemove(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, Delete, c.Action, c.Reason)
+	assert.Equal(t, plan.Delete, c.Action, c.Reason)
 	require.NoError(t, lb.svc.Remove(ctx))
 	assert.NoFileExists(t, lb.svc.ConfigPath)
 	running, err = lb.svc.Running(ctx)
@@ -108,7 +109,7 @@ func TestLoopbackReloadKeepsConnections(t *testing.T) {
 	assert.False(t, running, "removed means stopped")
 	c, err = lb.svc.InspectRemove(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, NoOp, c.Action, "a second destroy has nothing to do")
+	assert.Equal(t, plan.NoOp, c.Action, "a second destroy has nothing to do")
 }
 
 // TestLoopbackReplacesPlainDaemon starts HAProxy the way Debian's init

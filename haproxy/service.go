@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
 )
 
@@ -51,23 +52,6 @@ type Service struct {
 	// HAProxy started by the package is found and replaced.
 	PIDFile string
 	Manager Manager
-}
-
-// Action is what Inspect found to do.
-type Action string
-
-// The actions Inspect reports.
-const (
-	Create Action = "create"
-	Update Action = "update"
-	NoOp   Action = "no-op"
-	Delete Action = "delete"
-)
-
-// Change is the result of Inspect: an action and the reason for it.
-type Change struct {
-	Action Action
-	Reason string
 }
 
 // ValidationError is a config that HAProxy itself refused. Output is
@@ -112,46 +96,47 @@ func (s *Service) errorf(format string, args ...any) error {
 
 var errNoRunner = errors.New("haproxy: Service.Runner is nil")
 
-// Inspect compares the host with c and changes nothing: Create when HAProxy
-// or its config is missing, Update when the installed config differs from
-// the rendered one or HAProxy is not running, NoOp otherwise.
-func (s *Service) Inspect(ctx context.Context, c Config) (Change, error) {
+// Inspect compares the host with c and changes nothing. It reports in
+// package plan's step contract: plan.Create when HAProxy or its config is
+// missing, plan.Update when the installed config differs from the rendered
+// one or HAProxy is not running, plan.NoOp otherwise.
+func (s *Service) Inspect(ctx context.Context, c Config) (plan.Change, error) {
 	if s.Runner == nil {
-		return Change{}, errNoRunner
+		return plan.Change{}, errNoRunner
 	}
 	want, err := Render(c)
 	if err != nil {
-		return Change{}, s.errorf("%w", err)
+		return plan.Change{}, s.errorf("%w", err)
 	}
 	installed, err := s.installed(ctx)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	if !installed {
-		return Change{Create, "install haproxy, write " + s.configPath() + " and start it"}, nil
+		return plan.Change{Action: plan.Create, Reason: "install haproxy, write " + s.configPath() + " and start it"}, nil
 	}
 	have, err := s.Runner.ReadFile(ctx, s.configPath())
 	if errors.Is(err, fs.ErrNotExist) {
-		return Change{Create, "write " + s.configPath() + " and start haproxy"}, nil
+		return plan.Change{Action: plan.Create, Reason: "write " + s.configPath() + " and start haproxy"}, nil
 	}
 	if err != nil {
-		return Change{}, s.errorf("read config: %w", err)
+		return plan.Change{}, s.errorf("read config: %w", err)
 	}
 	running, err := s.Running(ctx)
 	if err != nil {
-		return Change{}, err
+		return plan.Change{}, err
 	}
 	if !bytes.Equal(have, want) {
 		reason := "config differs: " + lineDiff(have, want)
 		if !running {
 			reason += "; haproxy is not running"
 		}
-		return Change{Update, reason}, nil
+		return plan.Change{Action: plan.Update, Reason: reason}, nil
 	}
 	if !running {
-		return Change{Update, "config up to date but haproxy is not running"}, nil
+		return plan.Change{Action: plan.Update, Reason: "config up to date but haproxy is not running"}, nil
 	}
-	return Change{NoOp, "config up to date and haproxy running"}, nil
+	return plan.Change{Action: plan.NoOp, Reason: "config up to date and haproxy running"}, nil
 }
 
 // Apply installs HAProxy where missing, then installs c: the rendered
@@ -272,24 +257,24 @@ rm -f ` + pf
 	return nil
 }
 
-// InspectRemove reports what Remove would do: Delete while a config this
-// package rendered is installed, NoOp otherwise (a config someone else
-// wrote is not ours to remove).
-func (s *Service) InspectRemove(ctx context.Context) (Change, error) {
+// InspectRemove reports what Remove would do: plan.Delete while a config
+// this package rendered is installed, plan.NoOp otherwise (a config
+// someone else wrote is not ours to remove).
+func (s *Service) InspectRemove(ctx context.Context) (plan.Change, error) {
 	if s.Runner == nil {
-		return Change{}, errNoRunner
+		return plan.Change{}, errNoRunner
 	}
 	have, err := s.Runner.ReadFile(ctx, s.configPath())
 	if errors.Is(err, fs.ErrNotExist) {
-		return Change{NoOp, "no " + s.configPath()}, nil
+		return plan.Change{Action: plan.NoOp, Reason: "no " + s.configPath()}, nil
 	}
 	if err != nil {
-		return Change{}, s.errorf("read config: %w", err)
+		return plan.Change{}, s.errorf("read config: %w", err)
 	}
 	if !bytes.HasPrefix(have, []byte(header)) {
-		return Change{NoOp, s.configPath() + " was not written by planetstage; left alone"}, nil
+		return plan.Change{Action: plan.NoOp, Reason: s.configPath() + " was not written by planetstage; left alone"}, nil
 	}
-	return Change{Delete, "stop haproxy and remove " + s.configPath()}, nil
+	return plan.Change{Action: plan.Delete, Reason: "stop haproxy and remove " + s.configPath()}, nil
 }
 
 // Remove stops HAProxy and removes the config. The haproxy package stays

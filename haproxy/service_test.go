@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -191,14 +192,14 @@ func TestInspect(t *testing.T) {
 		name    string
 		config  []byte // nil: no file
 		answers map[string]fakeAnswer
-		action  Action
+		action  plan.Action
 		reason  string
 	}{
-		{"haproxy missing", nil, map[string]fakeAnswer{cmdHasHAProxy: {status: 1}}, Create, "install haproxy"},
-		{"no config", nil, map[string]fakeAnswer{}, Create, "write /etc/haproxy/haproxy.cfg"},
-		{"config differs", []byte(strings.Replace(string(want), "master03", "master09", 1)), map[string]fakeAnswer{cmdSystemd: {}}, Update, "+server master03 192.168.10.103:6443 check; -server master09"},
-		{"not running", want, map[string]fakeAnswer{cmdSystemd: {}, cmdIsActive: {status: 3}}, Update, "not running"},
-		{"up to date", want, map[string]fakeAnswer{cmdSystemd: {}}, NoOp, "up to date"},
+		{"haproxy missing", nil, map[string]fakeAnswer{cmdHasHAProxy: {status: 1}}, plan.Create, "install haproxy"},
+		{"no config", nil, map[string]fakeAnswer{}, plan.Create, "write /etc/haproxy/haproxy.cfg"},
+		{"config differs", []byte(strings.Replace(string(want), "master03", "master09", 1)), map[string]fakeAnswer{cmdSystemd: {}}, plan.Update, "+server master03 192.168.10.103:6443 check; -server master09"},
+		{"not running", want, map[string]fakeAnswer{cmdSystemd: {}, cmdIsActive: {status: 3}}, plan.Update, "not running"},
+		{"up to date", want, map[string]fakeAnswer{cmdSystemd: {}}, plan.NoOp, "up to date"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,11 +228,11 @@ func TestInspectRemoveLeavesForeignConfig(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		files  map[string][]byte
-		action Action
+		action plan.Action
 	}{
-		{"ours", map[string][]byte{DefaultConfigPath: ours}, Delete},
-		{"someone else's", map[string][]byte{DefaultConfigPath: []byte("global\n")}, NoOp},
-		{"none", map[string][]byte{}, NoOp},
+		{"ours", map[string][]byte{DefaultConfigPath: ours}, plan.Delete},
+		{"someone else's", map[string][]byte{DefaultConfigPath: []byte("global\n")}, plan.NoOp},
+		{"none", map[string][]byte{}, plan.NoOp},
 	} {
 		f := &fakeRunner{files: tt.files}
 		c, err := (&Service{Runner: f}).InspectRemove(context.Background())

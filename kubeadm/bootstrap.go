@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // Paths on the nodes.
@@ -38,8 +39,8 @@ const (
 type Bootstrapper struct {
 	Cluster *Cluster
 	// Store keeps the PKI, the current bootstrap token and the list of
-	// joined nodes between runs.
-	Store Store
+	// joined nodes between runs: a secret.Dir, or topology.State.
+	Store secret.Store
 	// Dial returns a Runner for a node by name.
 	Dial func(ctx context.Context, node string) (remote.Runner, error)
 	// Log receives progress; nil discards it.
@@ -150,7 +151,7 @@ func (b *Bootstrapper) run(ctx context.Context, r remote.Runner, command string,
 		if errors.As(err, &exit) {
 			msg := b.scrub(tail(stderr.String(), 1024))
 			for _, sec := range secrets {
-				msg = strings.ReplaceAll(msg, sec, "<redacted>")
+				msg = strings.ReplaceAll(msg, sec, secret.Redacted)
 			}
 			msg = strings.TrimSpace(msg)
 			return "", &commandError{
@@ -190,7 +191,7 @@ func (b *Bootstrapper) scrub(s string) string {
 		return s
 	}
 	s = strings.ReplaceAll(s, tok.Value, RedactedToken)
-	return strings.ReplaceAll(s, tok.Value[7:], "<redacted>")
+	return strings.ReplaceAll(s, tok.Value[7:], secret.Redacted)
 }
 
 func tail(s string, n int) string {

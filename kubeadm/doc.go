@@ -3,11 +3,11 @@
 //
 // It renders kubeadm's configuration from the upstream v1beta4 API types and
 // marshals it with kubeadm's own scheme (InitConfig, JoinConfig); generates
-// the shared CAs and service-account key in Go and keeps them in a Store
-// (LoadOrCreatePKI), so every control plane gets them before init or join and
-// the CA hash for discovery is known before any machine exists; generates
-// bootstrap tokens with a bounded lifetime (NewToken) and refreshes them when
-// a join comes later.
+// the shared CAs and service-account key in Go and keeps them in a
+// secret.Store (LoadOrCreatePKI), so every control plane gets them before
+// init or join and the CA hash for discovery is known before any machine
+// exists; generates bootstrap tokens with a bounded lifetime (NewToken) and
+// refreshes them when a join comes later.
 //
 // The flow (Bootstrapper) runs preflight checks, kubeadm init on the first
 // control plane, joins the other control planes one at a time and the workers

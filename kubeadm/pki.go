@@ -15,15 +15,9 @@ import (
 	"math/big"
 	"path"
 	"time"
-)
 
-// Store keeps generated key material between runs. topology.State satisfies
-// it; Read of a missing name returns an error matching fs.ErrNotExist, and
-// Write with secret=true stores the data with mode 0600.
-type Store interface {
-	Read(name string) ([]byte, error)
-	Write(name string, data []byte, secret bool) error
-}
+	"github.com/planetstage/planetstage/secret"
+)
 
 // PKIDir is where kubeadm looks for certificates on a control plane.
 const PKIDir = "/etc/kubernetes/pki"
@@ -70,7 +64,7 @@ func pkiFiles() []pkiFile {
 // LoadOrCreatePKI returns the PKI kept in store, generating and storing
 // whatever part is missing (a CA's certificate and key always together).
 // A second call returns the same material.
-func LoadOrCreatePKI(store Store, now time.Time) (*PKI, bool, error) {
+func LoadOrCreatePKI(store secret.Store, now time.Time) (*PKI, bool, error) {
 	p := &PKI{Files: map[string][]byte{}}
 	created := false
 	for _, ca := range caSpecs {
@@ -108,7 +102,7 @@ func LoadOrCreatePKI(store Store, now time.Time) (*PKI, bool, error) {
 
 // LoadPKI returns the PKI kept in store, or an error matching fs.ErrNotExist
 // when it has not been generated yet. It never writes.
-func LoadPKI(store Store) (*PKI, error) {
+func LoadPKI(store secret.Store) (*PKI, error) {
 	p := &PKI{Files: map[string][]byte{}}
 	for _, f := range pkiFiles() {
 		b, err := store.Read(storePrefix + f.name)
@@ -138,7 +132,7 @@ func CACertHash(certPEM []byte) (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-func readPair(store Store, crtName, keyName string) (crt, key []byte, err error) {
+func readPair(store secret.Store, crtName, keyName string) (crt, key []byte, err error) {
 	crt, errCrt := store.Read(storePrefix + crtName)
 	key, errKey := store.Read(storePrefix + keyName)
 	switch {
@@ -155,7 +149,7 @@ func readPair(store Store, crtName, keyName string) (crt, key []byte, err error)
 // writePair stores the key first: a crash between the two writes leaves a
 // key without certificate, which readPair reports instead of silently
 // generating a second CA that nodes would disagree about.
-func writePair(store Store, crtName string, crt []byte, keyName string, key []byte) error {
+func writePair(store secret.Store, crtName string, crt []byte, keyName string, key []byte) error {
 	if err := store.Write(storePrefix+keyName, key, true); err != nil {
 		return fmt.Errorf("pki: write %s: %w", keyName, err)
 	}

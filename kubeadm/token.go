@@ -7,6 +7,8 @@ import (
 	"io"
 	"regexp"
 	"time"
+
+	"github.com/planetstage/planetstage/secret"
 )
 
 // DefaultTokenTTL bounds a bootstrap token's life. Cluster API uses the same
@@ -32,7 +34,7 @@ func (t Token) String() string {
 	if len(t.Value) < 6 {
 		return "<no token>"
 	}
-	return t.Value[:6] + ".<redacted>"
+	return t.Value[:6] + "." + secret.Redacted
 }
 
 // ValidFor says whether the token exists and stays valid for at least d after now.

@@ -4,78 +4,78 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/planetstage/planetstage/secret"
 )
 
 // keyStore keeps the lab's SSH keys in its state directory: the client key
 // that every machine authorizes, and one host key per machine. Keys are made
-// once and reused, so a known_hosts file stays valid across runs.
+// once and reused, so a known_hosts file stays valid across runs. The
+// directory is a secret.Dir: 0700, keys 0600, writes atomic, and a key that
+// concurrent callers ask for first is made once.
 type keyStore struct {
-	dir string
-	// mu makes first use create one key, not one per concurrent caller.
-	mu *sync.Mutex
+	dir *secret.Dir
 }
 
+// Names in the state directory.
+const (
+	identityName   = "id_ed25519"
+	knownHostsName = "known_hosts"
+)
+
+func hostKeyName(machine string) string { return "hostkeys/" + machine }
+
 func openKeyStore(dir string) (keyStore, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "hostkeys"), 0o700); err != nil {
+	d, err := secret.OpenDir(dir)
+	if err != nil {
 		return keyStore{}, fmt.Errorf("lab: state directory: %w", err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return keyStore{}, fmt.Errorf("lab: state directory: %w", err)
-	}
-	return keyStore{dir: dir, mu: new(sync.Mutex)}, nil
+	return keyStore{dir: d}, nil
 }
 
 // IdentityFile is the client private key (0600).
-func (k keyStore) IdentityFile() string { return filepath.Join(k.dir, "id_ed25519") }
+func (k keyStore) IdentityFile() string { return filepath.Join(k.dir.Root(), identityName) }
 
 // KnownHostsFile lists every machine's host key by name and address.
-func (k keyStore) KnownHostsFile() string { return filepath.Join(k.dir, "known_hosts") }
+func (k keyStore) KnownHostsFile() string { return filepath.Join(k.dir.Root(), knownHostsName) }
 
 // clientKey returns the client's private key in OpenSSH PEM and its public
 // key, making them on first use.
 func (k keyStore) clientKey() (pemBytes []byte, pub ssh.PublicKey, err error) {
-	return k.key(k.IdentityFile(), "planetstage-lab")
+	return k.key(identityName, "planetstage-lab")
 }
 
 // hostKey returns machine's host private key in OpenSSH PEM and its public key.
 func (k keyStore) hostKey(machine string) (pemBytes []byte, pub ssh.PublicKey, err error) {
-	return k.key(filepath.Join(k.dir, "hostkeys", machine), "root@"+machine)
+	return k.key(hostKeyName(machine), "root@"+machine)
 }
 
-func (k keyStore) key(path, comment string) ([]byte, ssh.PublicKey, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		_, priv, genErr := ed25519.GenerateKey(rand.Reader)
-		if genErr != nil {
-			return nil, nil, fmt.Errorf("lab: generate key: %w", genErr)
+func (k keyStore) key(name, comment string) ([]byte, ssh.PublicKey, error) {
+	data, err := k.dir.LoadOrCreate(name, true, func() ([]byte, error) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generate key: %w", err)
 		}
-		block, mErr := ssh.MarshalPrivateKey(priv, comment)
-		if mErr != nil {
-			return nil, nil, fmt.Errorf("lab: encode key: %w", mErr)
+		block, err := ssh.MarshalPrivateKey(priv, comment)
+		if err != nil {
+			return nil, fmt.Errorf("encode key: %w", err)
 		}
-		data = pem.EncodeToMemory(block)
-		if err := writeSecret(path, data); err != nil {
-			return nil, nil, err
-		}
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("lab: read key %s: %w", path, err)
+		return pem.EncodeToMemory(block), nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("lab: key: %w", err)
 	}
 	signer, err := ssh.ParsePrivateKey(data)
 	if err != nil {
 		// Do not echo the file: it holds a private key.
-		return nil, nil, fmt.Errorf("lab: key %s is not an OpenSSH private key; remove it to make a new one", path)
+		return nil, nil, fmt.Errorf("lab: key %s is not an OpenSSH private key; remove it to make a new one",
+			filepath.Join(k.dir.Root(), filepath.FromSlash(name)))
 	}
 	return data, signer.PublicKey(), nil
 }
@@ -95,32 +95,8 @@ func (k keyStore) writeKnownHosts(machines []Machine) error {
 		}
 		b.WriteString(knownhosts.Line(hosts, pub) + "\n")
 	}
-	return writeFileAtomic(k.KnownHostsFile(), []byte(b.String()), 0o644)
-}
-
-func writeSecret(path string, data []byte) error {
-	return writeFileAtomic(path, data, 0o600)
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("lab: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("lab: write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("lab: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("lab: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("lab: write %s: %w", path, err)
+	if err := k.dir.Write(knownHostsName, []byte(b.String()), false); err != nil {
+		return fmt.Errorf("lab: %w", err)
 	}
 	return nil
 }

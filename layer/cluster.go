@@ -11,6 +11,7 @@ import (
 
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // clusterLayer bootstraps the kubeadm HA cluster over the topology's hosts:
@@ -107,7 +108,7 @@ func bootstrapper(t *topology.Topology, env *Env) (*kubeadm.Bootstrapper, error)
 			return nil, err
 		}
 	}
-	var store kubeadm.Store = emptyStore{}
+	var store secret.Store = emptyStore{}
 	if env.State != nil {
 		store = env.State
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -28,7 +29,7 @@ type Env struct {
 	// discards it.
 	Log *slog.Logger
 	// ShowSecrets makes Render print keys and tokens instead of
-	// "<redacted>".
+	// secret.Redacted.
 	ShowSecrets bool
 	// Kubeadm adjusts the cluster layer's kubeadm settings before use: what
 	// a lab needs beyond the topology (a local ImageRepository, a
@@ -65,15 +66,12 @@ func (env *Env) logger() *slog.Logger {
 	return env.Log
 }
 
-// Redacted is what Render shows in place of a secret.
-const Redacted = "<redacted>"
-
-// Secret returns s, or Redacted unless env.ShowSecrets.
+// Secret returns s, or secret.Redacted unless env.ShowSecrets.
 func (env *Env) Secret(s string) string {
 	if env.ShowSecrets {
 		return s
 	}
-	return Redacted
+	return secret.Redacted
 }
 
 // NewEnv is the environment of a testbed on real machines: state, SSH to

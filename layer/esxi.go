@@ -211,29 +211,6 @@ func (r *esxiLayerRun) step(id, target string, deps []string, h topology.Hypervi
 	}}
 }
 
-func toPlan(ch esxi.Change, err error) (plan.Change, error) {
-	if err != nil {
-		return plan.Change{}, err
-	}
-	switch ch.Action {
-	case esxi.Create:
-		return plan.Change{Action: plan.Create, Reason: ch.Reason}, nil
-	case esxi.Update:
-		return plan.Change{Action: plan.Update, Reason: ch.Reason}, nil
-	case esxi.Delete:
-		return plan.Change{Action: plan.Delete, Reason: ch.Reason}, nil
-	}
-	return plan.Change{Action: plan.NoOp, Reason: ch.Reason}, nil
-}
-
-func fromPlan(ch plan.Change) esxi.Change {
-	a := map[plan.Action]esxi.Action{plan.Create: esxi.Create, plan.Update: esxi.Update, plan.Delete: esxi.Delete}[ch.Action]
-	if a == "" {
-		a = esxi.NoOp
-	}
-	return esxi.Change{Action: a, Reason: ch.Reason}
-}
-
 // Names of what the layer creates; the topology name keeps two testbeds on
 // one host apart.
 func esxiSwitchName(t *topology.Topology) string        { return "vSwitch-" + t.Name }
@@ -297,10 +274,10 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 		nodes = append(nodes, r.step(swID, fmt.Sprintf("vswitch %s on %s", sw.Name, h.Name), nil, h,
 			func() plan.Change { return plan.Change{Action: plan.Create} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
-				return toPlan(c.InspectVSwitch(ctx, sw))
+				return c.InspectVSwitch(ctx, sw)
 			},
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
-				if err := c.ApplyVSwitch(ctx, sw, fromPlan(ch)); err != nil || ch.Action != plan.Create {
+				if err := c.ApplyVSwitch(ctx, sw, ch); err != nil || ch.Action != plan.Create {
 					return err
 				}
 				return r.record(h.Name, "vswitches", sw.Name, true)
@@ -310,10 +287,10 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 				fmt.Sprintf("port group %s on %s (VLAN %d)", p.Name, h.Name, p.VLAN), []string{swID}, h,
 				func() plan.Change { return plan.Change{Action: plan.Create} },
 				func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
-					return toPlan(c.InspectPortGroup(ctx, p))
+					return c.InspectPortGroup(ctx, p)
 				},
 				func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
-					if err := c.ApplyPortGroup(ctx, p, fromPlan(ch)); err != nil || ch.Action != plan.Create {
+					if err := c.ApplyPortGroup(ctx, p, ch); err != nil || ch.Action != plan.Create {
 						return err
 					}
 					return r.record(h.Name, "portGroups", p.Name, true)
@@ -333,9 +310,9 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 		vmID := ESXiVMID(m.Name)
 		nodes = append(nodes, r.step(vmID, fmt.Sprintf("vm %s on %s (VLAN %d)", m.Name, h.Name, m.Site.VLAN), deps, h,
 			func() plan.Change { return plan.Change{Action: plan.Create} },
-			func(ctx context.Context, c *esxi.Client) (plan.Change, error) { return toPlan(c.InspectVM(ctx, v)) },
+			func(ctx context.Context, c *esxi.Client) (plan.Change, error) { return c.InspectVM(ctx, v) },
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
-				return c.ApplyVM(ctx, v, fromPlan(ch))
+				return c.ApplyVM(ctx, v, ch)
 			}))
 		nodes = append(nodes, r.step(topology.MachineUpID(m.Name), fmt.Sprintf("power of vm %s on %s", m.Name, h.Name), []string{vmID}, h,
 			func() plan.Change { return plan.Change{Action: plan.Update, Reason: "power on"} },
@@ -345,7 +322,7 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 					// need powering on whatever it is now.
 					return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("power on vm %s after it is created or changed", m.Name)}, nil
 				}
-				return toPlan(c.InspectPower(ctx, m.Name, true))
+				return c.InspectPower(ctx, m.Name, true)
 			},
 			func(ctx context.Context, c *esxi.Client, _ plan.Change) error { return c.ApplyPower(ctx, m.Name, true) }))
 	}

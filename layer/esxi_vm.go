@@ -176,7 +176,7 @@ func esxiDestroySteps(t *topology.Topology, env *Env, on []topology.Hypervisor) 
 		vmSteps[h.Name] = append(vmSteps[h.Name], id)
 		nodes = append(nodes, r.step(id, fmt.Sprintf("vm %s on %s", m.Name, h.Name), nil, h, nil,
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
-				return toPlan(c.InspectDestroyVM(ctx, m.Name, t.Name))
+				return c.InspectDestroyVM(ctx, m.Name, t.Name)
 			},
 			func(ctx context.Context, c *esxi.Client, _ plan.Change) error {
 				return c.ApplyDestroyVM(ctx, m.Name, t.Name)
@@ -193,7 +193,7 @@ func esxiDestroySteps(t *topology.Topology, env *Env, on []topology.Hypervisor) 
 					if err != nil || !mine {
 						return plan.Change{Action: plan.NoOp, Reason: fmt.Sprintf("port group %s was not created by planetstage; left alone", p.Name)}, err
 					}
-					return toPlan(c.InspectRemovePortGroup(ctx, p.Name))
+					return c.InspectRemovePortGroup(ctx, p.Name)
 				},
 				func(ctx context.Context, c *esxi.Client, _ plan.Change) error {
 					if err := c.ApplyRemovePortGroup(ctx, p.Name); err != nil {
@@ -209,7 +209,7 @@ func esxiDestroySteps(t *topology.Topology, env *Env, on []topology.Hypervisor) 
 				if err != nil || !mine {
 					return plan.Change{Action: plan.NoOp, Reason: fmt.Sprintf("vswitch %s was not created by planetstage; left alone", sw)}, err
 				}
-				return toPlan(c.InspectRemoveVSwitch(ctx, sw))
+				return c.InspectRemoveVSwitch(ctx, sw)
 			},
 			func(ctx context.Context, c *esxi.Client, _ plan.Change) error {
 				if err := c.ApplyRemoveVSwitch(ctx, sw); err != nil {

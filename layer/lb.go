@@ -81,8 +81,7 @@ func lbSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 				if err != nil {
 					return plan.Change{}, err
 				}
-				c, err := s.Inspect(ctx, cfg)
-				return plan.Change{Action: planAction(c.Action), Reason: c.Reason}, err
+				return s.Inspect(ctx, cfg)
 			},
 			ApplyFunc: func(ctx context.Context, _ plan.Change) error {
 				s, err := svc(ctx)
@@ -110,8 +109,7 @@ func lbDestroy(t *topology.Topology, env *Env) ([]plan.Node, error) {
 				if err != nil {
 					return plan.Change{}, err
 				}
-				c, err := s.InspectRemove(ctx)
-				return plan.Change{Action: planAction(c.Action), Reason: c.Reason}, err
+				return s.InspectRemove(ctx)
 			},
 			ApplyFunc: func(ctx context.Context, _ plan.Change) error {
 				s, err := svc(ctx)
@@ -148,18 +146,5 @@ func lbService(env *Env, machine string) func(ctx context.Context) (*haproxy.Ser
 			return nil, fmt.Errorf("dial: %w", err)
 		}
 		return &haproxy.Service{Runner: r, Log: env.logger().With("layer", "lb", "host", machine)}, nil
-	}
-}
-
-func planAction(a haproxy.Action) plan.Action {
-	switch a {
-	case haproxy.Create:
-		return plan.Create
-	case haproxy.Update:
-		return plan.Update
-	case haproxy.Delete:
-		return plan.Delete
-	default:
-		return plan.NoOp
 	}
 }

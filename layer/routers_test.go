@@ -15,6 +15,7 @@ import (
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // emptyMachine is a fake remote.Runner for a machine with nothing on it:
@@ -152,7 +153,7 @@ func TestRenderRouters(t *testing.T) {
 		} else {
 			assert.NotContains(t, all.String(), "PRIVATE KEY")
 			assert.NotContains(t, all.String(), "private key '"+"MI", "VyOS pki key redacted")
-			assert.Contains(t, all.String(), Redacted)
+			assert.Contains(t, all.String(), secret.Redacted)
 		}
 	}
 	h, err := Render(topo, &Env{State: st}, "h2")

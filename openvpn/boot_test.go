@@ -12,13 +12,14 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 )
 
 func TestBootScriptContent(t *testing.T) {
 	t.Parallel()
 	m, err := openvpn.New(openvpn.Spec{Sites: sites(3), Mode: openvpn.HubSpoke, Hub: "site-b", Transit: netip.MustParsePrefix("10.255.0.0/24")})
 	require.NoError(t, err)
-	keys, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	l := &openvpn.Linux{Model: m, Keys: keys, Site: "site-a"}
 	files, err := l.Files()
@@ -57,7 +58,7 @@ func TestInspectBootScriptDrift(t *testing.T) {
 	t.Parallel()
 	m, err := openvpn.New(openvpn.Spec{Sites: sites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
 	require.NoError(t, err)
-	keys, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	cases := []struct {
 		name  string

@@ -25,9 +25,6 @@ func (f File) Mode() uint32 {
 	return 0o644
 }
 
-// Redacted is what Render shows instead of a secret.
-const Redacted = "<redacted>"
-
 // ConfigPath is the path of a tunnel's openvpn.conf under dir.
 func ConfigPath(dir, iface string) string { return path.Join(dir, iface+".conf") }
 

@@ -11,8 +11,8 @@
 // and the other spokes answer them through the hub. The model does not depend on planetstage's topology types, so the
 // vyos package and any other program can build on it.
 //
-// LoadKeys creates key material in Go and keeps it in a Store the caller
-// provides (planetstage's topology.State in the CLI): with TLS, one
+// LoadKeys creates key material in Go and keeps it in a secret.Store the
+// caller provides (topology.State in planetstage's CLI): with TLS, one
 // self-signed ECDSA P-256 certificate per router, pinned by its SHA-256
 // fingerprint on the peer; with StaticKey, one OpenVPN static key per tunnel.
 // Keys are reused on the next run, so a re-apply changes nothing.

@@ -14,58 +14,11 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/planetstage/planetstage/secret"
 )
-
-// Store keeps generated key material between runs. Read returns an error
-// matching fs.ErrNotExist for a name never written. Write with secret true
-// must store the data readable by its owner only (mode 0600).
-// planetstage's topology.State implements it.
-type Store interface {
-	Read(name string) ([]byte, error)
-	Write(name string, data []byte, secret bool) error
-}
-
-// DirStore is a Store in a local directory, for programs that use this
-// package without planetstage's topology.
-type DirStore string
-
-// Read implements Store.
-func (d DirStore) Read(name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(string(d), filepath.FromSlash(name)))
-}
-
-// Write implements Store: atomically, 0600 when secret, 0644 otherwise.
-func (d DirStore) Write(name string, data []byte, secret bool) error {
-	path := filepath.Join(string(d), filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	mode := fs.FileMode(0o644)
-	if secret {
-		mode = 0o600
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
 
 // Cert is a router's self-signed certificate and key.
 type Cert struct {
@@ -99,7 +52,7 @@ func staticName(tunnel string) string { return "openvpn/" + tunnel + ".static.ke
 // creating (and storing) what is missing. Stored material that does not parse
 // is an error naming the store entry, not silently replaced: replacing a key
 // would break the peers that pinned it.
-func LoadKeys(store Store, m *Model) (*Keys, error) {
+func LoadKeys(store secret.Store, m *Model) (*Keys, error) {
 	k := &Keys{Auth: m.Spec.Auth, Certs: map[string]Cert{}, Static: map[string][]byte{}}
 	if m.Spec.Auth == StaticKey {
 		for _, t := range m.Tunnels {
@@ -133,7 +86,7 @@ func LoadKeys(store Store, m *Model) (*Keys, error) {
 	return k, nil
 }
 
-func loadCert(store Store, router string) (Cert, error) {
+func loadCert(store secret.Store, router string) (Cert, error) {
 	certPEM, errC := store.Read(certName(router))
 	keyPEM, errK := store.Read(keyName(router))
 	if errors.Is(errC, fs.ErrNotExist) && errors.Is(errK, fs.ErrNotExist) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/secret"
 )
 
 func TestLoadKeysCreatesOnceAndReuses(t *testing.T) {
@@ -21,9 +22,9 @@ func TestLoadKeysCreatesOnceAndReuses(t *testing.T) {
 			m, err := openvpn.New(openvpn.Spec{Sites: sites(3), Mode: openvpn.Mesh, Auth: auth, Transit: netip.MustParsePrefix("10.255.0.0/24")})
 			require.NoError(t, err)
 			dir := t.TempDir()
-			k1, err := openvpn.LoadKeys(openvpn.DirStore(dir), m)
+			k1, err := openvpn.LoadKeys(secret.NewDir(dir), m)
 			require.NoError(t, err)
-			k2, err := openvpn.LoadKeys(openvpn.DirStore(dir), m)
+			k2, err := openvpn.LoadKeys(secret.NewDir(dir), m)
 			require.NoError(t, err)
 			assert.Equal(t, k1, k2, "keys must be reused, not regenerated")
 			if auth == openvpn.TLS {
@@ -53,12 +54,12 @@ func TestLoadKeysRefusesDamagedStore(t *testing.T) {
 	m, err := openvpn.New(openvpn.Spec{Sites: sites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
 	require.NoError(t, err)
 	dir := t.TempDir()
-	_, err = openvpn.LoadKeys(openvpn.DirStore(dir), m)
+	_, err = openvpn.LoadKeys(secret.NewDir(dir), m)
 	require.NoError(t, err)
 	other, err := openvpn.NewCert("other")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "openvpn", "vyos01.key"), other.KeyPEM, 0o600))
-	_, err = openvpn.LoadKeys(openvpn.DirStore(dir), m)
+	_, err = openvpn.LoadKeys(secret.NewDir(dir), m)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `router "vyos01": stored key does not match`)
 	assert.False(t, strings.Contains(err.Error(), "PRIVATE"), "error must not quote key material")

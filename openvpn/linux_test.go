@@ -14,6 +14,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // recorder is a fake remote.Runner: it records commands, answers reads from
@@ -47,7 +48,7 @@ func TestLinuxInspectChangesNothing(t *testing.T) {
 	t.Parallel()
 	m, err := openvpn.New(openvpn.Spec{Sites: sites(3), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
 	require.NoError(t, err)
-	keys, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	rec := &recorder{}
 	d, err := (&openvpn.Linux{Model: m, Keys: keys, Site: "site-a"}).Inspect(t.Context(), rec)
@@ -71,7 +72,7 @@ func TestConfigRoles(t *testing.T) {
 	t.Parallel()
 	m, err := openvpn.New(openvpn.Spec{Sites: sites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
 	require.NoError(t, err)
-	keys, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	a, err := openvpn.Config(m, keys, m.Tunnels[0], "site-a", "/d")
 	require.NoError(t, err)

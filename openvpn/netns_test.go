@@ -12,6 +12,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/openvpn/openvpntest"
+	"github.com/planetstage/planetstage/secret"
 )
 
 func linuxRouter(l *openvpntest.Lab, m *openvpn.Model, k *openvpn.Keys, i int) *openvpn.Linux {
@@ -54,7 +55,7 @@ func TestRealOpenVPN(t *testing.T) {
 			}
 			m, err := openvpn.New(spec)
 			require.NoError(t, err)
-			keys, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+			keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 			require.NoError(t, err)
 
 			for i := range l.Sites {

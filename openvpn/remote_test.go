@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // The lab points each end of a tunnel at its face of the WAN relay; the
@@ -19,7 +20,7 @@ func TestConfigRemoteOverride(t *testing.T) {
 		Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: 1194,
 		Remotes: map[openvpn.EndRef]netip.AddrPort{{Interface: "vtun0", Site: "site-a"}: relayA}})
 	require.NoError(t, err)
-	keys, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 
 	a, err := openvpn.Config(m, keys, m.Tunnels[0], "site-a", "/d")

@@ -1,26 +1,21 @@
 package topology
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
+
+	"github.com/planetstage/planetstage/secret"
 )
 
 // State is a topology's state directory: generated material (VPN keys and
 // certificates, the cluster's CAs and tokens) and records of what was
-// created where. It is what makes a second apply change nothing. The
-// directory is 0700, secret files 0600, and every write is atomic. A State is
-// safe for concurrent use.
+// created where. It is what makes a second apply change nothing. It is a
+// secret.Dir, so it is a secret.Store: the directory is 0700, secret files
+// 0600, every write atomic and durable, and names stay inside it. A State
+// is safe for concurrent use.
 type State struct {
-	dir string
-	mu  sync.Mutex
-	// creating serialises LoadOrCreate per name, so two steps that need the
-	// same CA generate it once.
-	creating map[string]*sync.Mutex
+	dir *secret.Dir
 }
 
 // DefaultStateDir is where a topology's state lives unless the caller says
@@ -41,34 +36,28 @@ func DefaultStateDir(name string) (string, error) {
 // OpenState opens the state directory dir, creating it (0700) if needed,
 // and tightens its mode if it is looser.
 func OpenState(dir string) (*State, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	d, err := secret.OpenDir(dir)
+	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	return &State{dir: dir, creating: make(map[string]*sync.Mutex)}, nil
+	return &State{dir: d}, nil
 }
 
 // Dir is the state directory.
-func (s *State) Dir() string { return s.dir }
+func (s *State) Dir() string { return s.dir.Root() }
 
 // Path is the file name under the state directory for name.
 func (s *State) Path(name string) (string, error) {
-	clean := filepath.Clean(filepath.FromSlash(name))
-	if name == "" || filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("state: %q is not a name inside the state directory", name)
+	p, err := s.dir.Path(name)
+	if err != nil {
+		return "", fmt.Errorf("state: %w", err)
 	}
-	return filepath.Join(s.dir, clean), nil
+	return p, nil
 }
 
 // Read returns the contents of name; a missing name matches fs.ErrNotExist.
 func (s *State) Read(name string) ([]byte, error) {
-	p, err := s.Path(name)
-	if err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(p)
+	data, err := s.dir.Read(name)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
@@ -78,49 +67,15 @@ func (s *State) Read(name string) ([]byte, error) {
 // Write stores data under name atomically: 0600 when secret, else 0644.
 // Subdirectories are created 0700.
 func (s *State) Write(name string, data []byte, secret bool) error {
-	p, err := s.Path(name)
-	if err != nil {
-		return err
-	}
-	mode := fs.FileMode(0o644)
-	if secret {
-		mode = 0o600
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+	if err := s.dir.Write(name, data, secret); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(mode); err == nil {
-		_, err = f.Write(data)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), p)
-		}
-		if err != nil {
-			return fmt.Errorf("state: write %s: %w", name, err)
-		}
-		return nil
-	}
-	f.Close()
-	return fmt.Errorf("state: write %s: %w", name, err)
+	return nil
 }
 
 // Remove deletes name; a missing name is not an error.
 func (s *State) Remove(name string) error {
-	p, err := s.Path(name)
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.dir.Remove(name); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	return nil
@@ -130,28 +85,11 @@ func (s *State) Remove(name string) error {
 // (and storing the result) when name does not exist yet. Concurrent callers
 // for the same name get the same contents: create runs once.
 func (s *State) LoadOrCreate(name string, secret bool, create func() ([]byte, error)) ([]byte, error) {
-	s.mu.Lock()
-	m, ok := s.creating[name]
-	if !ok {
-		m = new(sync.Mutex)
-		s.creating[name] = m
-	}
-	s.mu.Unlock()
-	m.Lock()
-	defer m.Unlock()
-	data, err := s.Read(name)
-	if err == nil {
-		return data, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	data, err = create()
+	data, err := s.dir.LoadOrCreate(name, secret, create)
 	if err != nil {
-		return nil, fmt.Errorf("state: create %s: %w", name, err)
-	}
-	if err := s.Write(name, data, secret); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("state: %w", err)
 	}
 	return data, nil
 }
+
+var _ secret.Store = (*State)(nil)

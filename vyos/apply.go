@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // Shell is the command that runs a configuration script on a VyOS router.
@@ -285,14 +286,11 @@ func send(ctx context.Context, r remote.Runner, c *Config, cmds []Command, opts 
 func redact(out string, c *Config) string {
 	for _, cmd := range c.Commands {
 		if cmd.Secret && len(cmd.Path) > 0 {
-			out = strings.ReplaceAll(out, cmd.Path[len(cmd.Path)-1], Redacted)
+			out = strings.ReplaceAll(out, cmd.Path[len(cmd.Path)-1], secret.Redacted)
 		}
 	}
 	return out
 }
-
-// Redacted is what replaces a secret in output, errors and renders.
-const Redacted = "<redacted>"
 
 func tail(s string) string {
 	s = strings.TrimSpace(s)

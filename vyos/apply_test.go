@@ -17,6 +17,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // dialFake starts f's SSH server and returns planetstage's real SSH
@@ -48,7 +49,7 @@ func thesisConfig(t *testing.T, d Dialect, auth openvpn.Auth) *Config {
 	}
 	m, err := openvpn.New(openvpn.Spec{Sites: sites, Mode: openvpn.Mesh, Auth: auth, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194})
 	require.NoError(t, err)
-	k, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	c, err := Build(Router{Model: m, Keys: k, Site: "site-a", Dialect: d, Underlay: netip.MustParsePrefix("10.4.0.0/16")})
 	require.NoError(t, err)

@@ -2,6 +2,8 @@ package vyos
 
 import (
 	"strings"
+
+	"github.com/planetstage/planetstage/secret"
 )
 
 // Command is one configuration command: "set" or "delete" and the path of
@@ -38,7 +40,7 @@ func (c Command) render(redact bool) string {
 	for i, tok := range c.Path {
 		b.WriteByte(' ')
 		if redact && c.Secret && i == len(c.Path)-1 {
-			b.WriteString("'<redacted>'")
+			b.WriteString("'" + secret.Redacted + "'")
 			continue
 		}
 		if c.Quoted && i == len(c.Path)-1 {

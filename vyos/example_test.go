@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/secret"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -27,7 +28,7 @@ func Example() {
 	}
 	state, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(state)
-	keys, err := openvpn.LoadKeys(openvpn.DirStore(state), m) // created once, reused after
+	keys, err := openvpn.LoadKeys(secret.NewDir(state), m) // created once, reused after
 	if err != nil {
 		fmt.Println(err)
 		return

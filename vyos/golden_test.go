@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/secret"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -42,7 +43,7 @@ func model(t *testing.T, spec openvpn.Spec) (*openvpn.Model, *openvpn.Keys) {
 	t.Helper()
 	m, err := openvpn.New(spec)
 	require.NoError(t, err)
-	k, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	return m, k
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/secret"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -71,7 +72,7 @@ func TestRealVyOS(t *testing.T) {
 	sites := thesisSites(2)
 	m, err := openvpn.New(openvpn.Spec{Sites: sites, Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194})
 	require.NoError(t, err)
-	k, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	var runners []dockerRunner
 	for _, s := range sites {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/openvpn/openvpntest"
+	"github.com/planetstage/planetstage/secret"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -33,7 +34,7 @@ func TestVyOSTunnelsWithRealOpenVPN(t *testing.T) {
 					m, err := openvpn.New(openvpn.Spec{Sites: l.Sites, Mode: openvpn.Mesh, Auth: auth,
 						Transit: netip.MustParsePrefix("10.255.0.0/30"), Port: 1194, Keepalive: openvpn.Keepalive{Interval: 2, Restart: 10}})
 					require.NoError(t, err)
-					k, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+					k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 					require.NoError(t, err)
 					tn := m.Tunnels[0]
 					for i := range 2 {
@@ -80,7 +81,7 @@ func TestVyOSPinningRejectsAnotherCertificate(t *testing.T) {
 			l := openvpntest.New(t, 2)
 			m, err := openvpn.New(openvpn.Spec{Sites: l.Sites, Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/30"), Port: 1194})
 			require.NoError(t, err)
-			k, err := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+			k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 			require.NoError(t, err)
 			stranger, err := openvpn.NewCert(l.Sites[1].Router)
 			require.NoError(t, err)

@@ -3,6 +3,8 @@ package vyos
 import (
 	"fmt"
 	"strings"
+
+	"github.com/planetstage/planetstage/secret"
 )
 
 // Render returns c as a human reads it: the files the router needs (secret
@@ -15,7 +17,7 @@ func Render(c *Config, showSecrets bool) string {
 		fmt.Fprintf(&b, "# file %s (mode %04o)\n", f.Path, f.Mode())
 		data := string(f.Data)
 		if f.Secret && !showSecrets {
-			data = "<redacted>\n"
+			data = secret.Redacted + "\n"
 		}
 		for _, line := range strings.SplitAfter(strings.TrimSuffix(data, "\n"), "\n") {
 			fmt.Fprintf(&b, "#   %s", strings.TrimSuffix(line, "\n"))

@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/planetstage/planetstage/internal/atomicfile"
 )
 
 // RelayFile is the configuration a relay process reads:
@@ -88,14 +89,6 @@ func writeStats(path string, stats map[string]PathStats) error {
 	if err := enc.Encode(stats); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".stats-*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(buf.Bytes())
-	if err := errors.Join(werr, tmp.Close()); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	// 0600 as before: the counters are for the user who runs the relay.
+	return atomicfile.Write(path, buf.Bytes(), 0o600)
 }

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/planetstage/planetstage/internal/atomicfile"
 )
 
 // recipeVersion is part of every cache key: bump it when the build steps
@@ -242,7 +244,9 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 	if err := fn(ctx, tmp); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, ".done"), []byte(time.Since(start).String()+"\n"), 0o644); err != nil {
+	// The marker says the stage is complete, so it goes to disk (file and
+	// directory synced) before the stage is renamed into place.
+	if err := atomicfile.Write(filepath.Join(tmp, ".done"), []byte(time.Since(start).String()+"\n"), 0o644); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
 	if err := os.RemoveAll(final); err != nil {

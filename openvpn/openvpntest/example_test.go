@@ -7,6 +7,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/openvpn/openvpntest"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // A test that joins three sites with real OpenVPN and pings across. (Not
@@ -16,7 +17,7 @@ func ExampleNew() {
 	openvpntest.RequireNetns(t)
 	lab := openvpntest.New(t, 3)
 	m, _ := openvpn.New(openvpn.Spec{Sites: lab.Sites, Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16")})
-	keys, _ := openvpn.LoadKeys(openvpn.DirStore(t.TempDir()), m)
+	keys, _ := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	for i, s := range lab.Sites {
 		r := &openvpn.Linux{Model: m, Keys: keys, Site: s.Name, Dir: lab.Dirs[i] + "/etc", RunDir: lab.Dirs[i] + "/run", SysctlFile: "-"}
 		_ = r.Apply(t.Context(), lab.Router(i))
