@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/planetstage/planetstage/internal/atomicfile"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -92,7 +93,7 @@ func ensureRelayProcess(ctx context.Context, command RelayCommand, dir string, p
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(config, data, 0o644); err != nil {
+	if err := atomicfile.Write(config, data, 0o644); err != nil {
 		return err
 	}
 	stats := filepath.Join(dir, relayStatsFile)
@@ -133,7 +134,7 @@ func ensureRelayProcess(ctx context.Context, command RelayCommand, dir string, p
 			return fmt.Errorf("wan relay did not come up in 10s; see %s", filepath.Join(dir, relayLogFile))
 		case <-tick.C:
 			if _, err := os.Stat(stats); err == nil {
-				return os.WriteFile(filepath.Join(dir, relayPIDFile), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
+				return atomicfile.Write(filepath.Join(dir, relayPIDFile), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
 			}
 		}
 	}
