@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"github.com/planetstage/planetstage/topology"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -28,17 +30,18 @@ var routersLayer = Layer{
 	Render:  renderRouters,
 }
 
-// TunnelSpec turns t's sites and vpn into the openvpn package's input.
-func TunnelSpec(t *topology.Topology) (openvpn.Spec, error) {
+// TunnelSpec turns t's sites and vpn into the tunnel model's input.
+func TunnelSpec(t *topology.Topology) (tunnel.Spec, error) {
 	if t.VPN == nil {
-		return openvpn.Spec{}, fmt.Errorf("topology %s has no vpn", t.Name)
+		return tunnel.Spec{}, fmt.Errorf("topology %s has no vpn", t.Name)
 	}
-	spec := openvpn.Spec{
-		Mode: openvpn.Mode(t.VPN.Mode), Hub: t.VPN.Hub, Auth: openvpn.Auth(t.VPN.Auth),
-		Transit: t.VPN.Transit, Port: uint16(t.VPN.Port),
+	spec := tunnel.Spec{
+		Mode: tunnel.Mode(t.VPN.Mode), Hub: t.VPN.Hub, Transit: t.VPN.Transit,
+		// A topology that skipped SetDefaults means the default port.
+		Port: uint16(cmp.Or(t.VPN.Port, topology.DefaultVPNPort)),
 	}
 	for _, s := range t.Sites {
-		spec.Sites = append(spec.Sites, openvpn.Site{Name: s.Name, Router: s.Router.Name, WAN: s.Router.WAN, LAN: s.Router.LAN, Prefix: s.Prefix})
+		spec.Sites = append(spec.Sites, tunnel.Site{Name: s.Name, Router: s.Router.Name, WAN: s.Router.WAN, LAN: s.Router.LAN, Prefix: s.Prefix})
 	}
 	return spec, nil
 }
@@ -61,7 +64,11 @@ func newRouters(t *topology.Topology, env *Env) (*routers, error) {
 		return nil, err
 	}
 	spec.Remotes = env.TunnelRemotes
-	m, err := openvpn.New(spec)
+	tm, err := tunnel.New(spec)
+	if err != nil {
+		return nil, err
+	}
+	m, err := openvpn.New(tm, openvpn.Options{Auth: openvpn.Auth(t.VPN.Auth)})
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +332,7 @@ func hostRoutes(m *openvpn.Model, host topology.Machine) Artifact {
 			fmt.Fprintf(&b, "ip route replace %s via %s  # site %s\n", s.Prefix, host.Site.Router.LAN, s.Name)
 		}
 	}
-	if m.Spec.Mode == openvpn.HubSpoke {
+	if m.Spec.Mode == tunnel.HubSpoke {
 		// Other spokes' routers answer from their tunnel addresses.
 		fmt.Fprintf(&b, "ip route replace %s via %s  # the tunnels' transit addresses\n", m.Spec.Transit.Masked(), host.Site.Router.LAN)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -31,7 +32,7 @@ func WANNetemID(router string) string { return "wan/netem/" + router }
 // LatencyMatrix resolves the latency of every tunnel's site pair, with the
 // tunnel model it used. It returns no entries (and no error) when there is
 // nothing to emulate: no VPN, or no latency model.
-func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *openvpn.Model, error) {
+func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *tunnel.Model, error) {
 	if t.VPN == nil || env.Latency == nil || !env.Latency.Enabled() {
 		return nil, nil, nil
 	}
@@ -39,7 +40,7 @@ func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *openvpn.Model,
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := openvpn.New(spec)
+	m, err := tunnel.New(spec)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,10 +56,10 @@ func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *openvpn.Model,
 }
 
 // tunnelIfaces is the tunnel model as package wan needs it.
-func tunnelIfaces(m *openvpn.Model) []wan.TunnelIface {
+func tunnelIfaces(m *tunnel.Model) []wan.TunnelIface {
 	out := make([]wan.TunnelIface, len(m.Tunnels))
 	for i, tn := range m.Tunnels {
-		out[i] = wan.TunnelIface{Interface: tn.Interface, Sites: [2]string{tn.Ends[0].Site, tn.Ends[1].Site}}
+		out[i] = wan.TunnelIface{Interface: openvpn.Interface(tn.Index), Sites: [2]string{tn.Ends[0].Site, tn.Ends[1].Site}}
 	}
 	return out
 }
@@ -82,7 +83,7 @@ func LatencyFor(t *topology.Topology, env *Env, site string) (map[string]time.Du
 	out := map[string]time.Duration{}
 	for _, e := range egress {
 		for _, tn := range m.TunnelsOf(site) {
-			if _, peer, _ := tn.Local(site); tn.Interface == e.Interface {
+			if _, peer, _ := tn.Local(site); openvpn.Interface(tn.Index) == e.Interface {
 				out[peer.Site] = max(e.Shape.Delay.Round(time.Millisecond), time.Millisecond)
 			}
 		}
@@ -170,9 +171,9 @@ func renderWAN(t *topology.Topology, env *Env, machine string) ([]Artifact, erro
 	return nil, nil
 }
 
-// RelayEnd names one end of a tunnel: the tunnel's interface and the site
+// RelayEnd names one end of a tunnel: the tunnel's index and the site
 // whose router is at that end.
-type RelayEnd = openvpn.EndRef
+type RelayEnd = tunnel.EndRef
 
 // relayed reports whether the tunnels cross a relay that carries the
 // latency (Env.TunnelRemotes): then routers shape nothing themselves.
@@ -193,7 +194,7 @@ func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16)
 		links[e.Pair] = e.Link
 	}
 	var tunnels []wan.Tunnel
-	ifaceOf := map[string]string{} // by pair name, as PlanRelay names paths
+	indexOf := map[string]int{} // by pair name, as PlanRelay names paths
 	for _, tn := range m.Tunnels {
 		p := wan.NewPair(tn.Ends[0].Site, tn.Ends[1].Site)
 		a, b := tn.Ends[0], tn.Ends[1]
@@ -202,7 +203,7 @@ func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16)
 		}
 		tunnels = append(tunnels, wan.Tunnel{Pair: p, Link: links[p],
 			A: netip.AddrPortFrom(a.WAN, tn.Port), B: netip.AddrPortFrom(b.WAN, tn.Port)})
-		ifaceOf[p.String()] = tn.Interface
+		indexOf[p.String()] = tn.Index
 	}
 	paths, err := wan.PlanRelay(bind, basePort, tunnels, 1)
 	if err != nil {
@@ -212,9 +213,9 @@ func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16)
 	for _, tn := range tunnels {
 		for _, p := range paths {
 			if p.Name == tn.Pair.String() {
-				iface := ifaceOf[p.Name]
-				faces[RelayEnd{Interface: iface, Site: tn.Pair.A}] = p.ListenA
-				faces[RelayEnd{Interface: iface, Site: tn.Pair.B}] = p.ListenB
+				i := indexOf[p.Name]
+				faces[RelayEnd{Tunnel: i, Site: tn.Pair.A}] = p.ListenA
+				faces[RelayEnd{Tunnel: i, Site: tn.Pair.B}] = p.ListenB
 			}
 		}
 	}
