@@ -10,6 +10,10 @@
 // TLS server, "passive", the end that initiates the client, "active"
 // (RoleOf). Package vyos renders the same Model as VyOS set commands.
 //
+// Another tunnel kind does not go here: it is a package of its own on top
+// of package tunnel, plugged into planetstage's routers layer as a
+// layer.TunnelKind (layer.OpenVPN is this package's).
+//
 // LoadKeys creates key material in Go and keeps it in a Store the caller
 // provides (planetstage's topology.State in the CLI): with TLS, one
 // self-signed ECDSA P-256 certificate per router, pinned by its SHA-256
