@@ -67,8 +67,8 @@ func TestRelayFor(t *testing.T) {
 	}
 	// vtun0 is tokyo–frankfurt; its path, frankfurt<->tokyo, sorts after
 	// frankfurt<->saopaulo, and frankfurt is its A.
-	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40002"), r.Remotes[layer.RelayEnd{Interface: "vtun0", Site: "frankfurt"}])
-	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40003"), r.Remotes[layer.RelayEnd{Interface: "vtun0", Site: "tokyo"}])
+	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40002"), r.Remotes[layer.RelayEnd{Tunnel: 0, Site: "frankfurt"}])
+	assert.Equal(t, netip.MustParseAddrPort("10.27.255.254:40003"), r.Remotes[layer.RelayEnd{Tunnel: 0, Site: "tokyo"}])
 
 	plain := wanTopology()
 	plain.Latency = nil

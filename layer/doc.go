@@ -6,7 +6,8 @@
 //	machines  every machine exists and runs: port groups and VMs on the
 //	          sites' hypervisors through a Provider (ESXi is built in),
 //	          or a reachability check where the machines already exist
-//	routers   the site-to-site tunnels and routes, on VyOS or Linux routers
+//	routers   the site-to-site tunnels and routes, on VyOS or Linux routers,
+//	          carried by the tunnel kind of vpn.type (OpenVPN is built in)
 //	wan       the emulated latency between sites (netem) on the routers
 //	lb        HAProxy in front of the control planes
 //	cluster   the kubeadm HA bootstrap across the sites
@@ -16,6 +17,14 @@
 // Set (Set.Add): its steps are planned, walked and rendered like the
 // built-in ones, and can depend on theirs (topology.RouterID,
 // topology.MachineUpID, ...).
+//
+// Two layers take kinds that a program adds or replaces by name: the
+// machines layer a Provider per hypervisor kind (Env.Providers), the
+// routers layer a TunnelKind per vpn.type (Env.TunnelKinds). The tunnels
+// are one model (package tunnel) whatever the kind: the kind gives each
+// router a TunnelDriver (inspect, apply, remove, render) and names the
+// tunnels' interfaces, and the wan layer, the relay plan and MeasureWAN
+// need nothing else from it.
 //
 // Every layer acts on machines through Env.Dial, a remote.Runner per
 // machine: SSHPool reaches real machines (routers at their WAN address,

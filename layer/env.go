@@ -43,6 +43,10 @@ type Env struct {
 	// (topology.Hypervisor.Kind); kinds it lacks get the built-in ones
 	// (Providers).
 	Providers map[string]Provider
+	// TunnelKinds adds or replaces tunnel kinds by vpn.type
+	// (topology.VPN.Type); types it lacks get the built-in ones
+	// (TunnelKinds).
+	TunnelKinds map[string]TunnelKind
 	// Latency is the WAN latency to emulate between the sites (package
 	// wan): set by a program, e.g. from a --geo preset (wan.GeoPreset).
 	// Nil means none. See the wan layer.

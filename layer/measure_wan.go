@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -59,7 +59,7 @@ func MeasureWAN(ctx context.Context, t *topology.Topology, env *Env, o MeasureOp
 	if err != nil {
 		return wan.Report{}, err
 	}
-	m, err := openvpn.New(spec)
+	m, err := tunnel.New(spec)
 	if err != nil {
 		return wan.Report{}, err
 	}

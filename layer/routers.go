@@ -1,21 +1,22 @@
 package layer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"github.com/planetstage/planetstage/topology"
 	"strings"
-	"sync"
 
-	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
-	"github.com/planetstage/planetstage/vyos"
+	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
-// routersLayer configures every site's router: the OpenVPN tunnels of
-// vpn (mesh or hub-and-spoke) and the static routes to the other sites. A
-// "vyos" router gets set commands over SSH (vbash), a "linux" router
-// openvpn.conf files, openvpn daemons and "ip route" over remote.Runner.
+// routersLayer configures every site's router: the tunnels of vpn (mesh or
+// hub-and-spoke) and the static routes to the other sites. The tunnel
+// model is package tunnel's; the kind of tunnel that carries it (vpn.type,
+// a TunnelKind; OpenVPN by default) provides a driver per router, for a
+// "vyos" or a "linux" router.
 //
 // Hosts reach the other sites through their site's router: on real hardware
 // the router's LAN address must be the hosts' default gateway (or they need
@@ -28,31 +29,28 @@ var routersLayer = Layer{
 	Render:  renderRouters,
 }
 
-// TunnelSpec turns t's sites and vpn into the openvpn package's input.
-func TunnelSpec(t *topology.Topology) (openvpn.Spec, error) {
+// TunnelSpec turns t's sites and vpn into the tunnel model's input.
+func TunnelSpec(t *topology.Topology) (tunnel.Spec, error) {
 	if t.VPN == nil {
-		return openvpn.Spec{}, fmt.Errorf("topology %s has no vpn", t.Name)
+		return tunnel.Spec{}, fmt.Errorf("topology %s has no vpn", t.Name)
 	}
-	spec := openvpn.Spec{
-		Mode: openvpn.Mode(t.VPN.Mode), Hub: t.VPN.Hub, Auth: openvpn.Auth(t.VPN.Auth),
-		Transit: t.VPN.Transit, Port: uint16(t.VPN.Port),
+	spec := tunnel.Spec{
+		Mode: tunnel.Mode(t.VPN.Mode), Hub: t.VPN.Hub, Transit: t.VPN.Transit,
+		// A topology that skipped SetDefaults means the default port.
+		Port: uint16(cmp.Or(t.VPN.Port, topology.DefaultVPNPort)),
 	}
 	for _, s := range t.Sites {
-		spec.Sites = append(spec.Sites, openvpn.Site{Name: s.Name, Router: s.Router.Name, WAN: s.Router.WAN, LAN: s.Router.LAN, Prefix: s.Prefix})
+		spec.Sites = append(spec.Sites, tunnel.Site{Name: s.Name, Router: s.Router.Name, WAN: s.Router.WAN, LAN: s.Router.LAN, Prefix: s.Prefix})
 	}
 	return spec, nil
 }
 
-// routers holds what every router step of one plan shares: the tunnel model
-// and the keys, loaded (and created on first use) once from the state.
+// routers holds what every router step of one plan shares: the tunnel
+// model and the tunnel kind bound to it.
 type routers struct {
-	t     *topology.Topology
-	env   *Env
-	model *openvpn.Model
-
-	once sync.Once
-	keys *openvpn.Keys
-	err  error
+	env     *Env
+	model   *tunnel.Model
+	tunnels TunnelRouters
 }
 
 func newRouters(t *topology.Topology, env *Env) (*routers, error) {
@@ -60,25 +58,28 @@ func newRouters(t *topology.Topology, env *Env) (*routers, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec.Remotes = env.TunnelRemotes
-	m, err := openvpn.New(spec)
+	kind, err := env.tunnelKind(t)
 	if err != nil {
 		return nil, err
 	}
-	return &routers{t: t, env: env, model: m}, nil
+	spec.Remotes = env.TunnelRemotes
+	m, err := tunnel.New(spec)
+	if err != nil {
+		return nil, err
+	}
+	tunnels, err := kind.Routers(t, env, m)
+	if err != nil {
+		return nil, err
+	}
+	return &routers{env: env, model: m, tunnels: tunnels}, nil
 }
 
-// loadKeys reads the keys from the state directory, creating them the
-// first time. Keys live only on this machine and the routers.
-func (rs *routers) loadKeys() (*openvpn.Keys, error) {
-	rs.once.Do(func() {
-		if rs.env.State == nil {
-			rs.err = fmt.Errorf("routers: no state directory for the VPN keys")
-			return
-		}
-		rs.keys, rs.err = openvpn.LoadKeys(rs.env.State, rs.model)
-	})
-	return rs.keys, rs.err
+// driver returns the tunnel kind's driver for site's router.
+func (rs *routers) driver(site topology.Site) (TunnelDriver, error) {
+	if site.Router.Kind == topology.RouterLinux {
+		return rs.tunnels.Linux(site)
+	}
+	return rs.tunnels.VyOS(site)
 }
 
 func routerSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
@@ -89,8 +90,8 @@ func routerSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.VPN.Auth == topology.VPNAuthStatic {
-		env.logger().Warn(openvpn.StaticKeyWarning, "topology", t.Name)
+	for _, w := range rs.tunnels.Warnings() {
+		env.logger().Warn(w, "topology", t.Name)
 	}
 	var nodes []plan.Node
 	for _, s := range t.Sites {
@@ -118,73 +119,18 @@ type routerStep struct {
 	site topology.Site
 }
 
-// driver is what the two router kinds have in common.
-type driver struct {
-	inspect       func(ctx context.Context) (installed bool, reasons []string, err error)
-	apply         func(ctx context.Context) error
-	inspectRemove func(ctx context.Context) (reasons []string, err error)
-	remove        func(ctx context.Context) error
-}
-
-func (st *routerStep) driver(ctx context.Context) (driver, error) {
-	keys, err := st.rs.loadKeys()
+// driver returns the router's tunnel driver and a runner on the router.
+func (st *routerStep) driver(ctx context.Context) (TunnelDriver, remote.Runner, error) {
+	d, err := st.rs.driver(st.site)
 	if err != nil {
-		return driver{}, err
+		return nil, nil, err
 	}
 	name := st.site.Router.Name
 	r, err := st.rs.env.Dial(ctx, name)
 	if err != nil {
-		return driver{}, fmt.Errorf("router %q: %w", name, err)
+		return nil, nil, fmt.Errorf("router %q: %w", name, err)
 	}
-	if st.site.Router.Kind == topology.RouterLinux {
-		l := &openvpn.Linux{Model: st.rs.model, Keys: keys, Site: st.site.Name, Log: st.rs.env.logger()}
-		return driver{
-			inspect: func(ctx context.Context) (bool, []string, error) {
-				d, err := l.Inspect(ctx, r)
-				return d.Installed, d.Reasons, err
-			},
-			apply:         func(ctx context.Context) error { return l.Apply(ctx, r) },
-			inspectRemove: func(ctx context.Context) ([]string, error) { return l.InspectRemove(ctx, r) },
-			remove:        func(ctx context.Context) error { return l.Remove(ctx, r) },
-		}, nil
-	}
-	cfg, err := vyosConfig(st.rs.t, st.rs.env, st.rs.model, keys, st.site)
-	if err != nil {
-		return driver{}, err
-	}
-	return driver{
-		inspect: func(ctx context.Context) (bool, []string, error) {
-			d, err := vyos.Inspect(ctx, r, cfg)
-			return d.Installed, d.Reasons(), err
-		},
-		apply: func(ctx context.Context) error {
-			return vyos.Apply(ctx, r, cfg, vyos.Options{Log: st.rs.env.logger()})
-		},
-		inspectRemove: func(ctx context.Context) ([]string, error) { return vyos.InspectRemove(ctx, r, cfg) },
-		remove: func(ctx context.Context) error {
-			return vyos.Remove(ctx, r, cfg, vyos.Options{Log: st.rs.env.logger()})
-		},
-	}, nil
-}
-
-func vyosConfig(t *topology.Topology, env *Env, m *openvpn.Model, k *openvpn.Keys, s topology.Site) (*vyos.Config, error) {
-	d, err := vyos.ParseVersion(s.Router.Version)
-	if err != nil {
-		return nil, fmt.Errorf("router %q: %w", s.Router.Name, err)
-	}
-	// The site's VLAN is tagged by the hypervisor's port group, so the
-	// router's LAN interface is untagged.
-	port := 0
-	if t.SSH != nil {
-		port = t.SSH.Port
-	}
-	// The WAN latency between sites becomes network-emulator policies on
-	// the tunnel interfaces.
-	latency, err := LatencyFor(t, env, s.Name)
-	if err != nil {
-		return nil, fmt.Errorf("router %q: %w", s.Router.Name, err)
-	}
-	return vyos.Build(vyos.Router{Model: m, Keys: k, Site: s.Name, Dialect: d, Underlay: t.Underlay.Prefix, SSHPort: port, Latency: latency})
+	return d, r, nil
 }
 
 // Inspect implements plan.Step.
@@ -194,11 +140,11 @@ func (st *routerStep) Inspect(ctx context.Context) (plan.Change, error) {
 		// changed: there is nothing to dial yet.
 		return plan.Change{Action: plan.Create, Reason: "configure once its machine is up"}, nil
 	}
-	d, err := st.driver(ctx)
+	d, r, err := st.driver(ctx)
 	if err != nil {
 		return plan.Change{}, err
 	}
-	installed, reasons, err := d.inspect(ctx)
+	installed, reasons, err := d.Inspect(ctx, r)
 	if err != nil {
 		return plan.Change{}, err
 	}
@@ -213,11 +159,11 @@ func (st *routerStep) Inspect(ctx context.Context) (plan.Change, error) {
 
 // Apply implements plan.Step.
 func (st *routerStep) Apply(ctx context.Context, _ plan.Change) error {
-	d, err := st.driver(ctx)
+	d, r, err := st.driver(ctx)
 	if err != nil {
 		return err
 	}
-	return d.apply(ctx)
+	return d.Apply(ctx, r)
 }
 
 // routerDestroySteps remove the tunnels, their routes and key material from
@@ -238,11 +184,11 @@ func routerDestroySteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 			Target: fmt.Sprintf("tunnels of router %s (%s, site %s)", s.Router.Name, kindName(s.Router), s.Name),
 			Step: plan.Funcs{
 				InspectFunc: func(ctx context.Context) (plan.Change, error) {
-					d, err := st.driver(ctx)
+					d, r, err := st.driver(ctx)
 					if err != nil {
 						return plan.Change{}, err
 					}
-					reasons, err := d.inspectRemove(ctx)
+					reasons, err := d.InspectRemove(ctx, r)
 					if err != nil {
 						return plan.Change{}, err
 					}
@@ -252,11 +198,11 @@ func routerDestroySteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 					return plan.Change{Action: plan.Delete, Reason: summarize(reasons)}, nil
 				},
 				ApplyFunc: func(ctx context.Context, _ plan.Change) error {
-					d, err := st.driver(ctx)
+					d, r, err := st.driver(ctx)
 					if err != nil {
 						return err
 					}
-					return d.remove(ctx)
+					return d.Remove(ctx, r)
 				},
 			},
 		})
@@ -285,38 +231,16 @@ func renderRouters(t *topology.Topology, env *Env, machine string) ([]Artifact, 
 	if !m.IsRouter() {
 		return []Artifact{hostRoutes(rs.model, m)}, nil
 	}
-	keys, err := rs.loadKeys()
+	d, err := rs.driver(m.Site)
 	if err != nil {
 		return nil, err
 	}
-	if m.Site.Router.Kind == topology.RouterVyOS {
-		cfg, err := vyosConfig(t, rs.env, rs.model, keys, m.Site)
-		if err != nil {
-			return nil, err
-		}
-		return []Artifact{{Title: "set commands (VyOS " + string(cfg.Dialect) + ")", Content: vyos.Render(cfg, env.ShowSecrets)}}, nil
-	}
-	// The boot script is among the files: it is exactly the commands Apply
-	// runs (forwarding, devices, daemons, routes), and what brings them back
-	// after a reboot.
-	files, err := (&openvpn.Linux{Model: rs.model, Keys: keys, Site: m.Site.Name}).Files()
-	if err != nil {
-		return nil, err
-	}
-	var arts []Artifact
-	for _, f := range files {
-		content := string(f.Data)
-		if f.Secret {
-			content = env.Secret(content)
-		}
-		arts = append(arts, Artifact{Title: fmt.Sprintf("%s (mode %04o)", f.Path, f.Mode()), Content: content})
-	}
-	return arts, nil
+	return d.Render()
 }
 
 // hostRoutes is what a host needs to reach the other sites: its router as
 // the gateway for their prefixes.
-func hostRoutes(m *openvpn.Model, host topology.Machine) Artifact {
+func hostRoutes(m *tunnel.Model, host topology.Machine) Artifact {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# planetstage does not configure hosts' routing. The router's LAN address %s\n", host.Site.Router.LAN)
 	b.WriteString("# should be this host's default gateway; otherwise add these routes:\n")
@@ -325,7 +249,7 @@ func hostRoutes(m *openvpn.Model, host topology.Machine) Artifact {
 			fmt.Fprintf(&b, "ip route replace %s via %s  # site %s\n", s.Prefix, host.Site.Router.LAN, s.Name)
 		}
 	}
-	if m.Spec.Mode == openvpn.HubSpoke {
+	if m.Spec.Mode == tunnel.HubSpoke {
 		// Other spokes' routers answer from their tunnel addresses.
 		fmt.Fprintf(&b, "ip route replace %s via %s  # the tunnels' transit addresses\n", m.Spec.Transit.Masked(), host.Site.Router.LAN)
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -31,7 +31,7 @@ func WANNetemID(router string) string { return "wan/netem/" + router }
 // LatencyMatrix resolves the latency of every tunnel's site pair, with the
 // tunnel model it used. It returns no entries (and no error) when there is
 // nothing to emulate: no VPN, or no latency model.
-func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *openvpn.Model, error) {
+func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *tunnel.Model, error) {
 	if t.VPN == nil || env.Latency == nil || !env.Latency.Enabled() {
 		return nil, nil, nil
 	}
@@ -39,7 +39,7 @@ func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *openvpn.Model,
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := openvpn.New(spec)
+	m, err := tunnel.New(spec)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -54,13 +54,18 @@ func LatencyMatrix(t *topology.Topology, env *Env) ([]wan.Entry, *openvpn.Model,
 	return matrix, m, nil
 }
 
-// tunnelIfaces is the tunnel model as package wan needs it.
-func tunnelIfaces(m *openvpn.Model) []wan.TunnelIface {
+// tunnelIfaces is the tunnel model m of t as package wan needs it: each
+// tunnel's sites and the interface t's tunnel kind names it by.
+func tunnelIfaces(t *topology.Topology, env *Env, m *tunnel.Model) ([]wan.TunnelIface, error) {
+	kind, err := env.tunnelKind(t)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]wan.TunnelIface, len(m.Tunnels))
 	for i, tn := range m.Tunnels {
-		out[i] = wan.TunnelIface{Interface: tn.Interface, Sites: [2]string{tn.Ends[0].Site, tn.Ends[1].Site}}
+		out[i] = wan.TunnelIface{Interface: kind.Interface(tn.Index), Sites: [2]string{tn.Ends[0].Site, tn.Ends[1].Site}}
 	}
-	return out
+	return out, nil
 }
 
 // LatencyFor returns the one-way delay site's router adds to what it sends
@@ -75,16 +80,27 @@ func LatencyFor(t *topology.Topology, env *Env, site string) (map[string]time.Du
 	if err != nil || matrix == nil {
 		return nil, err
 	}
-	egress, err := wan.EgressFor(site, tunnelIfaces(m), matrix)
+	ifaces, err := tunnelIfaces(t, env, m)
 	if err != nil {
 		return nil, err
 	}
+	egress, err := wan.EgressFor(site, ifaces, matrix)
+	if err != nil {
+		return nil, err
+	}
+	peerOf := map[string]string{} // by interface
+	for _, ti := range ifaces {
+		switch site {
+		case ti.Sites[0]:
+			peerOf[ti.Interface] = ti.Sites[1]
+		case ti.Sites[1]:
+			peerOf[ti.Interface] = ti.Sites[0]
+		}
+	}
 	out := map[string]time.Duration{}
 	for _, e := range egress {
-		for _, tn := range m.TunnelsOf(site) {
-			if _, peer, _ := tn.Local(site); tn.Interface == e.Interface {
-				out[peer.Site] = max(e.Shape.Delay.Round(time.Millisecond), time.Millisecond)
-			}
+		if peer, ok := peerOf[e.Interface]; ok {
+			out[peer] = max(e.Shape.Delay.Round(time.Millisecond), time.Millisecond)
 		}
 	}
 	return out, nil
@@ -98,12 +114,16 @@ func wanSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	if err != nil || matrix == nil {
 		return nil, err
 	}
+	ifaces, err := tunnelIfaces(t, env, m)
+	if err != nil {
+		return nil, err
+	}
 	var nodes []plan.Node
 	for _, s := range t.Sites {
 		if s.Router.Kind != topology.RouterLinux {
 			continue
 		}
-		egress, err := wan.EgressFor(s.Name, tunnelIfaces(m), matrix)
+		egress, err := wan.EgressFor(s.Name, ifaces, matrix)
 		if err != nil {
 			return nil, fmt.Errorf("router %q: %w", s.Router.Name, err)
 		}
@@ -153,11 +173,15 @@ func renderWAN(t *topology.Topology, env *Env, machine string) ([]Artifact, erro
 	if err != nil || matrix == nil {
 		return nil, err
 	}
+	ifaces, err := tunnelIfaces(t, env, m)
+	if err != nil {
+		return nil, err
+	}
 	for _, s := range t.Sites {
 		if s.Router.Name != machine || s.Router.Kind != topology.RouterLinux {
 			continue
 		}
-		egress, err := wan.EgressFor(s.Name, tunnelIfaces(m), matrix)
+		egress, err := wan.EgressFor(s.Name, ifaces, matrix)
 		if err != nil {
 			return nil, err
 		}
@@ -170,9 +194,9 @@ func renderWAN(t *topology.Topology, env *Env, machine string) ([]Artifact, erro
 	return nil, nil
 }
 
-// RelayEnd names one end of a tunnel: the tunnel's interface and the site
+// RelayEnd names one end of a tunnel: the tunnel's index and the site
 // whose router is at that end.
-type RelayEnd = openvpn.EndRef
+type RelayEnd = tunnel.EndRef
 
 // relayed reports whether the tunnels cross a relay that carries the
 // latency (Env.TunnelRemotes): then routers shape nothing themselves.
@@ -181,7 +205,7 @@ func (env *Env) relayed() bool { return len(env.TunnelRemotes) > 0 }
 // RelayPlan lays out the lab's user-space WAN (package wan) for t: one
 // relay path per tunnel, listening on bind (an address of the machine that
 // runs the relay, on the underlay) from basePort on, and for each tunnel
-// end the relay face that its OpenVPN remote must be instead of the peer's
+// end the relay face that its remote must be instead of the peer's
 // WAN address. Nil when there is nothing to emulate.
 func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16) ([]wan.PathConfig, map[RelayEnd]netip.AddrPort, error) {
 	matrix, m, err := LatencyMatrix(t, env)
@@ -193,7 +217,7 @@ func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16)
 		links[e.Pair] = e.Link
 	}
 	var tunnels []wan.Tunnel
-	ifaceOf := map[string]string{} // by pair name, as PlanRelay names paths
+	indexOf := map[string]int{} // by pair name, as PlanRelay names paths
 	for _, tn := range m.Tunnels {
 		p := wan.NewPair(tn.Ends[0].Site, tn.Ends[1].Site)
 		a, b := tn.Ends[0], tn.Ends[1]
@@ -202,7 +226,7 @@ func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16)
 		}
 		tunnels = append(tunnels, wan.Tunnel{Pair: p, Link: links[p],
 			A: netip.AddrPortFrom(a.WAN, tn.Port), B: netip.AddrPortFrom(b.WAN, tn.Port)})
-		ifaceOf[p.String()] = tn.Interface
+		indexOf[p.String()] = tn.Index
 	}
 	paths, err := wan.PlanRelay(bind, basePort, tunnels, 1)
 	if err != nil {
@@ -212,9 +236,9 @@ func RelayPlan(t *topology.Topology, env *Env, bind netip.Addr, basePort uint16)
 	for _, tn := range tunnels {
 		for _, p := range paths {
 			if p.Name == tn.Pair.String() {
-				iface := ifaceOf[p.Name]
-				faces[RelayEnd{Interface: iface, Site: tn.Pair.A}] = p.ListenA
-				faces[RelayEnd{Interface: iface, Site: tn.Pair.B}] = p.ListenB
+				i := indexOf[p.Name]
+				faces[RelayEnd{Tunnel: i, Site: tn.Pair.A}] = p.ListenA
+				faces[RelayEnd{Tunnel: i, Site: tn.Pair.B}] = p.ListenB
 			}
 		}
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -130,13 +130,13 @@ func TestRelayPlan(t *testing.T) {
 	require.Len(t, paths, 3)
 	require.Len(t, faces, 6, "a face per tunnel end")
 
-	m, err := openvpn.New(mustTunnelSpec(t, top))
+	m, err := tunnel.New(mustTunnelSpec(t, top))
 	require.NoError(t, err)
 	for _, tn := range m.Tunnels {
 		for i, end := range tn.Ends {
 			peer := tn.Ends[1-i]
-			face := faces[RelayEnd{Interface: tn.Interface, Site: end.Site}]
-			require.True(t, face.IsValid(), "%s at %s", tn.Interface, end.Site)
+			face := faces[RelayEnd{Tunnel: tn.Index, Site: end.Site}]
+			require.True(t, face.IsValid(), "tunnel %d at %s", tn.Index, end.Site)
 			assert.Equal(t, bind, face.Addr())
 			// The path that face belongs to must deliver to the peer's
 			// real tunnel socket.
@@ -165,7 +165,7 @@ func TestRelayPlan(t *testing.T) {
 	assert.Nil(t, none)
 }
 
-func mustTunnelSpec(t *testing.T, top *topology.Topology) openvpn.Spec {
+func mustTunnelSpec(t *testing.T, top *topology.Topology) tunnel.Spec {
 	t.Helper()
 	spec, err := TunnelSpec(top)
 	require.NoError(t, err)

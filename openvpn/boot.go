@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // DefaultBootScript is where Linux writes its boot script. planetstage's lab
@@ -49,8 +50,8 @@ func (l *Linux) BootScriptData() ([]byte, error) {
 	b.WriteString("# Written by planetstage; a re-apply overwrites changes.\nfail=0\n")
 	fmt.Fprintf(&b, "%s || fail=1\n", forwardCmd)
 	for _, t := range l.Model.TunnelsOf(l.Site) {
-		fmt.Fprintf(&b, "# %s to %s\n", t.Interface, peerOf(t, l.Site))
-		fmt.Fprintf(&b, "{ %s; } || fail=1\n", deviceCmd(t.Interface))
+		fmt.Fprintf(&b, "# %s to %s\n", Interface(t.Index), peerOf(t, l.Site))
+		fmt.Fprintf(&b, "{ %s; } || fail=1\n", deviceCmd(Interface(t.Index)))
 		fmt.Fprintf(&b, "if ! { %s; } >/dev/null; then\n\t%s || fail=1\nfi\n", l.runningCmd(t), l.startCmd(t))
 	}
 	for _, rt := range l.Model.Routes(l.Site) {
@@ -75,22 +76,24 @@ func deviceCmd(iface string) string {
 // runningCmd prints "running" when t's openvpn runs with t's config, and
 // fails otherwise. "kill -0" is not enough: after a reboot the pid may
 // belong to another process, so the command line must name our config.
-func (l *Linux) runningCmd(t Tunnel) string {
+func (l *Linux) runningCmd(t tunnel.Tunnel) string {
+	iface := Interface(t.Index)
 	return fmt.Sprintf(`pid=$(cat %s 2>/dev/null) && [ -n "$pid" ] && tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | grep -qF -- %s && echo running`,
-		remote.ShellQuote(pidPath(l.runDir(), t.Interface)), remote.ShellQuote(ConfigPath(l.dir(), t.Interface)))
+		remote.ShellQuote(pidPath(l.runDir(), iface)), remote.ShellQuote(ConfigPath(l.dir(), iface)))
 }
 
 // startCmd starts t's openvpn as a daemon.
-func (l *Linux) startCmd(t Tunnel) string {
-	pid := remote.ShellQuote(pidPath(l.runDir(), t.Interface))
+func (l *Linux) startCmd(t tunnel.Tunnel) string {
+	iface := Interface(t.Index)
+	pid := remote.ShellQuote(pidPath(l.runDir(), iface))
 	return fmt.Sprintf("mkdir -p %s && rm -f %s && ip addr flush dev %s && "+
 		"openvpn --daemon %s --config %s --writepid %s --log-append %s --status %s 30",
-		remote.ShellQuote(l.runDir()), pid, remote.ShellQuote(t.Interface),
-		remote.ShellQuote("planetstage-"+t.Interface), remote.ShellQuote(ConfigPath(l.dir(), t.Interface)), pid,
-		remote.ShellQuote(logPath(l.runDir(), t.Interface)), remote.ShellQuote(statusPath(l.runDir(), t.Interface)))
+		remote.ShellQuote(l.runDir()), pid, remote.ShellQuote(iface),
+		remote.ShellQuote("planetstage-"+iface), remote.ShellQuote(ConfigPath(l.dir(), iface)), pid,
+		remote.ShellQuote(logPath(l.runDir(), iface)), remote.ShellQuote(statusPath(l.runDir(), iface)))
 }
 
 // routeCmd installs rt.
-func routeCmd(rt Route) string {
-	return fmt.Sprintf("ip route replace %s via %s dev %s onlink", rt.Prefix, rt.Via, remote.ShellQuote(rt.Interface))
+func routeCmd(rt tunnel.Route) string {
+	return fmt.Sprintf("ip route replace %s via %s dev %s onlink", rt.Prefix, rt.Via, remote.ShellQuote(Interface(rt.Tunnel)))
 }

@@ -13,12 +13,12 @@ import (
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 func TestBootScriptContent(t *testing.T) {
 	t.Parallel()
-	m, err := openvpn.New(openvpn.Spec{Sites: sites(3), Mode: openvpn.HubSpoke, Hub: "site-b", Transit: netip.MustParsePrefix("10.255.0.0/24")})
-	require.NoError(t, err)
+	m := newModel(t, tunnel.Spec{Sites: sites(3), Mode: tunnel.HubSpoke, Hub: "site-b", Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: openvpn.DefaultPort}, openvpn.Options{})
 	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	l := &openvpn.Linux{Model: m, Keys: keys, Site: "site-a"}
@@ -56,8 +56,7 @@ func TestBootScriptContent(t *testing.T) {
 // reads, so running it locally is safe.
 func TestInspectBootScriptDrift(t *testing.T) {
 	t.Parallel()
-	m, err := openvpn.New(openvpn.Spec{Sites: sites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
-	require.NoError(t, err)
+	m := newModel(t, tunnel.Spec{Sites: sites(2), Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: openvpn.DefaultPort}, openvpn.Options{})
 	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	cases := []struct {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // File is a file a Linux router needs.
@@ -38,15 +40,16 @@ func statusPath(runDir, iface string) string { return path.Join(runDir, iface+".
 // Config renders the openvpn.conf of site's end of t. Key files are referred
 // to under dir; the config itself holds no secret (the peer fingerprint is
 // public). It fails when site is not an end of t or k lacks the material.
-func Config(m *Model, k *Keys, t Tunnel, site, dir string) (string, error) {
+func Config(m *Model, k *Keys, t tunnel.Tunnel, site, dir string) (string, error) {
 	local, peer, ok := t.Local(site)
 	if !ok {
 		return "", fmt.Errorf("openvpn: tunnel %s has no end at site %q", t.Name(), site)
 	}
+	iface := Interface(t.Index)
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	line("# planetstage: tunnel %s, %s (%s) <-> %s (%s)", t.Interface, local.Router, local.Site, peer.Router, peer.Site)
-	line("dev %s", t.Interface)
+	line("# planetstage: tunnel %s, %s (%s) <-> %s (%s)", iface, local.Router, local.Site, peer.Router, peer.Site)
+	line("dev %s", iface)
 	line("dev-type tun")
 	// The tun device is created before openvpn starts (so routes can be
 	// installed before the peer answers); data-channel offload would want a
@@ -59,8 +62,8 @@ func Config(m *Model, k *Keys, t Tunnel, site, dir string) (string, error) {
 	line("remote %s", remote.Addr())
 	line("rport %d", remote.Port())
 	line("ifconfig %s %s", local.Address, peer.Address)
-	line("ping %d", m.Spec.Keepalive.Interval)
-	line("ping-restart %d", m.Spec.Keepalive.Restart)
+	line("ping %d", m.Keepalive.Interval)
+	line("ping-restart %d", m.Keepalive.Restart)
 	line("persist-tun")
 	line("persist-key")
 	line("verb 3")
@@ -69,7 +72,7 @@ func Config(m *Model, k *Keys, t Tunnel, site, dir string) (string, error) {
 		if _, ok := k.Static[t.Name()]; !ok {
 			return "", fmt.Errorf("openvpn: tunnel %s: no static key", t.Name())
 		}
-		line("secret %s", staticPath(dir, t.Interface))
+		line("secret %s", staticPath(dir, iface))
 		line("cipher AES-256-CBC")
 		line("auth SHA256")
 	default:
@@ -78,7 +81,7 @@ func Config(m *Model, k *Keys, t Tunnel, site, dir string) (string, error) {
 		if !ok1 || !ok2 {
 			return "", fmt.Errorf("openvpn: tunnel %s: missing certificate", t.Name())
 		}
-		if local.Role == Passive {
+		if RoleOf(t, site) == Passive {
 			line("tls-server")
 			line("dh none")
 		} else {
@@ -117,13 +120,13 @@ func RouterFiles(m *Model, k *Keys, site, dir string) ([]File, error) {
 	}
 	for _, t := range m.TunnelsOf(site) {
 		if k.Auth == StaticKey {
-			files = append(files, File{Path: staticPath(dir, t.Interface), Data: k.Static[t.Name()], Secret: true})
+			files = append(files, File{Path: staticPath(dir, Interface(t.Index)), Data: k.Static[t.Name()], Secret: true})
 		}
 		conf, err := Config(m, k, t, site, dir)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{Path: ConfigPath(dir, t.Interface), Data: []byte(conf)})
+		files = append(files, File{Path: ConfigPath(dir, Interface(t.Index)), Data: []byte(conf)})
 	}
 	return files, nil
 }

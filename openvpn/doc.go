@@ -1,15 +1,18 @@
-// Package openvpn is planetstage's site-to-site tunnel model and its Linux
-// router driver.
+// Package openvpn carries planetstage's site-to-site tunnels (package
+// tunnel) with OpenVPN, and is its Linux router driver: one tunnel kind.
 //
-// New turns plain inputs (sites with their router's WAN and LAN addresses and
-// prefix; mesh or hub-and-spoke; a transit prefix; a base port) into tunnels:
-// which site pairs are joined, the vtunN interface and UDP port of each
-// tunnel, a /30 per tunnel cut from the transit prefix, the TLS role of each
-// end, and every router's routes to the other sites (direct, or through the
-// hub). In hub-and-spoke mode a spoke also routes the whole transit prefix to
-// the hub: a spoke router's own packets carry its tunnel address as source,
-// and the other spokes answer them through the hub. The model does not depend on planetstage's topology types, so the
-// vyos package and any other program can build on it.
+// The tunnels themselves — which site pairs are joined, ports, transit
+// addresses, routes — are package tunnel's kind-neutral model. New puts
+// OpenVPN's options on one (Options: TLS or static keys, keepalive) and
+// returns the Model that everything here takes. What OpenVPN adds to a
+// tunnel follows from the neutral model: tunnel i's interface is "vtun<i>"
+// on both routers (Interface), and the end that listens (Ends[0]) is the
+// TLS server, "passive", the end that initiates the client, "active"
+// (RoleOf). Package vyos renders the same Model as VyOS set commands.
+//
+// Another tunnel kind does not go here: it is a package of its own on top
+// of package tunnel, plugged into planetstage's routers layer as a
+// layer.TunnelKind (layer.OpenVPN is this package's).
 //
 // LoadKeys creates key material in Go and keeps it in a secret.Store the
 // caller provides (topology.State in planetstage's CLI): with TLS, one

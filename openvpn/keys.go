@@ -53,8 +53,8 @@ func staticName(tunnel string) string { return "openvpn/" + tunnel + ".static.ke
 // is an error naming the store entry, not silently replaced: replacing a key
 // would break the peers that pinned it.
 func LoadKeys(store secret.Store, m *Model) (*Keys, error) {
-	k := &Keys{Auth: m.Spec.Auth, Certs: map[string]Cert{}, Static: map[string][]byte{}}
-	if m.Spec.Auth == StaticKey {
+	k := &Keys{Auth: m.Auth, Certs: map[string]Cert{}, Static: map[string][]byte{}}
+	if m.Auth == StaticKey {
 		for _, t := range m.Tunnels {
 			name := staticName(t.Name())
 			data, err := store.Read(name)

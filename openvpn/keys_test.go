@@ -12,6 +12,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 func TestLoadKeysCreatesOnceAndReuses(t *testing.T) {
@@ -19,8 +20,7 @@ func TestLoadKeysCreatesOnceAndReuses(t *testing.T) {
 	for _, auth := range []openvpn.Auth{openvpn.TLS, openvpn.StaticKey} {
 		t.Run(string(auth), func(t *testing.T) {
 			t.Parallel()
-			m, err := openvpn.New(openvpn.Spec{Sites: sites(3), Mode: openvpn.Mesh, Auth: auth, Transit: netip.MustParsePrefix("10.255.0.0/24")})
-			require.NoError(t, err)
+			m := newModel(t, tunnel.Spec{Sites: sites(3), Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: openvpn.DefaultPort}, openvpn.Options{Auth: auth})
 			dir := t.TempDir()
 			k1, err := openvpn.LoadKeys(secret.NewDir(dir), m)
 			require.NoError(t, err)
@@ -51,10 +51,9 @@ func TestLoadKeysCreatesOnceAndReuses(t *testing.T) {
 
 func TestLoadKeysRefusesDamagedStore(t *testing.T) {
 	t.Parallel()
-	m, err := openvpn.New(openvpn.Spec{Sites: sites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
-	require.NoError(t, err)
+	m := newModel(t, tunnel.Spec{Sites: sites(2), Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: openvpn.DefaultPort}, openvpn.Options{})
 	dir := t.TempDir()
-	_, err = openvpn.LoadKeys(secret.NewDir(dir), m)
+	_, err := openvpn.LoadKeys(secret.NewDir(dir), m)
 	require.NoError(t, err)
 	other, err := openvpn.NewCert("other")
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // Default locations on a Linux router.
@@ -72,7 +73,7 @@ func or(s, def string) string {
 
 // tunnelState is what Inspect learns about one tunnel.
 type tunnelState struct {
-	tunnel  Tunnel
+	tunnel  tunnel.Tunnel
 	changed []string // files that are missing or differ
 	running bool
 }
@@ -104,7 +105,8 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 	}
 	for _, t := range l.Model.TunnelsOf(l.Site) {
 		st := tunnelState{tunnel: t}
-		for _, p := range []string{ConfigPath(l.dir(), t.Interface), staticPath(l.dir(), t.Interface), certPath(l.dir()), keyPath(l.dir())} {
+		iface := Interface(t.Index)
+		for _, p := range []string{ConfigPath(l.dir(), iface), staticPath(l.dir(), iface), certPath(l.dir()), keyPath(l.dir())} {
 			if differs[p] {
 				st.changed = append(st.changed, p)
 			}
@@ -115,9 +117,9 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 		drift.Installed = drift.Installed || st.running || len(st.changed) == 0
 		switch {
 		case !st.running:
-			drift.Reasons = append(drift.Reasons, fmt.Sprintf("start openvpn %s to %s", t.Interface, peerOf(t, l.Site)))
+			drift.Reasons = append(drift.Reasons, fmt.Sprintf("start openvpn %s to %s", iface, peerOf(t, l.Site)))
 		case len(st.changed) > 0:
-			drift.Reasons = append(drift.Reasons, fmt.Sprintf("restart openvpn %s: %s changed", t.Interface, strings.Join(st.changed, ", ")))
+			drift.Reasons = append(drift.Reasons, fmt.Sprintf("restart openvpn %s: %s changed", iface, strings.Join(st.changed, ", ")))
 		}
 		tunnels = append(tunnels, st)
 	}
@@ -145,24 +147,24 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 			return nil, nil, Drift{}, fmt.Errorf("router %q: read route %s: %w", r.Host(), rt.Prefix, err)
 		}
 		if !routeMatches(out, rt) {
-			drift.Reasons = append(drift.Reasons, fmt.Sprintf("route %s via %s dev %s (to %s)", rt.Prefix, rt.Via, rt.Interface, rt.Site))
+			drift.Reasons = append(drift.Reasons, fmt.Sprintf("route %s via %s dev %s (to %s)", rt.Prefix, rt.Via, Interface(rt.Tunnel), rt.Site))
 		}
 	}
 	return files, tunnels, drift, nil
 }
 
-func peerOf(t Tunnel, site string) string {
+func peerOf(t tunnel.Tunnel, site string) string {
 	_, peer, _ := t.Local(site)
 	return peer.Router
 }
 
 // routeMatches reports whether "ip route show exact" output is rt.
-func routeMatches(out string, rt Route) bool {
+func routeMatches(out string, rt tunnel.Route) bool {
 	f := strings.Fields(out)
 	if len(f) < 5 || f[0] != rt.Prefix.String() {
 		return false
 	}
-	return strings.Contains(" "+out+" ", " via "+rt.Via.String()+" dev "+rt.Interface+" ")
+	return strings.Contains(" "+out+" ", " via "+rt.Via.String()+" dev "+Interface(rt.Tunnel)+" ")
 }
 
 // stale lists the interfaces with a pid file in the run directory that the
@@ -174,7 +176,7 @@ func (l *Linux) stale(ctx context.Context, r remote.Runner) ([]string, error) {
 	}
 	want := map[string]bool{}
 	for _, t := range l.Model.TunnelsOf(l.Site) {
-		want[t.Interface] = true
+		want[Interface(t.Index)] = true
 	}
 	var stale []string
 	for _, f := range strings.Fields(out) {
@@ -215,10 +217,10 @@ func (l *Linux) stop(ctx context.Context, r remote.Runner, iface string) error {
 }
 
 // running reports whether t's openvpn runs with t's config.
-func (l *Linux) running(ctx context.Context, r remote.Runner, t Tunnel) (bool, error) {
+func (l *Linux) running(ctx context.Context, r remote.Runner, t tunnel.Tunnel) (bool, error) {
 	out, err := remote.Output(ctx, r, "{ "+l.runningCmd(t)+"; } || true")
 	if err != nil {
-		return false, fmt.Errorf("router %q: check openvpn %s: %w", r.Host(), t.Interface, err)
+		return false, fmt.Errorf("router %q: check openvpn %s: %w", r.Host(), Interface(t.Index), err)
 	}
 	return strings.TrimSpace(out) == "running", nil
 }
@@ -282,21 +284,22 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 // not running or its files changed.
 func (l *Linux) ensureDaemon(ctx context.Context, r remote.Runner, st tunnelState) error {
 	t, host := st.tunnel, r.Host()
-	if _, err := remote.CombinedOutput(ctx, r, deviceCmd(t.Interface)); err != nil {
-		return fmt.Errorf("router %q: tunnel %s: create device: %w", host, t.Interface, err)
+	iface := Interface(t.Index)
+	if _, err := remote.CombinedOutput(ctx, r, deviceCmd(iface)); err != nil {
+		return fmt.Errorf("router %q: tunnel %s: create device: %w", host, iface, err)
 	}
 	if st.running && len(st.changed) == 0 {
 		return nil
 	}
-	pid := remote.ShellQuote(pidPath(l.runDir(), t.Interface))
+	pid := remote.ShellQuote(pidPath(l.runDir(), iface))
 	if st.running {
 		stop := fmt.Sprintf(`p=$(cat %s); kill "$p"; for i in $(seq 50); do kill -0 "$p" 2>/dev/null || exit 0; sleep 0.1; done; kill -9 "$p"`, pid)
 		if _, err := remote.CombinedOutput(ctx, r, stop); err != nil {
-			return fmt.Errorf("router %q: tunnel %s: stop openvpn: %w", host, t.Interface, err)
+			return fmt.Errorf("router %q: tunnel %s: stop openvpn: %w", host, iface, err)
 		}
 	}
 	if _, err := remote.CombinedOutput(ctx, r, l.startCmd(t)); err != nil {
-		return fmt.Errorf("router %q: tunnel %s: start openvpn (log: %s): %w", host, t.Interface, logPath(l.runDir(), t.Interface), err)
+		return fmt.Errorf("router %q: tunnel %s: start openvpn (log: %s): %w", host, iface, logPath(l.runDir(), iface), err)
 	}
 	// The daemon writes its pid after forking; a config error makes it exit
 	// right away, which the caller must hear about now.
@@ -309,7 +312,7 @@ func (l *Linux) ensureDaemon(ctx context.Context, r remote.Runner, st tunnelStat
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("router %q: tunnel %s: openvpn is not running after start; see %s", host, t.Interface, logPath(l.runDir(), t.Interface))
+			return fmt.Errorf("router %q: tunnel %s: openvpn is not running after start; see %s", host, iface, logPath(l.runDir(), iface))
 		}
 		select {
 		case <-ctx.Done():
@@ -317,6 +320,6 @@ func (l *Linux) ensureDaemon(ctx context.Context, r remote.Runner, st tunnelStat
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	l.log().Debug("openvpn started", "host", host, "tunnel", t.Interface)
+	l.log().Debug("openvpn started", "host", host, "tunnel", iface)
 	return nil
 }

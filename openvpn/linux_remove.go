@@ -26,7 +26,7 @@ func (l *Linux) InspectRemove(ctx context.Context, r remote.Runner) ([]string, e
 			return nil, fmt.Errorf("router %q: read route %s: %w", r.Host(), rt.Prefix, err)
 		}
 		if routeMatches(out, rt) {
-			reasons = append(reasons, fmt.Sprintf("remove route %s via %s dev %s", rt.Prefix, rt.Via, rt.Interface))
+			reasons = append(reasons, fmt.Sprintf("remove route %s via %s dev %s", rt.Prefix, rt.Via, Interface(rt.Tunnel)))
 		}
 	}
 	for _, p := range []string{certPath(l.dir()), keyPath(l.dir()), or(l.SysctlFile, DefaultSysctlFile), or(l.BootScript, DefaultBootScript)} {
@@ -49,7 +49,7 @@ func (l *Linux) presentTunnels(ctx context.Context, r remote.Runner) ([]string, 
 	}
 	var ifaces []string
 	for _, t := range l.Model.TunnelsOf(l.Site) {
-		ifaces = append(ifaces, t.Interface)
+		ifaces = append(ifaces, Interface(t.Index))
 	}
 	var present []string
 	for _, iface := range append(ifaces, stale...) {

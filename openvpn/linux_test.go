@@ -15,6 +15,7 @@ import (
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // recorder is a fake remote.Runner: it records commands, answers reads from
@@ -46,8 +47,7 @@ func (r *recorder) Host() string                                     { return "r
 
 func TestLinuxInspectChangesNothing(t *testing.T) {
 	t.Parallel()
-	m, err := openvpn.New(openvpn.Spec{Sites: sites(3), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
-	require.NoError(t, err)
+	m := newModel(t, tunnel.Spec{Sites: sites(3), Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: openvpn.DefaultPort}, openvpn.Options{})
 	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	rec := &recorder{}
@@ -70,8 +70,7 @@ func TestLinuxInspectChangesNothing(t *testing.T) {
 
 func TestConfigRoles(t *testing.T) {
 	t.Parallel()
-	m, err := openvpn.New(openvpn.Spec{Sites: sites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24")})
-	require.NoError(t, err)
+	m := newModel(t, tunnel.Spec{Sites: sites(2), Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: openvpn.DefaultPort}, openvpn.Options{})
 	keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
 	a, err := openvpn.Config(m, keys, m.Tunnels[0], "site-a", "/d")

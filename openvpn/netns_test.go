@@ -13,6 +13,7 @@ import (
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/openvpn/openvpntest"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 func linuxRouter(l *openvpntest.Lab, m *openvpn.Model, k *openvpn.Keys, i int) *openvpn.Linux {
@@ -31,30 +32,26 @@ func TestRealOpenVPN(t *testing.T) {
 	cases := []struct {
 		name  string
 		sites int
-		mode  openvpn.Mode
+		mode  tunnel.Mode
 		auth  openvpn.Auth
 	}{
-		{"mesh-2-tls", 2, openvpn.Mesh, openvpn.TLS},
-		{"mesh-3-tls", 3, openvpn.Mesh, openvpn.TLS},
-		{"mesh-3-static-key", 3, openvpn.Mesh, openvpn.StaticKey},
-		{"hub-spoke-3-tls", 3, openvpn.HubSpoke, openvpn.TLS},
-		{"hub-spoke-4-static-key", 4, openvpn.HubSpoke, openvpn.StaticKey},
+		{"mesh-2-tls", 2, tunnel.Mesh, openvpn.TLS},
+		{"mesh-3-tls", 3, tunnel.Mesh, openvpn.TLS},
+		{"mesh-3-static-key", 3, tunnel.Mesh, openvpn.StaticKey},
+		{"hub-spoke-3-tls", 3, tunnel.HubSpoke, openvpn.TLS},
+		{"hub-spoke-4-static-key", 4, tunnel.HubSpoke, openvpn.StaticKey},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			l := openvpntest.New(t, tc.sites)
-			spec := openvpn.Spec{
-				Sites: l.Sites, Mode: tc.mode, Auth: tc.auth,
-				Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194,
-				Keepalive: openvpn.Keepalive{Interval: 1, Restart: 5},
-			}
-			if tc.mode == openvpn.HubSpoke {
+			spec := tunnel.Spec{Sites: l.Sites, Mode: tc.mode, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194}
+			opts := openvpn.Options{Auth: tc.auth, Keepalive: openvpn.Keepalive{Interval: 1, Restart: 5}}
+			if tc.mode == tunnel.HubSpoke {
 				spec.Hub = l.Sites[1].Name // not the first site, to prove hub choice matters
 			}
-			m, err := openvpn.New(spec)
-			require.NoError(t, err)
+			m := newModel(t, spec, opts)
 			keys, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 			require.NoError(t, err)
 
@@ -87,10 +84,10 @@ func TestRealOpenVPN(t *testing.T) {
 			}
 			assert.Equal(t, pids, openvpntest.Sh(t, "cat %s/run/*.pid", l.Dirs[0]), "re-apply must not restart openvpn")
 
-			if tc.mode == openvpn.HubSpoke {
+			if tc.mode == tunnel.HubSpoke {
 				// spoke to spoke goes through the hub's tunnel
 				out := openvpntest.Sh(t, "ip netns exec %s ip route get %s", l.RouterNS(0), l.Hosts[2])
-				assert.Contains(t, out, "dev "+m.TunnelsOf(l.Sites[0].Name)[0].Interface)
+				assert.Contains(t, out, "dev "+openvpn.Interface(m.TunnelsOf(l.Sites[0].Name)[0].Index))
 			}
 
 			// A router whose openvpn died is repaired by the next apply, and
@@ -134,9 +131,8 @@ func TestRealOpenVPN(t *testing.T) {
 			}
 
 			// A changed config restarts exactly the daemons whose files changed.
-			spec.Keepalive.Restart = 6
-			m2, err := openvpn.New(spec)
-			require.NoError(t, err)
+			opts.Keepalive.Restart = 6
+			m2 := newModel(t, spec, opts)
 			lr = linuxRouter(l, m2, keys, 0)
 			d, err := lr.Inspect(ctx, r)
 			require.NoError(t, err)
@@ -169,9 +165,8 @@ func TestRealOpenVPN(t *testing.T) {
 			}
 			// Mesh to hub-spoke: tunnels the new model lacks are stopped,
 			// their devices removed, and the sites still reach each other.
-			spec.Mode, spec.Hub = openvpn.HubSpoke, l.Sites[1].Name
-			m3, err := openvpn.New(spec)
-			require.NoError(t, err)
+			spec.Mode, spec.Hub = tunnel.HubSpoke, l.Sites[1].Name
+			m3 := newModel(t, spec, opts)
 			d, err = linuxRouter(l, m3, keys, 2).Inspect(ctx, l.Router(2))
 			require.NoError(t, err)
 			assert.Equal(t, []string{"vtun2"}, d.Stale)

@@ -122,6 +122,9 @@ func (t *Topology) SetDefaults() {
 		}
 	}
 	if t.VPN != nil {
+		if t.VPN.Type == "" {
+			t.VPN.Type = VPNTypeOpenVPN
+		}
 		if t.VPN.Auth == "" {
 			t.VPN.Auth = VPNAuthTLS
 		}

@@ -181,8 +181,18 @@ const (
 	VPNAuthStatic = "static-key"
 )
 
+// VPN types: which tunnel kind (package layer) carries the tunnels.
+const (
+	// VPNTypeOpenVPN is OpenVPN site-to-site tunnels (packages openvpn and
+	// vyos).
+	VPNTypeOpenVPN = "openvpn"
+)
+
 // VPN describes the site-to-site tunnels.
 type VPN struct {
+	// Type is the tunnel kind: "openvpn" (the default) or a kind a program
+	// registers (layer.Env.TunnelKinds).
+	Type string `json:"type,omitempty"`
 	// Mode is "mesh" (a tunnel per pair of sites) or "hub-spoke" (a tunnel
 	// from the hub to each other site).
 	Mode string `json:"mode"`

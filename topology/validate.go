@@ -175,6 +175,9 @@ func (v *validator) vpn(t *Topology) {
 		return
 	}
 	vp := t.VPN
+	// Which tunnel kinds exist is the layers' business (a program may add
+	// kinds); here a type is only a well-formed name.
+	v.label("vpn.type", vp.Type)
 	switch vp.Mode {
 	case VPNMesh:
 		if vp.Hub != "" {

@@ -64,6 +64,8 @@ func TestValidateFindsEveryProblemWithItsPath(t *testing.T) {
 			map[string]string{"vpn.hub": `unknown site "site-z"`}},
 		{"hub-spoke without hub", func(t *Topology) { t.VPN.Mode = VPNHubSpoke },
 			map[string]string{"vpn.hub": "hub-spoke needs a hub site"}},
+		{"vpn type not a DNS label", func(t *Topology) { t.VPN.Type = "Open_VPN" },
+			map[string]string{"vpn.type": `"Open_VPN" is not a DNS label`}},
 		{"masters without load balancer", func(t *Topology) { t.Sites[0].Hosts[0].Role = RoleGeneric },
 			map[string]string{"cluster": "3 control planes and no load balancer"}},
 		{"name not a DNS label", func(t *Topology) { t.Sites[1].Hosts[0].Name = "Node_01" },
@@ -176,4 +178,13 @@ func TestTunnelPairs(t *testing.T) {
 	top.VPN.Mode, top.VPN.Hub = VPNHubSpoke, "site-b"
 	assert.Equal(t, [][2]string{{"site-b", "site-a"}, {"site-b", "site-c"}}, top.TunnelPairs())
 	assert.Equal(t, 2, top.TunnelCount())
+}
+
+func TestVPNTypeDefaultsToOpenVPN(t *testing.T) {
+	t.Parallel()
+	top := loadThesis(t)
+	require.NotNil(t, top.VPN)
+	assert.Equal(t, VPNTypeOpenVPN, top.VPN.Type, "a file without vpn.type gets the default")
+	top.VPN.Type = "wireguard"
+	assert.NoError(t, top.Validate(), "validation leaves which kinds exist to the layers")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // dialFake starts f's SSH server and returns planetstage's real SSH
@@ -41,13 +42,15 @@ func dialFake(t *testing.T, f *fakeVyOS) remote.Runner {
 // thesisConfig builds vyos01's configuration for the thesis mesh.
 func thesisConfig(t *testing.T, d Dialect, auth openvpn.Auth) *Config {
 	t.Helper()
-	var sites []openvpn.Site
+	var sites []tunnel.Site
 	for i := range 3 {
 		lan := netip.AddrFrom4([4]byte{192, 168, byte(10 * (i + 1)), 1})
-		sites = append(sites, openvpn.Site{Name: fmt.Sprintf("site-%c", 'a'+i), Router: fmt.Sprintf("vyos%02d", i+1),
+		sites = append(sites, tunnel.Site{Name: fmt.Sprintf("site-%c", 'a'+i), Router: fmt.Sprintf("vyos%02d", i+1),
 			WAN: netip.AddrFrom4([4]byte{10, 4, 0, byte(90 + i)}), LAN: lan, Prefix: netip.PrefixFrom(lan, 24).Masked()})
 	}
-	m, err := openvpn.New(openvpn.Spec{Sites: sites, Mode: openvpn.Mesh, Auth: auth, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194})
+	tm, err := tunnel.New(tunnel.Spec{Sites: sites, Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194})
+	require.NoError(t, err)
+	m, err := openvpn.New(tm, openvpn.Options{Auth: auth})
 	require.NoError(t, err)
 	k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // Router is the input for one VyOS router's configuration: the tunnel model,
@@ -112,11 +113,12 @@ func Build(r Router) (*Config, error) {
 		}
 	}
 	for _, rt := range r.Model.Routes(r.Site) {
+		iface := openvpn.Interface(rt.Tunnel)
 		if r.Dialect.atLeast(V14) {
-			add(set("protocols", "static", "route", rt.Prefix.String(), "interface", rt.Interface))
+			add(set("protocols", "static", "route", rt.Prefix.String(), "interface", iface))
 			c.Owned = append(c.Owned, []string{"protocols", "static", "route", rt.Prefix.String()})
 		} else {
-			add(set("protocols", "static", "interface-route", rt.Prefix.String(), "next-hop-interface", rt.Interface))
+			add(set("protocols", "static", "interface-route", rt.Prefix.String(), "next-hop-interface", iface))
 			c.Owned = append(c.Owned, []string{"protocols", "static", "interface-route", rt.Prefix.String()})
 		}
 	}
@@ -138,7 +140,7 @@ func or(s, def string) string {
 
 // addAuth adds the router-wide key material: files for 1.2/1.3, pki nodes
 // for 1.4+.
-func (c *Config) addAuth(r Router, site openvpn.Site) error {
+func (c *Config) addAuth(r Router, site tunnel.Site) error {
 	tunnels := r.Model.TunnelsOf(r.Site)
 	if len(tunnels) == 0 {
 		return nil
@@ -155,13 +157,13 @@ func (c *Config) addAuth(r Router, site openvpn.Site) error {
 				if err != nil {
 					return fmt.Errorf("vyos: tunnel %s: %w", t.Name(), err)
 				}
-				name := pkiSecretName(t.Interface)
+				name := pkiSecretName(openvpn.Interface(t.Index))
 				c.Commands = append(c.Commands,
 					setSecret("pki", "openvpn", "shared-secret", name, "key", h),
 					set("pki", "openvpn", "shared-secret", name, "version", "1"))
 				c.Owned = append(c.Owned, []string{"pki", "openvpn", "shared-secret", name})
 			} else {
-				c.Files = append(c.Files, File{Path: authFileName(t.Interface, "key", key), Data: key, Secret: true})
+				c.Files = append(c.Files, File{Path: authFileName(openvpn.Interface(t.Index), "key", key), Data: key, Secret: true})
 			}
 		}
 		return nil
@@ -184,8 +186,8 @@ func (c *Config) addAuth(r Router, site openvpn.Site) error {
 		File{Path: authFileName("router", "key", own.KeyPEM), Data: own.KeyPEM, Secret: true})
 	passive := false
 	for _, t := range tunnels {
-		local, peer, _ := t.Local(r.Site)
-		passive = passive || local.Role == openvpn.Passive
+		_, peer, _ := t.Local(r.Site)
+		passive = passive || openvpn.RoleOf(t, r.Site) == openvpn.Passive
 		pc, ok := k.Certs[peer.Router]
 		if !ok {
 			return fmt.Errorf("vyos: router %q: no certificate", peer.Router)
@@ -199,10 +201,11 @@ func (c *Config) addAuth(r Router, site openvpn.Site) error {
 }
 
 // addTunnel adds one tunnel end's interface.
-func (c *Config) addTunnel(r Router, t openvpn.Tunnel) error {
+func (c *Config) addTunnel(r Router, t tunnel.Tunnel) error {
 	local, peer, _ := t.Local(r.Site)
-	d, ka := r.Dialect, r.Model.Spec.Keepalive
-	base := []string{"interfaces", "openvpn", t.Interface}
+	iface, role := openvpn.Interface(t.Index), openvpn.RoleOf(t, r.Site)
+	d, ka := r.Dialect, r.Model.Keepalive
+	base := []string{"interfaces", "openvpn", iface}
 	add := func(path ...string) { c.Commands = append(c.Commands, set(append(base[:3:3], path...)...)) }
 	add("mode", "site-to-site")
 	add("protocol", "udp")
@@ -234,13 +237,13 @@ func (c *Config) addTunnel(r Router, t openvpn.Tunnel) error {
 	}
 	if static {
 		if d.atLeast(V14) {
-			add("shared-secret-key", pkiSecretName(t.Interface))
+			add("shared-secret-key", pkiSecretName(iface))
 		} else {
-			add("shared-secret-key-file", authFileName(t.Interface, "key", r.Keys.Static[t.Name()]))
+			add("shared-secret-key-file", authFileName(iface, "key", r.Keys.Static[t.Name()]))
 		}
 		return nil
 	}
-	add("tls", "role", string(local.Role))
+	add("tls", "role", string(role))
 	if d.atLeast(V14) {
 		add("tls", "certificate", pkiCert)
 		add("tls", "peer-fingerprint", r.Keys.Certs[peer.Router].Fingerprint)
@@ -250,7 +253,7 @@ func (c *Config) addTunnel(r Router, t openvpn.Tunnel) error {
 	add("tls", "ca-cert-file", authFileName("peer-"+peer.Router, "crt", pc.CertPEM))
 	add("tls", "cert-file", authFileName("router", "crt", own.CertPEM))
 	add("tls", "key-file", authFileName("router", "key", own.KeyPEM))
-	if local.Role == openvpn.Passive {
+	if role == openvpn.Passive {
 		add("tls", "dh-file", authFileName("dh", "pem", []byte(ffdhe2048)))
 	}
 	return nil

@@ -1,5 +1,5 @@
-// Package vyos configures VyOS routers with the site-to-site tunnels of the
-// openvpn package's model.
+// Package vyos configures VyOS routers with OpenVPN site-to-site tunnels:
+// the tunnel model of package tunnel, carried by OpenVPN (openvpn.Model).
 //
 // Build turns one router's part of an openvpn.Model into its whole
 // planetstage configuration as set commands: host name, the underlay address
@@ -25,7 +25,14 @@
 //     from 1.4.
 //
 // One end of every TLS tunnel is "tls role passive" and the other "active":
-// two active ends never connect.
+// two active ends never connect. The tunnel model's listening end
+// (Ends[0]) is the passive one (openvpn.RoleOf), and tunnel i is the
+// interface "vtun<i>" (openvpn.Interface).
+//
+// Only OpenVPN is rendered. Another tunnel kind on VyOS would be rendered
+// here from the same tunnel model, under a subtree of its own that Config
+// owns next to "interfaces openvpn", and reached through the VyOS driver of
+// its layer.TunnelKind.
 //
 // Validate checks commands against a schema of the paths planetstage emits,
 // written by hand per dialect from the VyOS sources (not copied from them),

@@ -8,20 +8,25 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/vyos"
 )
 
 // The thesis's vyos01 (VyOS 1.2, static keys): its first tunnel and its
 // routes as set commands.
 func Example() {
-	var sites []openvpn.Site
+	var sites []tunnel.Site
 	for i, name := range []string{"site-a", "site-b", "site-c"} {
 		lan := netip.AddrFrom4([4]byte{192, 168, byte(10 * (i + 1)), 1})
-		sites = append(sites, openvpn.Site{Name: name, Router: fmt.Sprintf("vyos%02d", i+1),
+		sites = append(sites, tunnel.Site{Name: name, Router: fmt.Sprintf("vyos%02d", i+1),
 			WAN: netip.AddrFrom4([4]byte{10, 4, 0, byte(90 + i)}), LAN: lan, Prefix: netip.PrefixFrom(lan, 24).Masked()})
 	}
-	m, err := openvpn.New(openvpn.Spec{Sites: sites, Mode: openvpn.Mesh, Auth: openvpn.StaticKey,
-		Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194})
+	tunnels, err := tunnel.New(tunnel.Spec{Sites: sites, Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := openvpn.New(tunnels, openvpn.Options{Auth: openvpn.StaticKey})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -17,6 +17,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -27,11 +28,11 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // thesisSites returns n sites shaped like the thesis: vyos01… with WAN
 // 10.4.0.90+i and site prefix 192.168.10*(i+1).0/24.
-func thesisSites(n int) []openvpn.Site {
-	var out []openvpn.Site
+func thesisSites(n int) []tunnel.Site {
+	var out []tunnel.Site
 	for i := range n {
 		lan := netip.AddrFrom4([4]byte{192, 168, byte(10 * (i + 1)), 1})
-		out = append(out, openvpn.Site{
+		out = append(out, tunnel.Site{
 			Name: fmt.Sprintf("site-%c", 'a'+i), Router: fmt.Sprintf("vyos%02d", i+1),
 			WAN: netip.AddrFrom4([4]byte{10, 4, 0, byte(90 + i)}), LAN: lan, Prefix: netip.PrefixFrom(lan, 24).Masked(),
 		})
@@ -39,9 +40,13 @@ func thesisSites(n int) []openvpn.Site {
 	return out
 }
 
-func model(t *testing.T, spec openvpn.Spec) (*openvpn.Model, *openvpn.Keys) {
+// model allocates the tunnels of spec, carries them with OpenVPN and o,
+// and creates their keys.
+func model(t *testing.T, spec tunnel.Spec, o openvpn.Options) (*openvpn.Model, *openvpn.Keys) {
 	t.Helper()
-	m, err := openvpn.New(spec)
+	tm, err := tunnel.New(spec)
+	require.NoError(t, err)
+	m, err := openvpn.New(tm, o)
 	require.NoError(t, err)
 	k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
 	require.NoError(t, err)
@@ -66,13 +71,14 @@ func TestGolden(t *testing.T) {
 	underlay := netip.MustParsePrefix("10.4.0.0/16")
 	cases := []struct {
 		name    string
-		spec    openvpn.Spec
+		spec    tunnel.Spec
+		auth    openvpn.Auth
 		latency map[string]map[string]time.Duration // site -> peer site -> one-way delay
 	}{
-		{"thesis-tls", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.TLS, Transit: transit, Port: 1194}, nil},
-		{"thesis-static-key", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.StaticKey, Transit: transit, Port: 1194}, nil},
-		{"hub-spoke-5", openvpn.Spec{Sites: thesisSites(5), Mode: openvpn.HubSpoke, Hub: "site-a", Transit: transit, Port: 1194}, nil},
-		{"thesis-latency", openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.StaticKey, Transit: transit, Port: 1194},
+		{"thesis-tls", tunnel.Spec{Sites: thesisSites(3), Mode: tunnel.Mesh, Transit: transit, Port: 1194}, openvpn.TLS, nil},
+		{"thesis-static-key", tunnel.Spec{Sites: thesisSites(3), Mode: tunnel.Mesh, Transit: transit, Port: 1194}, openvpn.StaticKey, nil},
+		{"hub-spoke-5", tunnel.Spec{Sites: thesisSites(5), Mode: tunnel.HubSpoke, Hub: "site-a", Transit: transit, Port: 1194}, "", nil},
+		{"thesis-latency", tunnel.Spec{Sites: thesisSites(3), Mode: tunnel.Mesh, Transit: transit, Port: 1194}, openvpn.StaticKey,
 			map[string]map[string]time.Duration{
 				"site-a": {"site-b": 50 * time.Millisecond, "site-c": 100 * time.Millisecond},
 				"site-b": {"site-a": 50 * time.Millisecond},
@@ -82,7 +88,7 @@ func TestGolden(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(string(d)+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
-				m, k := model(t, tc.spec)
+				m, k := model(t, tc.spec, openvpn.Options{Auth: tc.auth})
 				var b strings.Builder
 				for _, s := range tc.spec.Sites {
 					cfg, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: s.Name, Dialect: d, Underlay: underlay, Latency: tc.latency[s.Name]})

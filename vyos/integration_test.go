@@ -18,7 +18,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
-	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -70,10 +70,7 @@ func TestRealVyOS(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("docker", "network", "rm", net).Run() })
 
 	sites := thesisSites(2)
-	m, err := openvpn.New(openvpn.Spec{Sites: sites, Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194})
-	require.NoError(t, err)
-	k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
-	require.NoError(t, err)
+	m, k := model(t, tunnel.Spec{Sites: sites, Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194}, openvpn.Options{})
 	var runners []dockerRunner
 	for _, s := range sites {
 		name := net + "-" + s.Router

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/planetstage/planetstage/openvpn"
 )
 
 // addLatency adds network-emulator policies that delay what the router
@@ -16,7 +18,7 @@ func (c *Config) addLatency(r Router) error {
 	if r.Dialect.atLeast(V14) {
 		// Own every tunnel's attachment, so removing a delay detaches it.
 		for _, t := range tunnels {
-			c.Owned = append(c.Owned, []string{"qos", "interface", t.Interface})
+			c.Owned = append(c.Owned, []string{"qos", "interface", openvpn.Interface(t.Index)})
 		}
 	}
 	peers := make([]string, 0, len(r.Latency))
@@ -34,7 +36,7 @@ func (c *Config) addLatency(r Router) error {
 		iface := ""
 		for _, t := range tunnels {
 			if _, p, _ := t.Local(r.Site); p.Site == peer {
-				iface = t.Interface
+				iface = openvpn.Interface(t.Index)
 			}
 		}
 		if iface == "" {

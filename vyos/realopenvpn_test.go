@@ -13,7 +13,7 @@ import (
 
 	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/openvpn/openvpntest"
-	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -31,16 +31,14 @@ func TestVyOSTunnelsWithRealOpenVPN(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/with-%s", d, auth, peer), func(t *testing.T) {
 					t.Parallel()
 					l := openvpntest.New(t, 2)
-					m, err := openvpn.New(openvpn.Spec{Sites: l.Sites, Mode: openvpn.Mesh, Auth: auth,
-						Transit: netip.MustParsePrefix("10.255.0.0/30"), Port: 1194, Keepalive: openvpn.Keepalive{Interval: 2, Restart: 10}})
-					require.NoError(t, err)
-					k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
-					require.NoError(t, err)
+					m, k := model(t, tunnel.Spec{Sites: l.Sites, Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/30"), Port: 1194},
+						openvpn.Options{Auth: auth, Keepalive: openvpn.Keepalive{Interval: 2, Restart: 10}})
 					tn := m.Tunnels[0]
 					for i := range 2 {
 						dir := l.Dirs[i]
 						var conf string
 						var files []openvpn.File
+						var err error
 						if i == 1 && peer == "linux" {
 							conf, err = openvpn.Config(m, k, tn, l.Sites[i].Name, dir)
 							require.NoError(t, err)
@@ -49,7 +47,7 @@ func TestVyOSTunnelsWithRealOpenVPN(t *testing.T) {
 						} else {
 							cfg, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: l.Sites[i].Name, Dialect: d, Underlay: netip.MustParsePrefix("10.4.0.0/24")})
 							require.NoError(t, err)
-							conf, files, err = vyos.OpenVPNConf(cfg, tn.Interface, dir)
+							conf, files, err = vyos.OpenVPNConf(cfg, openvpn.Interface(tn.Index), dir)
 							require.NoError(t, err)
 						}
 						for _, f := range files {
@@ -79,17 +77,14 @@ func TestVyOSPinningRejectsAnotherCertificate(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			l := openvpntest.New(t, 2)
-			m, err := openvpn.New(openvpn.Spec{Sites: l.Sites, Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/30"), Port: 1194})
-			require.NoError(t, err)
-			k, err := openvpn.LoadKeys(secret.NewDir(t.TempDir()), m)
-			require.NoError(t, err)
+			m, k := model(t, tunnel.Spec{Sites: l.Sites, Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/30"), Port: 1194}, openvpn.Options{})
 			stranger, err := openvpn.NewCert(l.Sites[1].Router)
 			require.NoError(t, err)
 			tn := m.Tunnels[0]
 			for i := range 2 {
 				cfg, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: l.Sites[i].Name, Dialect: d, Underlay: netip.MustParsePrefix("10.4.0.0/24")})
 				require.NoError(t, err)
-				conf, files, err := vyos.OpenVPNConf(cfg, tn.Interface, l.Dirs[i])
+				conf, files, err := vyos.OpenVPNConf(cfg, openvpn.Interface(tn.Index), l.Dirs[i])
 				require.NoError(t, err)
 				if i == 0 { // router 0 pins a stranger instead of router 1
 					conf = strings.ReplaceAll(conf, k.Certs[l.Sites[1].Router].Fingerprint, stranger.Fingerprint)

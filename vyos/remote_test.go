@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -17,12 +18,12 @@ import (
 // peer's WAN address and the tunnel's port.
 func TestBuildRemoteOverride(t *testing.T) {
 	t.Parallel()
-	m, k := model(t, openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.Mesh, Auth: openvpn.TLS,
+	m, k := model(t, tunnel.Spec{Sites: thesisSites(3), Mode: tunnel.Mesh,
 		Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: 1194,
-		Remotes: map[openvpn.EndRef]netip.AddrPort{
-			{Interface: "vtun0", Site: "site-a"}: netip.MustParseAddrPort("10.4.0.1:40000"),
-			{Interface: "vtun0", Site: "site-b"}: netip.MustParseAddrPort("10.4.0.1:40001"),
-		}})
+		Remotes: map[tunnel.EndRef]netip.AddrPort{
+			{Tunnel: 0, Site: "site-a"}: netip.MustParseAddrPort("10.4.0.1:40000"),
+			{Tunnel: 0, Site: "site-b"}: netip.MustParseAddrPort("10.4.0.1:40001"),
+		}}, openvpn.Options{Auth: openvpn.TLS})
 	remotes := func(out string) string {
 		var lines []string
 		for _, l := range strings.Split(out, "\n") {

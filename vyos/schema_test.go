@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/openvpn"
+	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/vyos"
 )
 
@@ -170,7 +171,7 @@ func TestParseVersion(t *testing.T) {
 
 func TestBuildPutsTheSiteOnAVLANWhenAsked(t *testing.T) {
 	t.Parallel()
-	m, k := model(t, openvpn.Spec{Sites: thesisSites(2), Mode: openvpn.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16")})
+	m, k := model(t, tunnel.Spec{Sites: thesisSites(2), Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: openvpn.DefaultPort}, openvpn.Options{})
 	for _, d := range vyos.Dialects {
 		cfg, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: "site-b", Dialect: d, Underlay: netip.MustParsePrefix("10.4.0.0/16"), LANVLAN: 20, SSHPort: 2222})
 		require.NoError(t, err)
@@ -216,7 +217,7 @@ func TestNetemPerDialect(t *testing.T) {
 
 func TestLatencyErrors(t *testing.T) {
 	t.Parallel()
-	m, k := model(t, openvpn.Spec{Sites: thesisSites(3), Mode: openvpn.HubSpoke, Hub: "site-a", Transit: netip.MustParsePrefix("10.255.0.0/16")})
+	m, k := model(t, tunnel.Spec{Sites: thesisSites(3), Mode: tunnel.HubSpoke, Hub: "site-a", Transit: netip.MustParsePrefix("10.255.0.0/16"), Port: openvpn.DefaultPort}, openvpn.Options{})
 	build := func(lat map[string]time.Duration) error {
 		_, err := vyos.Build(vyos.Router{Model: m, Keys: k, Site: "site-b", Dialect: vyos.V14, Underlay: netip.MustParsePrefix("10.4.0.0/16"), Latency: lat})
 		return err

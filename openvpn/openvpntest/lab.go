@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/planetstage/planetstage/openvpn"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // Runner is remote.Local with every command run inside a network namespace.
@@ -78,7 +78,7 @@ func Sh(t testing.TB, format string, args ...any) string {
 // on "lan", and a host at .101 whose default gateway is the router.
 type Lab struct {
 	Prefix string
-	Sites  []openvpn.Site
+	Sites  []tunnel.Site
 	Hosts  []netip.Addr
 	// Dirs are per-router scratch directories; a test keeps a router's
 	// configs and pid files (*.pid, found by Close) under Dirs[i].
@@ -114,7 +114,7 @@ func New(t testing.TB, n int) *Lab {
 		Sh(t, "ip link add lan netns %s type veth peer name eth0 netns %s", r, h)
 		Sh(t, "ip -n %[1]s link set lo up && ip -n %[1]s addr add %[2]s/24 dev wan && ip -n %[1]s link set wan up && ip -n %[1]s addr add %[3]s/24 dev lan && ip -n %[1]s link set lan up", r, wan, lan)
 		Sh(t, "ip -n %[1]s link set lo up && ip -n %[1]s addr add %[2]s/24 dev eth0 && ip -n %[1]s link set eth0 up && ip -n %[1]s route add default via %[3]s", h, host, lan)
-		l.Sites = append(l.Sites, openvpn.Site{
+		l.Sites = append(l.Sites, tunnel.Site{
 			Name: fmt.Sprintf("site-%c", 'a'+i), Router: fmt.Sprintf("r%d", i),
 			WAN: wan, LAN: lan, Prefix: netip.PrefixFrom(lan, 24).Masked(),
 		})

@@ -1,0 +1,95 @@
+package tunnel
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func validate(spec Spec) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("tunnel: "+format, args...)) }
+	switch spec.Mode {
+	case Mesh:
+		if spec.Hub != "" {
+			bad("hub %q: only hub-spoke mode has a hub", spec.Hub)
+		}
+	case HubSpoke:
+		if !slices.ContainsFunc(spec.Sites, func(s Site) bool { return s.Name == spec.Hub }) {
+			bad("hub %q: no such site (hub-spoke mode needs a hub)", spec.Hub)
+		}
+	default:
+		bad("mode %q: want %q or %q", spec.Mode, Mesh, HubSpoke)
+	}
+	if !spec.Transit.IsValid() || !spec.Transit.Addr().Is4() || spec.Transit.Bits() > 30 {
+		bad("transit %s: want an IPv4 prefix of /30 or larger", spec.Transit)
+	}
+	// Which port is usual depends on the kind of tunnel, so the model
+	// takes none by default.
+	if spec.Port == 0 {
+		bad("port 0: want the UDP port of the first tunnel")
+	}
+	if len(spec.Sites) == 0 {
+		bad("no sites")
+	}
+	seen := map[string]bool{}
+	for i, s := range spec.Sites {
+		where := fmt.Sprintf("site %q", s.Name)
+		if s.Name == "" {
+			where = fmt.Sprintf("site #%d", i+1)
+			bad("%s: empty name", where)
+		}
+		for _, k := range []string{"site " + s.Name, "router " + s.Router, "wan " + s.WAN.String()} {
+			if seen[k] {
+				bad("%s: duplicate %s", where, k)
+			}
+			seen[k] = true
+		}
+		if s.Router == "" {
+			bad("%s: empty router name", where)
+		}
+		if !s.WAN.Is4() {
+			bad("%s: router wan %v: want an IPv4 address", where, s.WAN)
+		}
+		if !s.Prefix.IsValid() || !s.Prefix.Addr().Is4() {
+			bad("%s: prefix %v: want an IPv4 prefix", where, s.Prefix)
+			continue
+		}
+		if s.Prefix != s.Prefix.Masked() {
+			bad("%s: prefix %s has host bits set (want %s)", where, s.Prefix, s.Prefix.Masked())
+		}
+		if !s.Prefix.Contains(s.LAN) {
+			bad("%s: router lan %v is not in prefix %s", where, s.LAN, s.Prefix)
+		}
+		if spec.Transit.IsValid() && spec.Transit.Overlaps(s.Prefix) {
+			bad("%s: prefix %s overlaps transit %s", where, s.Prefix, spec.Transit)
+		}
+		for _, o := range spec.Sites[:i] {
+			if o.Prefix.IsValid() && o.Prefix.Overlaps(s.Prefix) {
+				bad("%s: prefix %s overlaps site %q (%s)", where, s.Prefix, o.Name, o.Prefix)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkRemotes rejects a Remotes entry that names no tunnel end or no
+// usable address, so that a stale override cannot silently point nowhere.
+func (m *Model) checkRemotes() error {
+	var errs []error
+	for ref, ap := range m.Spec.Remotes {
+		found := slices.ContainsFunc(m.Tunnels, func(t Tunnel) bool {
+			_, _, ok := t.Local(ref.Site)
+			return ok && t.Index == ref.Tunnel
+		})
+		if !found {
+			errs = append(errs, fmt.Errorf("tunnel: remote for tunnel %d at site %q: no such tunnel end", ref.Tunnel, ref.Site))
+		}
+		if !ap.Addr().Is4() || ap.Port() == 0 {
+			errs = append(errs, fmt.Errorf("tunnel: remote for tunnel %d at site %q: %s: want an IPv4 address and a port", ref.Tunnel, ref.Site, ap))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
