@@ -7,13 +7,16 @@
 //
 // Dependencies point one way:
 //
-//	examples → lab → layer → {esxi, openvpn, vyos, haproxy, kubeadm, wan} → {topology, plan, remote}
+//	examples → lab → layer → {esxi, openvpn, vyos, haproxy, kubeadm, wan} → {topology, tunnel, plan, remote}
 //
 //	topology  the model: a testbed in Go or YAML (sites on VLANs, a router
 //	          per site, hosts with roles, tunnels, a cluster), strict
 //	          decoding, validation, defaults, the state directory, and the
 //	          step IDs through which layers refer to each other. It links
 //	          neither govmomi nor the Kubernetes tree.
+//	tunnel    the site-to-site tunnels whatever their kind: mesh or
+//	          hub-spoke, transit addresses, ports, endpoints, routes;
+//	          openvpn is one kind on it (vyos renders the same tunnels).
 //	plan      the engine: a graph of steps (inspect, apply) walked in
 //	          dependency order, in parallel; knows nothing of testbeds.
 //	layer     turns a topology into a plan. Its layers, in build order:
@@ -40,8 +43,10 @@
 //     (hypervisors[].kind), and register it in layer.Env.Providers. Sites
 //     without a hypervisor are machines that already exist, reached over
 //     SSH.
-//   - A new tunnel kind: see package layer's routers layer; the tunnel
-//     model it renders from is independent of OpenVPN.
+//   - A new tunnel kind: implement layer.TunnelKind (its Linux and VyOS
+//     drivers render from the kind-neutral tunnel.Model), name it in the
+//     topology file (vpn.type), and register it in layer.Env.TunnelKinds.
+//     OpenVPN (layer.OpenVPN) is the built-in one.
 //
 // # Use
 //
