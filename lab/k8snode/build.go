@@ -7,11 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -66,7 +64,7 @@ type Result struct {
 // temporary directories, which the next run replaces.
 func Build(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
-	b, err := newBuilder(opts)
+	b, err := newBuilder(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -102,10 +100,12 @@ type builder struct {
 	cache  string
 	log    *slog.Logger
 	goVers string
+	// dockerCLI is "docker"; tests put a stand-in here.
+	dockerCLI string
 }
 
-func newBuilder(opts Options) (*builder, error) {
-	b := &builder{opts: opts, v: opts.Versions, log: opts.Log}
+func newBuilder(ctx context.Context, opts Options) (*builder, error) {
+	b := &builder{opts: opts, v: opts.Versions, log: opts.Log, dockerCLI: "docker"}
 	if b.v == (Versions{}) {
 		b.v = DefaultVersions
 	}
@@ -126,9 +126,9 @@ func newBuilder(opts Options) (*builder, error) {
 		return nil, err
 	}
 	b.cache = filepath.Join(b.cache, "k8snode")
-	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	out, err := b.output(ctx, nil, "go", "env", "GOVERSION")
 	if err != nil {
-		return nil, fmt.Errorf("go toolchain: go env GOVERSION: %w", err)
+		return nil, fmt.Errorf("go toolchain: %w", err)
 	}
 	b.goVers = strings.TrimSpace(string(out))
 	return b, nil
@@ -258,28 +258,4 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 	res.Built = append(res.Built, name)
 	b.log.Info("built", "stage", name, "seconds", time.Since(start).Seconds())
 	return nil
-}
-
-// run runs a command, returning its stderr tail in the error.
-func (b *builder) run(ctx context.Context, dir string, env []string, stdin io.Reader, name string, args ...string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir, cmd.Stdin = dir, stdin
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	b.log.Debug("exec", "dir", dir, "cmd", name, "args", args)
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, tail(out.String(), 1500))
-	}
-	return nil
-}
-
-func tail(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -53,7 +52,7 @@ func (b *builder) nodeImage(ctx context.Context, res *Result, nodeBase string) (
 	key := hashOf(append([]string{recipeVersion, filepath.Base(res.BinDir), filepath.Base(filepath.Dir(nodeBase)),
 		filepath.Base(res.ImageDir), strings.Join(importChanges, "\n")}, parts...)...)
 	ref := b.opts.ImageName + ":" + key
-	if exec.CommandContext(ctx, "docker", "image", "inspect", ref).Run() == nil {
+	if _, err := b.docker(ctx, nil, "image", "inspect", ref); err == nil {
 		b.log.Debug("cached", "stage", "node-image", "image", ref)
 		return ref, nil
 	}
@@ -66,7 +65,7 @@ func (b *builder) nodeImage(ctx context.Context, res *Result, nodeBase string) (
 		args = append(args, "--change", c)
 	}
 	args = append(args, "--change", "LABEL io.planetstage.k8snode="+key, "-", ref)
-	err = b.run(ctx, "", nil, pr, "docker", args...)
+	_, err = b.docker(ctx, pr, args...)
 	pr.CloseWithError(errors.New("docker import finished"))
 	if err != nil {
 		return "", fmt.Errorf("stage node-image: %w", err)

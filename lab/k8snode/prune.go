@@ -3,7 +3,6 @@ package k8snode
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,15 +27,15 @@ func (b *builder) prune(ctx context.Context, keepDirs []string, keepImage string
 		}
 		b.log.Info("prune: removed an old stage", "dir", dir)
 	}
-	out, err := exec.CommandContext(ctx, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", b.opts.ImageName).Output()
+	out, err := b.docker(ctx, nil, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", b.opts.ImageName)
 	if err != nil {
 		return
 	}
-	for _, ref := range strings.Fields(string(out)) {
+	for _, ref := range strings.Fields(out) {
 		if ref == keepImage {
 			continue
 		}
-		if err := exec.CommandContext(ctx, "docker", "image", "rm", ref).Run(); err != nil {
+		if _, err := b.docker(ctx, nil, "image", "rm", ref); err != nil {
 			b.log.Info("prune: old node image kept (in use?)", "image", ref)
 			continue
 		}
