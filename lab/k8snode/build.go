@@ -224,6 +224,9 @@ func treeDigest(dir string) (string, error) {
 
 // stage runs fn into a temporary directory next to final and renames it into
 // place, so a stage is either complete or absent. A complete stage is reused.
+// The temporary directory is removed when fn fails or ctx ends; one that a
+// killed process left behind is removed when the stage next runs (same
+// inputs) or by prune (other inputs).
 func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn func(ctx context.Context, tmp string) error) error {
 	if _, err := os.Stat(filepath.Join(final, ".done")); err == nil {
 		b.log.Debug("cached", "stage", name, "dir", final)
@@ -241,6 +244,16 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
+	renamed := false
+	defer func() {
+		// A failed or interrupted stage leaves nothing: the binaries stage
+		// alone is about 0.8 GB.
+		if !renamed {
+			if err := os.RemoveAll(tmp); err != nil {
+				b.log.Warn("cannot remove an unfinished stage; the next build does", "stage", name, "dir", tmp, "error", err)
+			}
+		}
+	}()
 	if err := fn(ctx, tmp); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
@@ -255,6 +268,7 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
+	renamed = true
 	res.Built = append(res.Built, name)
 	b.log.Info("built", "stage", name, "seconds", time.Since(start).Seconds())
 	return nil

@@ -3,12 +3,14 @@ package k8snode
 import (
 	"context"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/internal/proc/proctest"
 )
@@ -86,6 +88,55 @@ func TestRunStopsOnCancel(t *testing.T) {
 			assert.ErrorIs(t, err, context.Canceled)
 			assert.Less(t, elapsed, 3*time.Second)
 			assert.True(t, proctest.Gone(child), "the child (pid %d) outlived the cancel", child)
+		})
+	}
+}
+
+// TestCancelledStageLeavesNoMarker: a stage cancelled half way leaves
+// neither its output nor its temporary directory, so the next build redoes
+// it; and that build replaces what a killed one left.
+func TestCancelledStageLeavesNoMarker(t *testing.T) {
+	t.Parallel()
+	sh := needSh(t)
+	for _, tc := range interruptions {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := testBuilder(t)
+			final := filepath.Join(b.cache, "bin-0123456789abcdef")
+			pidFile := filepath.Join(t.TempDir(), "child.pid")
+			res := &Result{}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- b.stage(ctx, res, "binaries", final, func(ctx context.Context, tmp string) error {
+					if err := os.WriteFile(filepath.Join(tmp, "kubelet"), []byte("half"), 0o755); err != nil {
+						return err
+					}
+					return b.run(ctx, tmp, nil, nil, sh, "-c", slowTree(tc.setup), "slow", pidFile)
+				})
+			}()
+
+			_, err, _ := cancelWhenStarted(t, cancel, pidFile, done)
+			require.ErrorIs(t, err, context.Canceled)
+			assert.NoDirExists(t, final, "an interrupted stage must not look done")
+			assert.NoDirExists(t, final+".tmp", "an interrupted stage's files are removed")
+			assert.Empty(t, res.Built)
+
+			// A killed build leaves its temporary directory; the next one
+			// starts from scratch and marks the stage done.
+			require.NoError(t, os.MkdirAll(final+".tmp", 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(final+".tmp", "stale"), nil, 0o644))
+			err = b.stage(t.Context(), res, "binaries", final, func(_ context.Context, tmp string) error {
+				return os.WriteFile(filepath.Join(tmp, "kubelet"), []byte("whole"), 0o755)
+			})
+			require.NoError(t, err)
+			assert.FileExists(t, filepath.Join(final, ".done"))
+			assert.NoFileExists(t, filepath.Join(final, "stale"))
+			data, err := os.ReadFile(filepath.Join(final, "kubelet"))
+			require.NoError(t, err)
+			assert.Equal(t, "whole", string(data))
+			assert.Equal(t, []string{"binaries"}, res.Built)
 		})
 	}
 }
