@@ -60,8 +60,14 @@ type Result struct {
 // tarballs and the node image, and returns the node image's reference.
 // What earlier builds left and this one does not use (other versions'
 // stages and node images) is removed; Go's caches stay. Each
-// stage is cached by a hash of its inputs; an interrupted build leaves only
-// temporary directories, which the next run replaces.
+// stage is cached by a hash of its inputs.
+//
+// Cancelling ctx stops the running program and everything it started
+// within seconds (its process group gets SIGINT, then SIGKILL five seconds
+// later) and Build returns ctx's error. A stage is marked done, and the node image tagged, only once
+// complete, so the next Build redoes what was interrupted; the interrupted
+// stage's files are removed on the way out, and what a killed process left
+// (a temporary directory, an untagged image) a later Build removes.
 func Build(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
 	b, err := newBuilder(ctx, opts)
