@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/planetstage/planetstage/internal/proc"
 	"github.com/planetstage/planetstage/remote"
 )
 
@@ -204,7 +205,7 @@ func buildImage(ctx context.Context, d dockerCLI, r Recipe, tag, mirror string) 
 		r.Suite, rootfs, mirror,
 	}
 	var out strings.Builder
-	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
+	cmd := proc.Command(ctx, "mmdebstrap", args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
@@ -234,7 +235,10 @@ func ensureMmdebstrap(ctx context.Context) error {
 	}
 	// Other apt users (unattended upgrades, a parallel job) hold the lock for
 	// a while; wait for it rather than fail.
-	out, err := exec.CommandContext(ctx, "apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "mmdebstrap").CombinedOutput()
+	out, err := proc.Command(ctx, "apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "mmdebstrap").CombinedOutput()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
 		return fmt.Errorf("lab: %s: %w: %s", install, err, strings.TrimSpace(tail(string(out), 1024)))
 	}

@@ -7,11 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,11 +60,17 @@ type Result struct {
 // tarballs and the node image, and returns the node image's reference.
 // What earlier builds left and this one does not use (other versions'
 // stages and node images) is removed; Go's caches stay. Each
-// stage is cached by a hash of its inputs; an interrupted build leaves only
-// temporary directories, which the next run replaces.
+// stage is cached by a hash of its inputs.
+//
+// Cancelling ctx stops the running program and everything it started
+// within seconds (its process group gets SIGINT, then SIGKILL five seconds
+// later) and Build returns ctx's error. A stage is marked done, and the node image tagged, only once
+// complete, so the next Build redoes what was interrupted; the interrupted
+// stage's files are removed on the way out, and what a killed process left
+// (a temporary directory, an untagged image) a later Build removes.
 func Build(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
-	b, err := newBuilder(opts)
+	b, err := newBuilder(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -102,10 +106,12 @@ type builder struct {
 	cache  string
 	log    *slog.Logger
 	goVers string
+	// dockerCLI is "docker"; tests put a stand-in here.
+	dockerCLI string
 }
 
-func newBuilder(opts Options) (*builder, error) {
-	b := &builder{opts: opts, v: opts.Versions, log: opts.Log}
+func newBuilder(ctx context.Context, opts Options) (*builder, error) {
+	b := &builder{opts: opts, v: opts.Versions, log: opts.Log, dockerCLI: "docker"}
 	if b.v == (Versions{}) {
 		b.v = DefaultVersions
 	}
@@ -126,9 +132,9 @@ func newBuilder(opts Options) (*builder, error) {
 		return nil, err
 	}
 	b.cache = filepath.Join(b.cache, "k8snode")
-	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	out, err := b.output(ctx, nil, "go", "env", "GOVERSION")
 	if err != nil {
-		return nil, fmt.Errorf("go toolchain: go env GOVERSION: %w", err)
+		return nil, fmt.Errorf("go toolchain: %w", err)
 	}
 	b.goVers = strings.TrimSpace(string(out))
 	return b, nil
@@ -224,6 +230,9 @@ func treeDigest(dir string) (string, error) {
 
 // stage runs fn into a temporary directory next to final and renames it into
 // place, so a stage is either complete or absent. A complete stage is reused.
+// The temporary directory is removed when fn fails or ctx ends; one that a
+// killed process left behind is removed when the stage next runs (same
+// inputs) or by prune (other inputs).
 func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn func(ctx context.Context, tmp string) error) error {
 	if _, err := os.Stat(filepath.Join(final, ".done")); err == nil {
 		b.log.Debug("cached", "stage", name, "dir", final)
@@ -241,6 +250,16 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
+	renamed := false
+	defer func() {
+		// A failed or interrupted stage leaves nothing: the binaries stage
+		// alone is about 0.8 GB.
+		if !renamed {
+			if err := os.RemoveAll(tmp); err != nil {
+				b.log.Warn("cannot remove an unfinished stage; the next build does", "stage", name, "dir", tmp, "error", err)
+			}
+		}
+	}()
 	if err := fn(ctx, tmp); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
@@ -255,31 +274,8 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
+	renamed = true
 	res.Built = append(res.Built, name)
 	b.log.Info("built", "stage", name, "seconds", time.Since(start).Seconds())
 	return nil
-}
-
-// run runs a command, returning its stderr tail in the error.
-func (b *builder) run(ctx context.Context, dir string, env []string, stdin io.Reader, name string, args ...string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir, cmd.Stdin = dir, stdin
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	b.log.Debug("exec", "dir", dir, "cmd", name, "args", args)
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, tail(out.String(), 1500))
-	}
-	return nil
-}
-
-func tail(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
 }

@@ -231,7 +231,7 @@ func TestNodeScriptsParse(t *testing.T) {
 	for _, name := range []string{"k8snode-init", "systemctl"} {
 		data, err := files.ReadFile("files/" + name)
 		require.NoError(t, err)
-		out, err := exec.Command(bash, "-n", "-c", string(data)).CombinedOutput()
+		out, err := exec.CommandContext(t.Context(), bash, "-n", "-c", string(data)).CombinedOutput()
 		assert.NoError(t, err, "%s: %s", name, out)
 	}
 }

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/planetstage/planetstage/internal/proc"
 )
 
 // imageRecipe says how one kubeadm image is made from a built binary.
@@ -44,8 +45,12 @@ const WebPort = 8080
 // KubeadmImages asks the built kubeadm which images it expects for the
 // version and repository (`kubeadm config images list`).
 func KubeadmImages(ctx context.Context, kubeadm, version, repo string) ([]string, error) {
-	out, err := exec.CommandContext(ctx, kubeadm, "config", "images", "list",
-		"--kubernetes-version", version, "--image-repository", repo).Output()
+	cmd := proc.Command(ctx, kubeadm, "config", "images", "list",
+		"--kubernetes-version", version, "--image-repository", repo)
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("kubeadm config images list: %w", ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeadm config images list: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -53,27 +52,81 @@ func (b *builder) nodeImage(ctx context.Context, res *Result, nodeBase string) (
 	key := hashOf(append([]string{recipeVersion, filepath.Base(res.BinDir), filepath.Base(filepath.Dir(nodeBase)),
 		filepath.Base(res.ImageDir), strings.Join(importChanges, "\n")}, parts...)...)
 	ref := b.opts.ImageName + ":" + key
-	if exec.CommandContext(ctx, "docker", "image", "inspect", ref).Run() == nil {
+	if _, err := b.docker(ctx, nil, "image", "inspect", ref); err == nil {
 		b.log.Debug("cached", "stage", "node-image", "image", ref)
 		return ref, nil
 	}
 	start := time.Now()
 	b.log.Info("building", "stage", "node-image", "image", ref)
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeNodeTar(pw, nodeBase, overlay)) }()
-	args := []string{"import"}
-	for _, c := range importChanges {
-		args = append(args, "--change", c)
-	}
-	args = append(args, "--change", "LABEL io.planetstage.k8snode="+key, "-", ref)
-	err = b.run(ctx, "", nil, pr, "docker", args...)
-	pr.CloseWithError(errors.New("docker import finished"))
+	id, err := b.importNodeTar(ctx, nodeBase, overlay, key)
 	if err != nil {
+		return "", fmt.Errorf("stage node-image: %w", err)
+	}
+	// The tag is what marks the image done (the inspect above), so it comes
+	// last.
+	if _, err := b.docker(ctx, nil, "tag", id, ref); err != nil {
+		b.removeImage(ctx, id)
 		return "", fmt.Errorf("stage node-image: %w", err)
 	}
 	res.Built = append(res.Built, "node-image")
 	b.log.Info("built", "stage", "node-image", "seconds", time.Since(start).Seconds())
 	return ref, nil
+}
+
+// nodeImageLabel carries the node image's key; untagged images with it are
+// leftovers of an interrupted import (see prune).
+const nodeImageLabel = "io.planetstage.k8snode"
+
+// errImportDone ends the tar writer once docker import has stopped reading.
+var errImportDone = errors.New("docker import finished")
+
+// importNodeTar streams the node's root file system into `docker import`
+// and returns the new image's ID. The image gets no tag here: docker
+// imports a stream that ends early at an entry boundary as a valid, shorter
+// image (probed on Docker 20.10), so only an import that docker, the tar
+// writer and ctx all saw through may be tagged. An image imported in vain
+// is removed.
+func (b *builder) importNodeTar(ctx context.Context, nodeBase string, overlay []overlayFile, key string) (string, error) {
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		err := writeNodeTar(pw, nodeBase, overlay)
+		pw.CloseWithError(err)
+		written <- err
+	}()
+	args := []string{"import"}
+	for _, c := range importChanges {
+		args = append(args, "--change", c)
+	}
+	args = append(args, "--change", "LABEL "+nodeImageLabel+"="+key, "-")
+	out, err := b.docker(ctx, pr, args...)
+	pr.CloseWithError(errImportDone)
+	if werr := <-written; werr != nil && !errors.Is(werr, errImportDone) && ctx.Err() == nil {
+		// The writer's failure is the cause; docker's error, if any, follows.
+		err = errors.Join(fmt.Errorf("node tar: %w", werr), err)
+	}
+	id := strings.TrimSpace(out)
+	if err == nil && !strings.HasPrefix(id, "sha256:") {
+		err = fmt.Errorf("docker import: printed %q, not an image ID", tail(id, 200))
+	}
+	if err != nil {
+		if strings.HasPrefix(id, "sha256:") {
+			b.removeImage(ctx, id)
+		}
+		return "", err
+	}
+	return id, nil
+}
+
+// removeImage removes an image Build made but will not use. It runs even
+// when ctx has ended (that is usually why), bounded by its own timeout;
+// failing, it leaves the image to prune.
+func (b *builder) removeImage(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := b.docker(ctx, nil, "image", "rm", id); err != nil {
+		b.log.Warn("cannot remove an unfinished node image; the next build does", "image", id, "error", err)
+	}
 }
 
 // importChanges are the Dockerfile instructions `docker import` applies.

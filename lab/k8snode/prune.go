@@ -3,7 +3,6 @@ package k8snode
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,12 +13,13 @@ import (
 var stagePrefixes = []string{"bin-", "rootfs-", "images-"}
 
 // prune removes what earlier builds left and this one does not use: stage
-// directories with other hashes (about 0.8 GB of binaries each) and node
-// images of the same repository with other tags. Go's caches stay, so going
-// back to an earlier version relinks in about a minute instead of
-// recompiling. It runs under the cache lock, so no other Build is using
-// what it removes; an image a container still runs stays (docker refuses),
-// and any failure here only leaves files behind.
+// directories with other hashes (about 0.8 GB of binaries each), node
+// images of the same repository with other tags, and untagged node images
+// (imports that did not finish). Go's caches stay, so going back to an
+// earlier version relinks in about a minute instead of recompiling. It
+// runs under the cache lock, so no other Build is using what it removes; an
+// image a container still runs stays (docker refuses), and any failure here
+// only leaves files behind.
 func (b *builder) prune(ctx context.Context, keepDirs []string, keepImage string) {
 	for _, dir := range staleStageDirs(b.cache, keepDirs) {
 		if err := os.RemoveAll(dir); err != nil {
@@ -28,19 +28,31 @@ func (b *builder) prune(ctx context.Context, keepDirs []string, keepImage string
 		}
 		b.log.Info("prune: removed an old stage", "dir", dir)
 	}
-	out, err := exec.CommandContext(ctx, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", b.opts.ImageName).Output()
+	out, err := b.docker(ctx, nil, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", b.opts.ImageName)
 	if err != nil {
 		return
 	}
-	for _, ref := range strings.Fields(string(out)) {
+	for _, ref := range strings.Fields(out) {
 		if ref == keepImage {
 			continue
 		}
-		if err := exec.CommandContext(ctx, "docker", "image", "rm", ref).Run(); err != nil {
+		if _, err := b.docker(ctx, nil, "image", "rm", ref); err != nil {
 			b.log.Info("prune: old node image kept (in use?)", "image", ref)
 			continue
 		}
 		b.log.Info("prune: removed an old node image", "image", ref)
+	}
+	out, err = b.docker(ctx, nil, "image", "ls", "--quiet", "--no-trunc",
+		"--filter", "dangling=true", "--filter", "label="+nodeImageLabel)
+	if err != nil {
+		return
+	}
+	for _, id := range strings.Fields(out) {
+		if _, err := b.docker(ctx, nil, "image", "rm", id); err != nil {
+			b.log.Info("prune: unfinished node image kept", "image", id, "error", err)
+			continue
+		}
+		b.log.Info("prune: removed an unfinished node image", "image", id)
 	}
 }
 
