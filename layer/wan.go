@@ -189,7 +189,7 @@ func renderWAN(t *topology.Topology, env *Env, machine string) ([]Artifact, erro
 		if err != nil {
 			return nil, err
 		}
-		return []Artifact{{Machine: machine, Layer: "wan", Title: "netem egress policies (tc)", Content: script.String()}}, nil
+		return []Artifact{{Machine: machine, Layer: WAN, Title: "netem egress policies (tc)", Content: script.String()}}, nil
 	}
 	return nil, nil
 }

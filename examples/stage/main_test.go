@@ -114,7 +114,7 @@ func TestPlanFormatsAndLayers(t *testing.T) {
 	file := thesisCopy(t)
 	for format, want := range map[string]string{
 		"text":    "+ create    vm node03 on esxi2 (VLAN 30)",
-		"dot":     `"routers/vyos01" -> "esxi/power/vyos01";`,
+		"dot":     `"routers/vyos01" -> "machines/up/vyos01";`,
 		"mermaid": "flowchart RL",
 	} {
 		code, out, errOut := stage(t, "plan", "-f", file, "--state", t.TempDir(), "--format", format)
