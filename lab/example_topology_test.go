@@ -3,18 +3,16 @@ package lab_test
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"net/netip"
 	"os"
-	"time"
 
 	"github.com/planetstage/planetstage/lab"
-	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
 )
 
 // The main use: bring a topology up in the lab, apply its plan over SSH as
-// on hardware, and check that every machine reaches every other. In a test,
+// on hardware, and check that every machine reaches every other (package
+// lab/labtest's Up does the same for a Go test in one call). In a test,
 // t.Cleanup(func() { l.Down(ctx) }) takes the place of the defer.
 func Example() {
 	ctx := context.Background()
@@ -41,20 +39,13 @@ func Example() {
 		return
 	}
 	defer l.Down(ctx)
-	state, _ := topology.OpenState(dir + "/state")
-	g, err := layer.Plan(l.Topology(), l.Env(state), "routers")
-	if err != nil {
-		fmt.Println("plan:", err)
-		return
-	}
-	if _, err := plan.Walk(ctx, g, plan.Options{Apply: true}); err != nil {
+	// Every layer but the cluster; Apply returns once the tunnels carry
+	// every pair.
+	if _, err := l.Apply(ctx, lab.ApplyOptions{}); err != nil {
 		fmt.Println("apply:", err)
 		return
 	}
-	// Fresh tunnels take a moment to shake hands.
-	wait, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	m, err := l.MatrixUntil(wait, func(m lab.Matrix) bool { return len(m.Unreachable()) == 0 })
+	m, err := l.Matrix(ctx)
 	if err != nil {
 		fmt.Println("matrix:", err)
 		return
