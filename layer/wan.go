@@ -73,15 +73,8 @@ func tunnelIfaces(t *topology.Topology, env *Env, m *tunnel.Model) ([]wan.Tunnel
 // vyos.Router.Latency takes it. Nil when there is nothing to emulate, or
 // when a relay carries the latency (Env.TunnelRemotes).
 func LatencyFor(t *topology.Topology, env *Env, site string) (map[string]time.Duration, error) {
-	if env.relayed() {
-		return nil, nil
-	}
-	matrix, m, err := LatencyMatrix(t, env)
+	matrix, ifaces, err := emulated(t, env)
 	if err != nil || matrix == nil {
-		return nil, err
-	}
-	ifaces, err := tunnelIfaces(t, env, m)
-	if err != nil {
 		return nil, err
 	}
 	egress, err := wan.EgressFor(site, ifaces, matrix)
@@ -107,15 +100,8 @@ func LatencyFor(t *topology.Topology, env *Env, site string) (map[string]time.Du
 }
 
 func wanSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
-	if env.relayed() {
-		return nil, nil
-	}
-	matrix, m, err := LatencyMatrix(t, env)
+	matrix, ifaces, err := emulated(t, env)
 	if err != nil || matrix == nil {
-		return nil, err
-	}
-	ifaces, err := tunnelIfaces(t, env, m)
-	if err != nil {
 		return nil, err
 	}
 	var nodes []plan.Node
@@ -166,15 +152,8 @@ func wanSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 // renderWAN shows a Linux router's netem commands. A VyOS router's
 // network-emulator policies are part of the routers layer's set commands.
 func renderWAN(t *topology.Topology, env *Env, machine string) ([]Artifact, error) {
-	if env.relayed() {
-		return nil, nil
-	}
-	matrix, m, err := LatencyMatrix(t, env)
+	matrix, ifaces, err := emulated(t, env)
 	if err != nil || matrix == nil {
-		return nil, err
-	}
-	ifaces, err := tunnelIfaces(t, env, m)
-	if err != nil {
 		return nil, err
 	}
 	for _, s := range t.Sites {
@@ -200,6 +179,24 @@ type RelayEnd = tunnel.EndRef
 
 // relayed reports whether the tunnels cross a relay that carries the
 // latency (Env.TunnelRemotes): then routers shape nothing themselves.
+// emulated returns the latency the routers themselves must add, with the
+// tunnel interfaces it goes on: none when a relay carries it or there is
+// nothing to emulate.
+func emulated(t *topology.Topology, env *Env) ([]wan.Entry, []wan.TunnelIface, error) {
+	if env.relayed() {
+		return nil, nil, nil
+	}
+	matrix, m, err := LatencyMatrix(t, env)
+	if err != nil || matrix == nil {
+		return nil, nil, err
+	}
+	ifaces, err := tunnelIfaces(t, env, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return matrix, ifaces, nil
+}
+
 func (env *Env) relayed() bool { return len(env.TunnelRemotes) > 0 }
 
 // RelayPlan lays out the lab's user-space WAN (package wan) for t: one
