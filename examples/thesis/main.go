@@ -150,6 +150,8 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 		fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
 	}()
 	rep.LabUpSeconds = seconds(time.Since(start))
+	// The testbed as the lab runs it, before the experiments grow it.
+	lt := l.Topology()
 	for _, n := range l.Notes() {
 		fmt.Fprintf(out, " • %s\n", n)
 	}
@@ -213,9 +215,9 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 		rep.HostSysctlsChanged = k8snode.ChangedSysctls(sysctls, k8snode.ReadHostSysctls())
 	}
 	rep.TotalSeconds = seconds(time.Since(start))
-	printRTTs(out, l.Topology(), rep.After)
+	printRTTs(out, lt, rep.After)
 	printTiming(out, rep)
-	rep.Check = check(l.Topology(), rep)
+	rep.Check = check(lt, rep)
 	return rep, nil
 }
 
