@@ -274,9 +274,9 @@ func (l *Lab) buildNodeImage(ctx context.Context, o k8snode.Options) error {
 		return fmt.Errorf("lab %q: %s: %w", l.spec.Name, PhaseNodeImage, err)
 	}
 	l.nodeImg = res.Image
-	done.Detail, done.Cached = res.Image, len(res.Built) == 0
+	done.Detail, done.Cached = res.Image+" (cached)", len(res.Built) == 0
 	if !done.Cached {
-		done.Detail += " (built " + strings.Join(res.Built, ", ") + ")"
+		done.Detail = res.Image + " (built " + strings.Join(res.Built, ", ") + ")"
 	}
 	l.progress(done)
 	return nil

@@ -55,7 +55,8 @@ func TestClusterFromTheCommandLine(t *testing.T) {
 
 	code, out, errOut := stage(t, append([]string{"apply", "--layers", "routers,lb,cluster"}, flags...)...)
 	require.Equal(t, 0, code, out+errOut)
-	assert.Contains(t, out, "Kubernetes node image (cached")
+	assert.Contains(t, out, "Kubernetes node image planetstage/k8snode:")
+	assert.Contains(t, out, " (cached) (", "the node image was built before the tests")
 	assert.Contains(t, out, "kubeadm init, the first control plane")
 	assert.Contains(t, out, "kubeadm join as a worker")
 
