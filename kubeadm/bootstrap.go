@@ -149,11 +149,13 @@ func (b *Bootstrapper) run(ctx context.Context, r remote.Runner, command string,
 	if err := r.Run(ctx, cmd); err != nil {
 		var exit *remote.ExitError
 		if errors.As(err, &exit) {
-			msg := b.scrub(tail(stderr.String(), 1024))
+			// Scrub the whole output before cutting it: a cut through
+			// a token would leave a part that no longer matches.
+			msg := b.scrub(stderr.String())
 			for _, sec := range secrets {
 				msg = strings.ReplaceAll(msg, sec, secret.Redacted)
 			}
-			msg = strings.TrimSpace(msg)
+			msg = strings.TrimSpace(tail(msg, 1024))
 			return "", &commandError{
 				msg: fmt.Sprintf("%s: %q exited with status %d: %s", r.Host(), firstLine(command), exit.Status, msg),
 				// Without Stderr: only the scrubbed message may carry output.

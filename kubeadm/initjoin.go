@@ -206,8 +206,11 @@ func (b *Bootstrapper) storeNewToken() (Token, error) {
 }
 
 // joinToken returns a token that stays valid for at least half the TTL: the
-// stored one, or a new one created on the first control plane with
-// `kubeadm token create` (the token goes over stdin, never on a command line).
+// stored one, or a new one created on the first control plane as the
+// bootstrap-token Secret `kubeadm token create` would make, applied with
+// kubectl from stdin: the token is never on a command line (a shell that
+// expanded it into kubeadm's arguments would show it in /proc/PID/cmdline
+// to every user of the node).
 func (b *Bootstrapper) joinToken(ctx context.Context) (Token, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -227,8 +230,8 @@ func (b *Bootstrapper) joinToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	cmd := fmt.Sprintf("tok=$(cat) && kubeadm token create \"$tok\" --ttl %s --kubeconfig %s >/dev/null", b.ttl(), AdminKubeconfig)
-	if _, err := b.run(ctx, r, cmd, []byte(tok.Value), tok.Value, tok.Value[7:]); err != nil {
+	cmd := fmt.Sprintf("kubectl --kubeconfig %s apply -f - >/dev/null", AdminKubeconfig)
+	if _, err := b.run(ctx, r, cmd, tokenSecret(tok), tok.Value, tok.Value[7:]); err != nil {
 		return Token{}, fmt.Errorf("refresh on %s: %w", first, err)
 	}
 	raw, err := tok.marshal()

@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -166,6 +167,18 @@ func TestRealAPIServer(t *testing.T) {
 	}
 	b := startControlPlane(t)
 	ctx := context.Background()
+
+	// A join token made without kubeadm and without a command line that
+	// carries it: the API server takes the bootstrap-token Secret.
+	b.Store, b.Now = newMemStore(), func() time.Time { return time.Now() }
+	tok, err := b.joinToken(ctx)
+	require.NoError(t, err)
+	got, _, err := b.onControlPlane(ctx, kubectl("-n kube-system get secret bootstrap-token-"+tok.Value[:6]+
+		" -o jsonpath={.type},{.data.token-secret}"), nil)
+	require.NoError(t, err)
+	typ, secretB64, _ := strings.Cut(got, ",")
+	assert.Equal(t, "bootstrap.kubernetes.io/token", typ)
+	assert.Equal(t, base64.StdEncoding.EncodeToString([]byte(tok.Value[7:])), secretB64)
 
 	// The first master "stopped": kubectl moves to the next.
 	dial := b.Dial

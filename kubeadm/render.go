@@ -36,6 +36,9 @@ func (c *Cluster) InitConfig(s Secrets, now time.Time) ([]byte, error) {
 		return nil, err
 	}
 	first := c.FirstControlPlane()
+	if !tokenFormat.MatchString(s.Token.Value) {
+		return nil, fmt.Errorf("node %q: init config: bootstrap token %s has the wrong format", first.Name, s.Token)
+	}
 	ttl := s.Token.Expires.Sub(now).Round(time.Second)
 	if ttl <= 0 {
 		return nil, fmt.Errorf("node %q: init config: bootstrap token %s has expired", first.Name, s.Token)

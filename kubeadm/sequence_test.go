@@ -7,6 +7,7 @@ package kubeadm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/planetstage/planetstage/kubeadm/kubeadmtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // healthyScript answers like a cluster where every command succeeds and
@@ -146,7 +148,9 @@ func TestSequenceInitAndJoins(t *testing.T) {
 		assert.NotContains(t, string(cfg), "unsafeSkipCAVerification")
 	}
 	assert.Less(t, indexOf(log, "master02", "run", "kubeadm join"), indexOf(log, "master03", "run", "kubeadm join"))
-	assert.Equal(t, -1, indexOf(log, "master01", "run", "kubeadm token create"), "a fresh token needs no refresh")
+	for _, e := range log {
+		assert.NotContains(t, e.Stdin, "bootstrap.kubernetes.io/token", "a fresh token needs no refresh")
+	}
 
 	members, err := b.Members()
 	require.NoError(t, err)
@@ -242,19 +246,27 @@ func TestSequenceLateJoinRefreshesToken(t *testing.T) {
 
 	var create kubeadmtest.Entry
 	for _, e := range hosts.Log() {
-		if e.Op == "run" && strings.Contains(e.What, "kubeadm token create") {
+		if e.Op == "run" && strings.Contains(e.Stdin, "bootstrap.kubernetes.io/token") {
 			create = e
 		}
 	}
 	require.Equal(t, "master01", create.Host, "token created on the first control plane")
-	assert.Contains(t, create.What, "--ttl 15m0s")
-	newTok := create.Stdin
+	assert.Equal(t, "kubectl --kubeconfig "+AdminKubeconfig+" apply -f - >/dev/null", create.What,
+		"nothing of the token on a command line, not even through a shell variable")
+	var sec corev1.Secret
+	require.NoError(t, json.Unmarshal([]byte(create.Stdin), &sec), "a Secret kubectl can apply")
+	newTok := sec.StringData["token-id"] + "." + sec.StringData["token-secret"]
 	assert.Regexp(t, `^[a-z0-9]{6}\.[a-z0-9]{16}$`, newTok)
-	assert.NotContains(t, create.What, newTok, "the token goes over stdin, not the command line")
+	assert.Equal(t, "bootstrap-token-"+sec.StringData["token-id"], sec.Name)
+	assert.Equal(t, "kube-system", sec.Namespace)
+	assert.Equal(t, "system:bootstrappers:kubeadm:default-node-token", sec.StringData["auth-extra-groups"])
+	exp, err := time.Parse(time.RFC3339, sec.StringData["expiration"])
+	require.NoError(t, err)
+	assert.Equal(t, clock.Now().Add(DefaultTokenTTL).UTC().Truncate(time.Second), exp)
 	assert.NotEqual(t, initTok.Value, newTok)
 	cfg, _ := hosts.File("node04", ConfigDir+"/join.yaml")
 	assert.Contains(t, string(cfg), newTok)
-	assert.Less(t, slices.IndexFunc(hosts.Commands(), func(c string) bool { return strings.Contains(c, "token create") }),
+	assert.Less(t, slices.IndexFunc(hosts.Commands(), func(c string) bool { return strings.Contains(c, "apply -f -") }),
 		slices.Index(hosts.Commands(), "node04 kubeadm join --config "+ConfigDir+"/join.yaml"))
 }
 

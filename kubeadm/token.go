@@ -70,6 +70,26 @@ func NewToken(rnd io.Reader, now time.Time, ttl time.Duration) (Token, error) {
 
 func (t Token) marshal() ([]byte, error) { return json.Marshal(t) }
 
+// tokenSecret is t as the Secret in kube-system that makes it a bootstrap
+// token, with the usages and group `kubeadm token create` gives a join
+// token (JSON, which kubectl apply reads as YAML).
+func tokenSecret(t Token) []byte {
+	data, _ := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
+		"metadata": map[string]string{"name": "bootstrap-token-" + t.Value[:6], "namespace": "kube-system"},
+		"stringData": map[string]string{
+			"description":                    "join token made by planetstage",
+			"token-id":                       t.Value[:6],
+			"token-secret":                   t.Value[7:],
+			"expiration":                     t.Expires.UTC().Format(time.RFC3339),
+			"usage-bootstrap-authentication": "true",
+			"usage-bootstrap-signing":        "true",
+			"auth-extra-groups":              "system:bootstrappers:kubeadm:default-node-token",
+		},
+	})
+	return data
+}
+
 func parseToken(b []byte) (Token, error) {
 	var t Token
 	if err := json.Unmarshal(b, &t); err != nil {

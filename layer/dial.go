@@ -27,9 +27,14 @@ type SSHPool struct {
 }
 
 // NewSSHPool returns a pool for t's machines; it dials nothing until asked.
+// When t turns host key checking off it says so, as a warning on log.
 func NewSSHPool(t *topology.Topology, log *slog.Logger) *SSHPool {
 	t = t.Clone()
 	t.SetDefaults()
+	if t.SSH.InsecureIgnoreHostKey && log != nil {
+		log.Warn("host key checking is off (ssh.insecureIgnoreHostKey): anyone between here and the machines can pose as them; use it for throwaway labs only",
+			"topology", t.Name)
+	}
 	return &SSHPool{t: t, log: log, runners: make(map[string]*remote.SSH)}
 }
 

@@ -1,6 +1,8 @@
 package layer
 
 import (
+	"bytes"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,4 +39,17 @@ func TestSSHPoolReachesHostsThroughTheirRouter(t *testing.T) {
 	_, err = pool.Config("nope")
 	assert.ErrorContains(t, err, `no machine "nope"`)
 	require.NoError(t, pool.Close())
+}
+
+func TestSSHPoolWarnsWhenHostKeysAreNotChecked(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	top := loadThesis(t)
+	NewSSHPool(top, log)
+	assert.Empty(t, logs.String(), "host keys checked: nothing to warn about")
+	top.SSH.InsecureIgnoreHostKey = true
+	NewSSHPool(top, log)
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "host key checking is off")
 }

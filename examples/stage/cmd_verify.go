@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/lab"
@@ -71,10 +72,16 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 		return fmt.Errorf("measure: %w", measureErr)
 	}
 	if broken := m.Unreachable(); len(broken) > 0 {
-		if !asJSON {
-			fmt.Fprintf(out, "%d of %d pairs unreachable\n", len(broken), len(m.Pairs))
+		// Said on stderr in every output mode: a script that reads the
+		// JSON still learns why the command failed.
+		var pairs []string
+		for _, p := range broken[:min(len(broken), 5)] {
+			pairs = append(pairs, p.From+"→"+p.To)
 		}
-		return exitError{1}
+		if len(broken) > 5 {
+			pairs = append(pairs, fmt.Sprintf("and %d more", len(broken)-5))
+		}
+		return fmt.Errorf("%d of %d pairs unreachable: %s", len(broken), len(m.Pairs), strings.Join(pairs, ", "))
 	}
 	return nil
 }

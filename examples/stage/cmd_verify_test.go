@@ -111,6 +111,18 @@ func TestVerifyMeasureInLab(t *testing.T) {
 	assert.Positive(t, rep.Tunnels[0].RouterCPUPct)
 	assert.NotContains(t, out, "tunnels_skipped")
 
+	// A machine down: verify fails, and says why on stderr even in JSON
+	// mode, where stdout is for the matrix.
+	topo, err := topology.Load(file)
+	require.NoError(t, err)
+	l, err := lab.Attach(t.Context(), topo, lab.Options{StateDir: filepath.Join(dir, "lab")})
+	require.NoError(t, err)
+	require.NoError(t, l.Stop(t.Context(), "r2"))
+	code, out, errOut = stage(t, append([]string{"verify", "--json"}, flags...)...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "2 of 2 pairs unreachable: r1→r2, r2→r1")
+	assert.Contains(t, out, `"hosts"`, "the matrix is still printed")
+
 	code, out, errOut = stage(t, append([]string{"destroy"}, flags...)...)
 	require.Equal(t, 0, code, out+errOut)
 	assert.False(t, relayRuns(t, file, filepath.Join(dir, "lab")), "destroy stops the relay")

@@ -87,11 +87,13 @@ func (o *options) layerList() []string {
 	return out
 }
 
+// logger logs warnings to errOut, and with -v debug detail too.
 func (o *options) logger(errOut io.Writer) *slog.Logger {
-	if !o.verbose {
-		return nil
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
 }
 
 // load reads and validates the topology file and opens its state. The
