@@ -58,6 +58,10 @@ type Env struct {
 	// on top. Nil on real hardware.
 	TunnelRemotes map[RelayEnd]netip.AddrPort
 
+	// TunnelProbe bounds how long a tunnel's probe waits for an answer
+	// through it; 0 means TunnelProbeBound.
+	TunnelProbe time.Duration
+
 	// closers end what NewEnv opened.
 	closers []func(context.Context) error
 }

@@ -103,6 +103,9 @@ func routerSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 			Step:   &routerStep{rs: rs, site: s},
 		})
 	}
+	for _, tn := range rs.model.Tunnels {
+		nodes = append(nodes, tunnelProbe(t, env, tn))
+	}
 	return nodes, nil
 }
 

@@ -76,8 +76,8 @@ func TestRouterStepsInspectWithoutChanging(t *testing.T) {
 	}}
 	nodes, err := routerSteps(topo, env)
 	require.NoError(t, err)
-	require.Len(t, nodes, 3)
-	for i, n := range nodes {
+	require.Len(t, nodes, 3+3, "a step per router, then a probe per tunnel")
+	for i, n := range nodes[:3] {
 		assert.Equal(t, topology.RouterID(topo.Sites[i].Router.Name), n.ID)
 		assert.Equal(t, []string{topology.MachineUpID(topo.Sites[i].Router.Name)}, n.Deps,
 			"no hypervisor: the router exists already, and the machines layer checks that it answers")

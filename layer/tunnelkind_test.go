@@ -92,7 +92,7 @@ func TestTunnelKindFromEnv(t *testing.T) {
 
 			nodes, err := routerSteps(topo, env)
 			require.NoError(t, err)
-			require.Len(t, nodes, 3)
+			require.Len(t, nodes, 3+3, "a step per router, then a probe per tunnel")
 			c, err := nodes[0].Step.Inspect(t.Context())
 			require.NoError(t, err)
 			assert.Equal(t, "bring up 2 fake tunnels on r1", c.Reason)

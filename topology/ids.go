@@ -23,8 +23,9 @@ func MachineUpID(machine string) string { return "machines/up/" + machine }
 // to every other site through its tunnels.
 func RouterID(router string) string { return "routers/" + router }
 
-// NetworkIDs returns the routers' steps: after them every site reaches every
-// other. Steps that need cross-site reachability depend on them.
+// NetworkIDs returns the routers' steps and the tunnels' probes: after them
+// every site reaches every other. Steps that need cross-site reachability
+// depend on them.
 func NetworkIDs(t *Topology) []string {
 	if t.VPN == nil {
 		return nil
@@ -32,6 +33,9 @@ func NetworkIDs(t *Topology) []string {
 	ids := make([]string, 0, len(t.Sites))
 	for _, s := range t.Sites {
 		ids = append(ids, RouterID(s.Router.Name))
+	}
+	for _, p := range t.TunnelPairs() {
+		ids = append(ids, TunnelID(p[0], p[1]))
 	}
 	return ids
 }
@@ -49,12 +53,29 @@ func PathIDs(t *Topology, a, b string) []string {
 		return nil
 	}
 	ids := []string{RouterID(ma.Site.Router.Name), RouterID(mb.Site.Router.Name)}
-	if t.VPN.Mode == VPNHubSpoke {
-		if hub, ok := t.Site(t.VPN.Hub); ok && hub.Name != ma.Site.Name && hub.Name != mb.Site.Name {
-			ids = append(ids, RouterID(hub.Router.Name))
+	if t.VPN.Mode != VPNHubSpoke {
+		return append(ids, TunnelID(ma.Site.Name, mb.Site.Name))
+	}
+	hub, ok := t.Site(t.VPN.Hub)
+	if !ok {
+		return ids
+	}
+	if hub.Name != ma.Site.Name && hub.Name != mb.Site.Name {
+		ids = append(ids, RouterID(hub.Router.Name))
+	}
+	for _, s := range []string{ma.Site.Name, mb.Site.Name} {
+		if s != hub.Name {
+			ids = append(ids, TunnelID(hub.Name, s))
 		}
 	}
 	return ids
+}
+
+// TunnelID is the routers layer's step after which the tunnel between
+// sites a and b carries traffic: a probe through it from one router to the
+// other answered. The order of a and b does not matter.
+func TunnelID(a, b string) string {
+	return "routers/tunnel/" + min(a, b) + "/" + max(a, b)
 }
 
 // LoadBalancerID is the lb layer's step that configures the control-plane

@@ -103,7 +103,7 @@ func TestPlanJSONIsAnAcyclicGraphOfEveryLayer(t *testing.T) {
 		assert.NotEqual(t, plan.NoOp, s.Action, "nothing exists yet: %s", s.ID)
 	}
 	assert.Equal(t, 2+5+11+11, layers["machines"], "2 vSwitches, 5 port groups, 11 VMs, 11 power-ons")
-	assert.Equal(t, 3, layers["routers"])
+	assert.Equal(t, 3+3, layers["routers"], "3 routers, a probe per tunnel")
 	assert.Equal(t, 1, layers["lb"])
 	assert.Equal(t, 1+1+2+4+1+1, layers["cluster"], "PKI, init, 2 control-plane joins, 4 worker joins, CNI, readiness")
 	assert.Contains(t, out, "hypervisor esxi1 unreachable")
