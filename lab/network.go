@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // network is one Docker network of a lab.
@@ -162,9 +163,7 @@ func sweep(ctx context.Context, d dockerCLI, lab, image string) error {
 		}
 	}
 	if len(nets) > 0 {
-		if _, err := d.run(ctx, nil, append([]string{"network", "rm"}, nets...)...); err != nil {
-			errs = append(errs, err)
-		}
+		errs = append(errs, removeNetworks(ctx, d, nets))
 	}
 	if image != "" {
 		script := iptablesPrelude + fmt.Sprintf(`for c in DOCKER-USER INPUT; do $ipt -S $c | grep -F -- '"%s"' | sed 's/^-A /-D /' | xargs -r -L1 $ipt; done`, ruleComment(lab))
@@ -173,4 +172,24 @@ func sweep(ctx context.Context, d dockerCLI, lab, image string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeNetworks removes nets. Docker refuses a network with "active
+// endpoints" for a moment after its containers were removed, so that is
+// tried again for a few seconds; a count that stays above zero with no
+// container left is Docker's own stale state, which only a restart of the
+// engine clears: the error says so.
+func removeNetworks(ctx context.Context, d dockerCLI, nets []string) error {
+	var err error
+	for range 10 {
+		if _, err = d.run(ctx, nil, append([]string{"network", "rm"}, nets...)...); err == nil || !strings.Contains(err.Error(), "active endpoints") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%w (the Docker engine counts an endpoint on a network no container uses, which a restart of the engine clears)", err)
 }
