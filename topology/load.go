@@ -43,10 +43,16 @@ func Load(path string) (*Topology, error) {
 
 // Parse is Load for data already read; name is what errors call the file.
 func Parse(name string, data []byte) (t *Topology, err error) {
+	inYAML := true
 	defer func() {
 		// The YAML parser is not ours; bad input must still be an error.
+		// A panic past it is a bug of ours, and says so (FuzzParse looks).
 		if p := recover(); p != nil {
-			t, err = nil, &FileError{File: name, Problems: Problems{{Message: fmt.Sprintf("cannot parse: %v", p)}}}
+			msg := fmt.Sprintf("cannot parse: %v", p)
+			if !inYAML {
+				msg = fmt.Sprintf("%s: %v (please report it)", internalError, p)
+			}
+			t, err = nil, &FileError{File: name, Problems: Problems{{Message: msg}}}
 		}
 	}()
 	if p := sizeProblem(int64(len(data))); p != nil {
@@ -64,6 +70,7 @@ func Parse(name string, data []byte) (t *Topology, err error) {
 	if len(doc.Content) == 0 {
 		return nil, &FileError{File: name, Problems: Problems{{Message: "empty file"}}}
 	}
+	inYAML = false
 	if p := aliasProblem(&doc); p != nil {
 		return nil, &FileError{File: name, Problems: Problems{*p}}
 	}
@@ -116,6 +123,10 @@ func parent(path string) string {
 	}
 	return ""
 }
+
+// internalError starts the message of a panic in the decoder or
+// validator, which no input should cause.
+const internalError = "internal error"
 
 func yamlMessage(err error) string {
 	return "invalid YAML: " + err.Error()
