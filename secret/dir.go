@@ -38,15 +38,31 @@ func NewDir(root string) *Dir {
 	return &Dir{root: root, creating: map[string]*sync.Mutex{}}
 }
 
-// OpenDir returns the Dir at root, creating root (0700) if it is missing
-// and tightening its mode to 0700 if it is looser, so that a directory
-// that cannot be used fails here rather than at the first key.
+// OpenDir returns the Dir at root, creating root (and missing parents)
+// 0700 if it is missing, so that a directory that cannot be used fails
+// here rather than at the first key. An existing directory's mode is never
+// changed — root may be a directory the user keeps other things in, their
+// home even. One that others can write (group or world, 0022) is an error
+// that says so, for its owner to tighten or to replace with a new
+// directory: whoever can write it can put their own key or a symbolic link
+// in place of one. One that others can only read is used as it is: they
+// see names, not secrets, which are 0600 in subdirectories made 0700.
 func OpenDir(root string) (*Dir, error) {
-	if err := os.MkdirAll(root, dirMode); err != nil {
+	info, err := os.Stat(root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(root, dirMode); err != nil {
+			return nil, err
+		}
+		return NewDir(root), nil
+	case err != nil:
 		return nil, err
+	case !info.IsDir():
+		return nil, fmt.Errorf("%s is not a directory", root)
 	}
-	if err := os.Chmod(root, dirMode); err != nil {
-		return nil, err
+	if perm := info.Mode().Perm(); perm&0o022 != 0 {
+		return nil, fmt.Errorf("%s has mode %#o: others can write it, so they could replace the keys kept there, and it is not changed for you: "+
+			"if it is meant for secrets, chmod 700 %s; else name a new directory, which is created 0700", root, perm, root)
 	}
 	return NewDir(root), nil
 }

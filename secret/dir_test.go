@@ -2,6 +2,7 @@ package secret_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -102,13 +103,59 @@ func TestNewDirCreatesTheDirectoryOnFirstWrite(t *testing.T) {
 	assert.Equal(t, fs.FileMode(0o600), mode(t, filepath.Join(root, "k")))
 }
 
-func TestOpenDirTightensALooseDirectory(t *testing.T) {
+// OpenDir creates a missing directory 0700 but never changes the mode of
+// one that exists: "--state ~" once made the home directory 0700. A
+// directory that others can write is refused instead, naming it, its mode
+// and what to do; one they can only read shows them names, not secrets.
+func TestOpenDirLeavesAnExistingDirectoryAlone(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	require.NoError(t, os.Chmod(root, 0o755))
+	tests := []struct {
+		mode fs.FileMode
+		ok   bool
+	}{
+		{0o700, true},
+		{0o711, true},
+		{0o750, true},
+		{0o755, true}, // a home directory, and what t.TempDir makes under umask 022
+		{0o500, true},
+		{0o720, false},
+		{0o770, false},
+		{0o702, false},
+		{0o777, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			t.Parallel()
+			root := filepath.Join(t.TempDir(), "home")
+			require.NoError(t, os.Mkdir(root, 0o700))
+			require.NoError(t, os.Chmod(root, tt.mode))
+			t.Cleanup(func() { _ = os.Chmod(root, 0o700) })
+			_, err := secret.OpenDir(root)
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				for _, want := range []string{root, fmt.Sprintf("%#o", tt.mode), "chmod 700", "new directory"} {
+					assert.Contains(t, err.Error(), want)
+				}
+			}
+			assert.Equal(t, tt.mode, mode(t, root), "the mode is left as it was")
+		})
+	}
+}
+
+func TestOpenDirCreatesAMissingDirectory(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join(t.TempDir(), "state", "planetstage", "thesis")
 	_, err := secret.OpenDir(root)
 	require.NoError(t, err)
 	assert.Equal(t, fs.FileMode(0o700), mode(t, root))
+	assert.Equal(t, fs.FileMode(0o700), mode(t, filepath.Dir(root)), "missing parents too")
+
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	_, err = secret.OpenDir(file)
+	assert.ErrorContains(t, err, "not a directory")
 }
 
 func TestLoadOrCreateCreatesOnceUnderConcurrency(t *testing.T) {

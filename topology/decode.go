@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	yaml "sigs.k8s.io/yaml/goyaml.v3"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // decoder turns a YAML node tree into Go values strictly: an unknown field,
@@ -19,12 +19,7 @@ type decoder struct {
 	problems Problems
 	// lines maps every path decoded to its line, for validation problems.
 	lines map[string]int
-	// aliases counts alias expansions, so a small file cannot expand into an
-	// enormous one ("billion laughs").
-	aliases int
 }
-
-const maxAliasExpansions = 1000
 
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
@@ -34,10 +29,7 @@ func (d *decoder) problem(n *yaml.Node, path, format string, args ...any) {
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.AliasNode {
-		if d.aliases++; d.aliases > maxAliasExpansions {
-			d.problem(n, path, "too many alias expansions")
-			return
-		}
+		// Parse has bounded what aliases expand to (aliasProblem).
 		d.decode(n.Alias, v, path)
 		return
 	}

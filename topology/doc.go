@@ -11,4 +11,11 @@
 // Validate adds every semantic problem (duplicate names or VLANs,
 // overlapping prefixes, addresses outside their prefix, dangling
 // references). Load returns all of them at once; nothing is touched.
+//
+// Hostile input is refused before it is decoded, at about the cost of
+// reading it: a file beyond MaxFileSize (16 MiB), and a file whose YAML
+// aliases stand for more than MaxNodes nodes (an anchor of thousands of
+// hosts referenced by every site), named by the line of the alias. The
+// aliases are counted, not expanded, so the check is as cheap as the file
+// is small.
 package topology

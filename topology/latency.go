@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/planetstage/planetstage/wan"
@@ -50,7 +51,10 @@ func (v *validator) latency(t *Topology) {
 			continue
 		}
 		p := fmt.Sprintf("sites[%d].location", i)
+		latOK, lonOK := v.finite(p+".lat", l.Lat), v.finite(p+".lon", l.Lon)
 		switch {
+		case !latOK || !lonOK:
+			// reported; no range or city check means anything for NaN
 		case l.City != "" && (l.Lat != 0 || l.Lon != 0):
 			v.addf(p, "give a city or coordinates, not both")
 		case l.City != "":
@@ -66,7 +70,7 @@ func (v *validator) latency(t *Topology) {
 	if t.Latency == nil {
 		return
 	}
-	if inf := t.Latency.Inflation; inf != 0 && inf < 1 {
+	if inf := t.Latency.Inflation; v.finite("latency.inflation", inf) && inf != 0 && inf < 1 {
 		v.addf("latency.inflation", "%v: a route is never shorter than the great circle; use 1 or more", inf)
 	}
 	seen := map[[2]string]string{}
@@ -85,16 +89,27 @@ func (v *validator) latency(t *Topology) {
 			v.addf(p, "%s–%s is already set by %s", l.From, l.To, other)
 		}
 		seen[pair] = p
-		if l.RTTMs <= 0 {
+		if v.finite(p+".rttMs", l.RTTMs) && l.RTTMs <= 0 {
 			v.addf(p+".rttMs", "%v: want a round-trip time above 0 ms", l.RTTMs)
 		}
-		if l.JitterMs < 0 {
+		if v.finite(p+".jitterMs", l.JitterMs) && l.JitterMs < 0 {
 			v.addf(p+".jitterMs", "%v is negative", l.JitterMs)
 		}
-		if l.LossPct < 0 || l.LossPct > 100 {
+		if v.finite(p+".lossPct", l.LossPct) && (l.LossPct < 0 || l.LossPct > 100) {
 			v.addf(p+".lossPct", "%v: want a percentage from 0 to 100", l.LossPct)
 		}
 	}
+}
+
+// finite reports whether x is a number, reporting NaN and ±Inf at path:
+// NaN passes every comparison and Inf every lower bound, so the range
+// checks that follow would let them through to the WAN emulation.
+func (v *validator) finite(path string, x float64) bool {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		v.addf(path, "%v is not a finite number", x)
+		return false
+	}
+	return true
 }
 
 // PlaceSites gives t's sites, in order, the locations of one of package

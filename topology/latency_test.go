@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -100,4 +101,43 @@ func TestWithHost(t *testing.T) {
 	assert.False(t, ok, "the original is unchanged")
 	_, err = top.WithHost("site-z", h)
 	assert.ErrorContains(t, err, `no site "site-z"`)
+}
+
+// NaN passes every comparison and Inf every lower bound: each number must
+// be finite before it is compared (issue 19: "inflation: nan" was valid).
+func TestLatencyRejectsNonFiniteNumbers(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ from, to, path string }{
+		{"inflation: 1.5", "inflation: nan", "latency.inflation"},
+		{"inflation: 1.5", "inflation: inf", "latency.inflation"},
+		{"inflation: 1.5", "inflation: -inf", "latency.inflation"},
+		{"rttMs: 120", "rttMs: inf", "latency.links[0].rttMs"},
+		{"rttMs: 120", "rttMs: nan", "latency.links[0].rttMs"},
+		{"jitterMs: 2", "jitterMs: NaN", "latency.links[0].jitterMs"},
+		{"jitterMs: 2", "jitterMs: +Inf", "latency.links[0].jitterMs"},
+		{"lossPct: 0.1", "lossPct: nan", "latency.links[0].lossPct"},
+		{"{lat: -23.55, lon: -46.63}", "{lat: nan, lon: -46.63}", "sites[2].location.lat"},
+		{"{lat: -23.55, lon: -46.63}", "{lat: -23.55, lon: infinity}", "sites[2].location.lon"},
+		{"{city: Tokyo}", "{city: Tokyo, lat: nan}", "sites[0].location.lat"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.to, func(t *testing.T) {
+			t.Parallel()
+			file := geoThesis(t)
+			require.Contains(t, file, tt.from)
+			_, err := Parse("geo.yaml", []byte(strings.Replace(file, tt.from, tt.to, 1)))
+			var ps Problems
+			require.ErrorAs(t, err, &ps)
+			require.Len(t, ps, 1, "one problem: %v", err)
+			assert.Equal(t, tt.path, ps[0].Path)
+			assert.Contains(t, ps[0].Message, "is not a finite number")
+			assert.NotZero(t, ps[0].Line, "the problem has its line")
+		})
+	}
+
+	// A topology built in Go is checked the same way.
+	top, err := Parse("geo.yaml", []byte(geoThesis(t)))
+	require.NoError(t, err)
+	top.Latency.Links[0].RTTMs = math.Inf(1)
+	assert.ErrorContains(t, top.Validate(), "latency.links[0].rttMs: +Inf is not a finite number")
 }

@@ -3,35 +3,61 @@ package topology
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 
+	yaml "go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
-	yaml "sigs.k8s.io/yaml/goyaml.v3"
 )
 
 // Load reads, decodes and validates the topology file at path. Any problem
 // — YAML syntax, an unknown field, a malformed address, an overlapping
 // prefix — comes back in a *FileError listing every problem with its line
-// and field; nothing is returned half-read.
+// and field; nothing is returned half-read. A file beyond MaxFileSize, or
+// whose aliases stand for more than MaxNodes nodes, is refused before it
+// is decoded.
 func Load(path string) (*Topology, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
+	}
+	defer f.Close()
+	// Read one byte past the limit, no more: the file may be a device or
+	// a pipe whose size Stat does not know.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		size := int64(len(data))
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+			size = info.Size()
+		}
+		return nil, &FileError{File: path, Problems: Problems{*sizeProblem(size)}}
 	}
 	return Parse(path, data)
 }
 
 // Parse is Load for data already read; name is what errors call the file.
 func Parse(name string, data []byte) (t *Topology, err error) {
+	inYAML := true
 	defer func() {
 		// The YAML parser is not ours; bad input must still be an error.
+		// A panic past it is a bug of ours, and says so (FuzzParse looks).
 		if p := recover(); p != nil {
-			t, err = nil, &FileError{File: name, Problems: Problems{{Message: fmt.Sprintf("cannot parse: %v", p)}}}
+			msg := fmt.Sprintf("cannot parse: %v", p)
+			if !inYAML {
+				msg = fmt.Sprintf("%s: %v (please report it)", internalError, p)
+			}
+			t, err = nil, &FileError{File: name, Problems: Problems{{Message: msg}}}
 		}
 	}()
+	if p := sizeProblem(int64(len(data))); p != nil {
+		return nil, &FileError{File: name, Problems: Problems{*p}}
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -43,6 +69,10 @@ func Parse(name string, data []byte) (t *Topology, err error) {
 	}
 	if len(doc.Content) == 0 {
 		return nil, &FileError{File: name, Problems: Problems{{Message: "empty file"}}}
+	}
+	inYAML = false
+	if p := aliasProblem(&doc); p != nil {
+		return nil, &FileError{File: name, Problems: Problems{*p}}
 	}
 	d := &decoder{lines: make(map[string]int)}
 	t = new(Topology)
@@ -93,6 +123,10 @@ func parent(path string) string {
 	}
 	return ""
 }
+
+// internalError starts the message of a panic in the decoder or
+// validator, which no input should cause.
+const internalError = "internal error"
 
 func yamlMessage(err error) string {
 	return "invalid YAML: " + err.Error()

@@ -99,10 +99,13 @@ func (t *Topology) Hypervisor(name string) (Hypervisor, bool) {
 
 // Default values for fields a topology may leave out.
 const (
-	DefaultVPNPort    = 1194
-	DefaultAPIPort    = 6443
-	DefaultSSHPort    = 22
-	DefaultSSHUser    = "root"
+	DefaultVPNPort = 1194
+	DefaultAPIPort = 6443
+	DefaultSSHPort = 22
+	DefaultSSHUser = "root"
+	// DefaultKnownHosts is where host keys are checked unless the file
+	// says otherwise or turns checking off: the user's own, as OpenSSH.
+	DefaultKnownHosts = "~/.ssh/known_hosts"
 	DefaultKubernetes = "v1.37.2"
 )
 
@@ -148,6 +151,9 @@ func (t *Topology) SetDefaults() {
 	}
 	if t.SSH.Port == 0 {
 		t.SSH.Port = DefaultSSHPort
+	}
+	if t.SSH.KnownHosts == "" && !t.SSH.InsecureIgnoreHostKey {
+		t.SSH.KnownHosts = DefaultKnownHosts
 	}
 }
 

@@ -11,8 +11,9 @@ import (
 // State is a topology's state directory: generated material (VPN keys and
 // certificates, the cluster's CAs and tokens) and records of what was
 // created where. It is what makes a second apply change nothing. It is a
-// secret.Dir, so it is a secret.Store: the directory is 0700, secret files
-// 0600, every write atomic and durable, and names stay inside it. A State
+// secret.Dir, so it is a secret.Store: the directory is created 0700
+// (an existing one keeps its mode, and is refused if others can write
+// it), secret files 0600, every write atomic and durable, and names stay inside it. A State
 // is safe for concurrent use.
 type State struct {
 	dir *secret.Dir
@@ -33,8 +34,9 @@ func DefaultStateDir(name string) (string, error) {
 	return filepath.Join(base, "planetstage", name), nil
 }
 
-// OpenState opens the state directory dir, creating it (0700) if needed,
-// and tightens its mode if it is looser.
+// OpenState opens the state directory dir, creating it (0700) if needed.
+// An existing directory's mode is left alone; one that others can read or
+// write is refused (see secret.OpenDir).
 func OpenState(dir string) (*State, error) {
 	d, err := secret.OpenDir(dir)
 	if err != nil {

@@ -44,7 +44,9 @@ func TestStateModesAndAtomicWrites(t *testing.T) {
 	}
 }
 
-func TestStateTightensALooseDirectory(t *testing.T) {
+// "--state ~" must not chmod the home directory: a readable directory
+// is used as it is, one others can write is refused, and neither changes.
+func TestStateLeavesAnExistingDirectoryAlone(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o755))
@@ -52,7 +54,20 @@ func TestStateTightensALooseDirectory(t *testing.T) {
 	require.NoError(t, err)
 	info, err := os.Stat(dir)
 	require.NoError(t, err)
-	assert.Equal(t, fs.FileMode(0o700), info.Mode().Perm())
+	assert.Equal(t, fs.FileMode(0o755), info.Mode().Perm())
+
+	require.NoError(t, os.Chmod(dir, 0o775))
+	_, err = OpenState(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), dir)
+	assert.Contains(t, err.Error(), "0775")
+	info, err = os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o775), info.Mode().Perm())
+
+	require.NoError(t, os.Chmod(dir, 0o700))
+	_, err = OpenState(dir)
+	assert.NoError(t, err, "once the owner has tightened it")
 }
 
 func TestLoadOrCreateCreatesOnceUnderConcurrency(t *testing.T) {

@@ -220,14 +220,21 @@ type Cluster struct {
 	CNI string `json:"cni,omitempty"`
 }
 
-// SSH says how to reach routers and hosts.
+// SSH says how to reach routers and hosts. Every field may be left out,
+// and so may the section: then planetstage logs in as root on port 22 with
+// the keys of ssh-agent and checks host keys against ~/.ssh/known_hosts,
+// as OpenSSH would.
 type SSH struct {
-	User         string `json:"user,omitempty"`
+	User string `json:"user,omitempty"`
+	// IdentityFile is the private key; empty means the keys of ssh-agent.
 	IdentityFile string `json:"identityFile,omitempty"`
-	KnownHosts   string `json:"knownHosts,omitempty"`
+	// KnownHosts lists the machines' host keys; empty means
+	// DefaultKnownHosts unless InsecureIgnoreHostKey.
+	KnownHosts string `json:"knownHosts,omitempty"`
 	// Port is sshd's port on every machine; 22 when zero.
 	Port int `json:"port,omitempty"`
 	// InsecureIgnoreHostKey turns host key checking off. For throwaway labs
-	// only; planetstage checks host keys unless this says otherwise.
+	// only; planetstage checks host keys unless this says otherwise, and
+	// it cannot be set together with KnownHosts.
 	InsecureIgnoreHostKey bool `json:"insecureIgnoreHostKey,omitempty"`
 }

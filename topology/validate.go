@@ -70,6 +70,9 @@ func (t *Topology) validate() Problems {
 	v.latency(t)
 	if t.SSH != nil {
 		v.port("ssh.port", t.SSH.Port)
+		if t.SSH.InsecureIgnoreHostKey && t.SSH.KnownHosts != "" {
+			v.addf("ssh.insecureIgnoreHostKey", "host key checking is off, yet knownHosts is set (%s): remove one of them", t.SSH.KnownHosts)
+		}
 	}
 	if t.Defaults != nil {
 		for role, vm := range t.Defaults.VMs {

@@ -188,3 +188,46 @@ func TestVPNTypeDefaultsToOpenVPN(t *testing.T) {
 	top.VPN.Type = "wireguard"
 	assert.NoError(t, top.Validate(), "validation leaves which kinds exist to the layers")
 }
+
+// An ssh section that says nothing must not validate and then fail at the
+// first dial, after machines were made: left out, host keys are checked
+// against the user's own known_hosts, as OpenSSH does, and keys come from
+// ssh-agent. With checking off an empty identity is still only the agent:
+// public-key authentication signs the session, so a man in the middle
+// that insecureIgnoreHostKey lets in learns no key either way; the flag is
+// the danger, and it is spelt out by whoever sets it.
+func TestSSHDefaultsAndHostKeyPolicy(t *testing.T) {
+	t.Parallel()
+	thesis := mustRead(t, "testdata/thesis.yaml")
+	const given = "ssh: {user: root, identityFile: ~/.ssh/id_ed25519, knownHosts: ~/.ssh/known_hosts}\n"
+	require.Contains(t, thesis, given)
+	tests := []struct {
+		name, ssh string
+		want      SSH
+		problem   string // path: message fragment, or "" for valid
+	}{
+		{"absent", "", SSH{User: "root", Port: 22, KnownHosts: "~/.ssh/known_hosts"}, ""},
+		{"null", "ssh:\n", SSH{User: "root", Port: 22, KnownHosts: "~/.ssh/known_hosts"}, ""},
+		{"empty", "ssh: {}\n", SSH{User: "root", Port: 22, KnownHosts: "~/.ssh/known_hosts"}, ""},
+		{"own known_hosts", "ssh: {user: ops, knownHosts: /etc/ssh/ssh_known_hosts}\n",
+			SSH{User: "ops", Port: 22, KnownHosts: "/etc/ssh/ssh_known_hosts"}, ""},
+		{"checking off", "ssh: {insecureIgnoreHostKey: true}\n",
+			SSH{User: "root", Port: 22, InsecureIgnoreHostKey: true}, ""},
+		{"checking off and a known_hosts", "ssh: {knownHosts: ~/.ssh/known_hosts, insecureIgnoreHostKey: true}\n", SSH{},
+			"ssh.insecureIgnoreHostKey: host key checking is off, yet knownHosts is set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			top, err := Parse("ssh.yaml", []byte(strings.Replace(thesis, given, tt.ssh, 1)))
+			if tt.problem != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.problem)
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, top.SSH)
+			assert.Equal(t, tt.want, *top.SSH)
+		})
+	}
+}
