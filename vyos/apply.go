@@ -257,7 +257,9 @@ func send(ctx context.Context, r remote.Runner, c *Config, cmds []Command, opts 
 	// The script goes on standard input, never on a command line, because
 	// it holds key material.
 	raw, err := remote.CombinedOutputWithInput(ctx, r, Shell, strings.NewReader(script))
-	out := redact(raw, c)
+	// cmds, not only c: a delete carries a running (old) key that c no
+	// longer has, and VyOS echoes the path of a command it rejects.
+	out := redact(raw, c.Commands, cmds)
 	var exit *remote.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return fmt.Errorf("router %q: configure: %w", host, err)
@@ -282,11 +284,14 @@ func send(ctx context.Context, r remote.Runner, c *Config, cmds []Command, opts 
 	return nil
 }
 
-// redact replaces c's secrets in VyOS output.
-func redact(out string, c *Config) string {
-	for _, cmd := range c.Commands {
-		if cmd.Secret && len(cmd.Path) > 0 {
-			out = strings.ReplaceAll(out, cmd.Path[len(cmd.Path)-1], secret.Redacted)
+// redact replaces the secrets of cmds in VyOS output. Callers redact before
+// they cut the output short, so that no part of a key is left.
+func redact(out string, cmds ...[]Command) string {
+	for _, list := range cmds {
+		for _, cmd := range list {
+			if cmd.IsSecret() && len(cmd.Path) > 0 && cmd.Path[len(cmd.Path)-1] != "" {
+				out = strings.ReplaceAll(out, cmd.Path[len(cmd.Path)-1], secret.Redacted)
+			}
 		}
 	}
 	return out

@@ -53,6 +53,13 @@
 // discarded; "No configuration changes to commit" is success. ApplyAPI does
 // the same over the HTTPS API (1.3+; 1.4+ for configs without key files).
 //
+// Key material is shown as <redacted> wherever a command is rendered for a
+// human (Drift.Reasons, Render, InspectRemove, errors, logs), by the path of
+// the command and not only by where it came from: after a key rotation the
+// plan deletes the router's old private or static key, read back from its
+// running configuration, and that old key is redacted like the new one. Only
+// the script sent to the router carries the keys.
+//
 // What was tested, and against what. No VyOS image exists on the machines
 // that build planetstage, so:
 //

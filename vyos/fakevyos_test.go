@@ -37,10 +37,12 @@ type fakeVyOS struct {
 
 	clientKey ssh.PublicKey // the only key allowed to log in as vyos
 
-	// Injected faults: a set whose path contains rejectSet fails; a commit
-	// whose candidate has a line containing failCommit fails; lines
-	// containing hide are left out of "show configuration commands".
-	rejectSet, failCommit, hide string
+	// Injected faults: a set whose path contains rejectSet fails; a delete
+	// whose path contains rejectDelete fails, echoing the path as VyOS does
+	// for a set; a commit whose candidate has a line containing failCommit
+	// fails; lines containing hide are left out of "show configuration
+	// commands".
+	rejectSet, rejectDelete, failCommit, hide string
 }
 
 type fakeFile struct {
@@ -306,6 +308,10 @@ func containsLine(lines []string, sub string) bool {
 func (f *fakeVyOS) setOrDelete(candidate []string, del bool, path []string, out io.Writer) ([]string, bool) {
 	key := strings.Join(path, " ")
 	if del {
+		if f.rejectDelete != "" && strings.Contains(key, f.rejectDelete) {
+			fmt.Fprintf(out, "\n  Configuration path: [%s] is not valid\n  Delete failed\n", key)
+			return candidate, false
+		}
 		var kept []string
 		found := false
 		for _, l := range candidate {
