@@ -279,7 +279,7 @@ func send(ctx context.Context, r remote.Runner, c *Config, cmds []Command, opts 
 	raw, err := remote.CombinedOutputWithInput(ctx, r, Shell, strings.NewReader(script))
 	// cmds, not only c: a delete carries a running (old) key that c no
 	// longer has, and VyOS echoes the path of a command it rejects.
-	out := redact(raw, c.Commands, cmds)
+	out := redact(raw, c, cmds)
 	opts.log().Debug("vyos configure output", "host", host, "output", out)
 	var exit *remote.ExitError
 	if err != nil && !errors.As(err, &exit) {
@@ -329,14 +329,48 @@ func confirm(ctx context.Context, r remote.Runner, minutes int) error {
 	return nil
 }
 
-// redact replaces the secrets of cmds in VyOS output. Callers redact before
-// they cut the output short, so that no part of a key is left.
-func redact(out string, cmds ...[]Command) string {
-	for _, list := range cmds {
+// redact replaces the secrets of c and of sent in VyOS output: the values
+// of secret commands, and the contents of secret files (1.2/1.3 keep keys
+// in files), whole and line by line. Callers redact before they cut the
+// output short, so that no part of a key is left.
+func redact(out string, c *Config, sent []Command) string {
+	for _, f := range c.Files {
+		if !f.Secret {
+			continue
+		}
+		if data := strings.TrimSpace(string(f.Data)); data != "" {
+			out = strings.ReplaceAll(out, data, secret.Redacted)
+		}
+		for _, line := range secretLines(f.Data) {
+			// A short last line of base64 ("k70=") could match
+			// anything; it is redacted with the whole file only.
+			if len(line) >= minSecretLine {
+				out = strings.ReplaceAll(out, line, secret.Redacted)
+			}
+		}
+	}
+	for _, list := range [][]Command{c.Commands, sent} {
 		for _, cmd := range list {
 			if cmd.IsSecret() && len(cmd.Path) > 0 && cmd.Path[len(cmd.Path)-1] != "" {
 				out = strings.ReplaceAll(out, cmd.Path[len(cmd.Path)-1], secret.Redacted)
 			}
+		}
+	}
+	return out
+}
+
+// minSecretLine is the shortest line of a key file that redact replaces on
+// its own.
+const minSecretLine = 8
+
+// secretLines returns the lines of a PEM or OpenVPN static key file that
+// hold key material: not the armor ("-----BEGIN …") nor comments.
+func secretLines(data []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "-----") && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
 		}
 	}
 	return out

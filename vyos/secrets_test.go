@@ -13,7 +13,9 @@ import (
 )
 
 // secretsOf returns c's key material: the values of its secret commands and
-// the contents of its secret files.
+// the key lines of its secret files, run together (their armor and comments
+// are not secret; a window that spans two lines is never found, but every
+// window within a line is).
 func secretsOf(c *Config) []string {
 	var out []string
 	for _, cmd := range c.Commands {
@@ -23,7 +25,7 @@ func secretsOf(c *Config) []string {
 	}
 	for _, f := range c.Files {
 		if f.Secret {
-			out = append(out, string(f.Data))
+			out = append(out, strings.Join(secretLines(f.Data), ""))
 		}
 	}
 	return out
@@ -94,12 +96,67 @@ func TestKeyRotationShowsNoKey(t *testing.T) {
 				f.mu.Lock()
 				sent := strings.Join(f.scripts, "\n")
 				f.mu.Unlock()
-				for _, s := range secretsOf(renewed) {
-					if !strings.Contains(s, "\n") { // files are written, not sent
-						assert.Contains(t, sent, s)
+				for _, cmd := range renewed.Commands { // files are written, not sent
+					if cmd.Secret {
+						assert.True(t, strings.Contains(sent, cmd.Path[len(cmd.Path)-1]), "the script carries the key of %s", cmd.Redacted())
 					}
 				}
 			})
 		}
+	}
+}
+
+// Every form key material takes in a dialect is redacted: the certificate
+// key and the static key, as pki values (1.4+) and as files (1.2/1.3), in
+// VyOS output that quotes a command, a running line or a file's lines, and
+// in the rendering of commands read back from a router.
+func TestRedactCoversEveryDialectsKeys(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		dialect Dialect
+		auth    openvpn.Auth
+		form    string // where the key lives on the router
+	}{
+		{V12, openvpn.TLS, "tls key-file"},
+		{V12, openvpn.StaticKey, "shared-secret-key-file"},
+		{V13, openvpn.TLS, "tls key-file"},
+		{V13, openvpn.StaticKey, "shared-secret-key-file"},
+		{V14, openvpn.TLS, "pki certificate planetstage private key"},
+		{V14, openvpn.StaticKey, "pki openvpn shared-secret planetstage-vtun0 key"},
+		{V15, openvpn.TLS, "pki certificate planetstage private key"},
+		{V15, openvpn.StaticKey, "pki openvpn shared-secret planetstage-vtun0 key"},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.dialect)+"/"+string(tc.auth), func(t *testing.T) {
+			t.Parallel()
+			c := thesisConfig(t, tc.dialect, tc.auth)
+			secrets := secretsOf(c)
+			require.NotEmpty(t, secrets)
+			public := publicTextOf(c)
+			require.Contains(t, Render(c, true), tc.form, "the key's form in this dialect")
+
+			// What VyOS may print: the commands as sent, as "show
+			// configuration commands" prints them, and the key files.
+			var out, show strings.Builder
+			for _, cmd := range c.Commands {
+				out.WriteString("[ " + cmd.String() + " ] is not valid\n")
+				show.WriteString("set " + strings.Join(cmd.Path, " ") + "\n")
+			}
+			out.WriteString(show.String())
+			for _, f := range c.Files {
+				out.WriteString("Cannot load " + f.Path + ":\n" + string(f.Data))
+			}
+			require.True(t, strings.Contains(out.String(), secrets[0][:16]), "negative control: the output holds the key")
+			assertNoSecret(t, "redacted output", redact(out.String(), c, nil), public, secrets)
+
+			// Read back from the router, where nothing marks them secret.
+			running := ParseCommands(show.String())
+			var reasons []string
+			for _, cmd := range running {
+				reasons = append(reasons, cmd.Redacted(), Command{Delete: true, Path: cmd.Path}.Redacted())
+			}
+			assertNoSecret(t, "running commands", strings.Join(reasons, "\n"), public, secrets)
+			assertNoSecret(t, "output redacted by running commands", redact(show.String(), &Config{}, running), public, secrets)
+		})
 	}
 }
