@@ -37,15 +37,16 @@ func TestSessionFailuresAreErrors(t *testing.T) {
 				f := newFakeVyOS(V15)
 				r := dialFake(t, f)
 				c := thesisConfig(t, V15, openvpn.TLS)
+				if op == "remove" {
+					require.NoError(t, Apply(ctx, r, c, Options{}))
+				}
+				f.mu.Lock()
+				tc.inject(f)
+				f.mu.Unlock()
 				var err error
 				if op == "apply" {
-					tc.inject(f)
 					err = Apply(ctx, r, c, Options{})
 				} else {
-					require.NoError(t, Apply(ctx, r, c, Options{}))
-					f.mu.Lock()
-					tc.inject(f)
-					f.mu.Unlock()
 					err = Remove(ctx, r, c, Options{})
 				}
 				require.Error(t, err, "a session that did not finish is not a success")
