@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/planetstage/planetstage/remote"
-	"github.com/planetstage/planetstage/secret"
 )
 
 // Shell is the command that runs a configuration script on a VyOS router.
@@ -327,53 +326,6 @@ func confirm(ctx context.Context, r remote.Runner, minutes int) error {
 		return fmt.Errorf("router %q: confirm after commit-confirm (VyOS rolls back in %d minutes): %w%s", r.Host(), minutes, err, said(out))
 	}
 	return nil
-}
-
-// redact replaces the secrets of c and of sent in VyOS output: the values
-// of secret commands, and the contents of secret files (1.2/1.3 keep keys
-// in files), whole and line by line. Callers redact before they cut the
-// output short, so that no part of a key is left.
-func redact(out string, c *Config, sent []Command) string {
-	for _, f := range c.Files {
-		if !f.Secret {
-			continue
-		}
-		if data := strings.TrimSpace(string(f.Data)); data != "" {
-			out = strings.ReplaceAll(out, data, secret.Redacted)
-		}
-		for _, line := range secretLines(f.Data) {
-			// A short last line of base64 ("k70=") could match
-			// anything; it is redacted with the whole file only.
-			if len(line) >= minSecretLine {
-				out = strings.ReplaceAll(out, line, secret.Redacted)
-			}
-		}
-	}
-	for _, list := range [][]Command{c.Commands, sent} {
-		for _, cmd := range list {
-			if cmd.IsSecret() && len(cmd.Path) > 0 && cmd.Path[len(cmd.Path)-1] != "" {
-				out = strings.ReplaceAll(out, cmd.Path[len(cmd.Path)-1], secret.Redacted)
-			}
-		}
-	}
-	return out
-}
-
-// minSecretLine is the shortest line of a key file that redact replaces on
-// its own.
-const minSecretLine = 8
-
-// secretLines returns the lines of a PEM or OpenVPN static key file that
-// hold key material: not the armor ("-----BEGIN …") nor comments.
-func secretLines(data []byte) []string {
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line != "" && !strings.HasPrefix(line, "-----") && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 // said is VyOS's output for the end of an error message: ": " and its

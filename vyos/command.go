@@ -1,7 +1,6 @@
 package vyos
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/planetstage/planetstage/secret"
@@ -32,28 +31,6 @@ func (c Command) String() string { return c.render(false) }
 
 // Redacted is String with key material replaced by <redacted>.
 func (c Command) Redacted() string { return c.render(true) }
-
-// IsSecret reports whether c's last token is key material: c is marked
-// Secret, or its path is one whose value is secret. The path decides too
-// because commands also come from a router's running configuration
-// (ParseCommands), unmarked, and Diff turns them into deletes: after a key
-// rotation the plan deletes the old key.
-func (c Command) IsSecret() bool { return c.Secret || secretPath(c.Path) }
-
-// secretLeaves are the leaves whose value is key material or a password in
-// VyOS 1.2 to 1.5 (and rolling). "key" is among them: under pki it holds a
-// private key ("pki certificate|ca|key-pair N private key V") or a static
-// key ("pki openvpn shared-secret N key V"), elsewhere an API key or a
-// RADIUS secret; the leaves that name a key or its file ("shared-secret-key
-// N", "key-file F") are not secret.
-var secretLeaves = []string{
-	"key", "private-key", "preshared-key", "pre-shared-secret", "secret",
-	"password", "plaintext-password", "encrypted-password", "md5-key",
-}
-
-func secretPath(path []string) bool {
-	return len(path) >= 2 && slices.Contains(secretLeaves, path[len(path)-2])
-}
 
 func (c Command) render(redact bool) string {
 	var b strings.Builder
