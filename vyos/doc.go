@@ -53,8 +53,7 @@
 // discarded; "No configuration changes to commit" is success. Success needs
 // the whole script to have run: a missing vbash, a non-zero exit, a failed
 // save, a lost connection or a session that ended before the script's last
-// line (which prints a marker) is an error saying which, as is a read-back
-// of the running configuration cut short. ApplyAPI does
+// line (which prints a marker) is an error saying which. ApplyAPI does
 // the same over the HTTPS API (1.3+; 1.4+ for configs without key files).
 //
 // Key material is shown as <redacted> wherever a command is rendered for a
