@@ -154,7 +154,7 @@ func ApplyAPI(ctx context.Context, a *API, c *Config) error {
 		return nil
 	}
 	if err := a.Configure(ctx, d.Commands); err != nil {
-		return errors.New(redact(fmt.Sprintf("router %q: %v", c.Router, err), c))
+		return errors.New(redact(fmt.Sprintf("router %q: %v", c.Router, err), c, d.Commands))
 	}
 	if err := a.Save(ctx); err != nil {
 		return fmt.Errorf("router %q: %w", c.Router, err)

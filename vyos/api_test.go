@@ -152,3 +152,23 @@ func TestAPIErrors(t *testing.T) {
 	_, err = InspectAPI(t.Context(), &API{URL: srv.URL, Key: "right", Client: srv.Client()}, thesisConfig(t, V13, openvpn.TLS))
 	assert.ErrorContains(t, err, "apply over SSH")
 }
+
+// After a key rotation the /configure call deletes the old key first; VyOS
+// quoting that delete in its error must not put the old key in ours.
+func TestAPIErrorAfterRotationShowsNoKey(t *testing.T) {
+	t.Parallel()
+	f := &fakeAPI{key: "right"}
+	srv := httptest.NewTLSServer(f)
+	t.Cleanup(srv.Close)
+	api := &API{URL: srv.URL, Key: "right", Client: srv.Client()}
+	old := thesisConfig(t, V15, openvpn.TLS)
+	require.NoError(t, ApplyAPI(t.Context(), api, old))
+	renewed := thesisConfig(t, V15, openvpn.TLS)
+	f.mu.Lock()
+	f.failOn = "private key"
+	f.mu.Unlock()
+	err := ApplyAPI(t.Context(), api, renewed)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "private key", "VyOS quoted the first op on the key: the delete of the old one")
+	assertNoSecret(t, "the error", err.Error(), publicTextOf(old)+publicTextOf(renewed), append(secretsOf(old), secretsOf(renewed)...))
+}

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/planetstage/planetstage/remote"
-	"github.com/planetstage/planetstage/secret"
 )
 
 // Shell is the command that runs a configuration script on a VyOS router.
@@ -21,13 +20,22 @@ const Shell = "/bin/vbash -s"
 
 const scriptTemplate = "source /opt/vyatta/etc/functions/script-template"
 
-// Output VyOS prints that Apply acts on.
+// Output VyOS prints that Apply acts on, and what planetstage's scripts
+// print: a script that did not print outDone did not run to its end, so its
+// other output proves nothing.
 const (
-	outCommitFailed = "Commit failed"
-	outSetFailed    = "Set failed"
-	outNoChanges    = "No configuration changes to commit"
-	outAborted      = "planetstage: a set or delete failed"
+	outCommitFailed  = "Commit failed"
+	outSetFailed     = "Set failed"
+	outNoChanges     = "No configuration changes to commit"
+	outAborted       = "planetstage: a set or delete failed"
+	outSaveFailed    = "planetstage: save failed"
+	outConfirmFailed = "planetstage: confirm failed"
+	outDone          = "planetstage: end of script"
 )
+
+// statusNotFound is the shell's exit status for a command it cannot find:
+// vbash, before the script ran at all.
+const statusNotFound = 127
 
 // Options tune Apply.
 type Options struct {
@@ -208,7 +216,9 @@ func Inspect(ctx context.Context, r remote.Runner, c *Config) (Drift, error) {
 
 // Script returns the vbash script that sends cmds in one commit. A failed set
 // or delete discards the session before anything is committed; a failed
-// commit is discarded by the final "exit discard".
+// commit is discarded by the final "exit discard". A failed save prints
+// "planetstage: save failed", and the last line prints "planetstage: end of
+// script", so that a session cut short is not taken for a success.
 func Script(cmds []Command, confirmMinutes int) string {
 	var b strings.Builder
 	b.WriteString(scriptTemplate + "\nconfigure\nok=1\n")
@@ -222,7 +232,7 @@ func Script(cmds []Command, confirmMinutes int) string {
 	} else {
 		b.WriteString("commit\n")
 	}
-	b.WriteString("save\nexit discard\n")
+	b.WriteString("save || echo '" + outSaveFailed + "'\nexit discard\necho '" + outDone + "'\n")
 	return b.String()
 }
 
@@ -250,46 +260,76 @@ func Apply(ctx context.Context, r remote.Runner, c *Config, opts Options) error 
 	return removeFiles(ctx, r, d.StaleFiles)
 }
 
-// send commits cmds in one vbash session and interprets VyOS's output.
+// send commits cmds in one vbash session and interprets VyOS's output. It
+// succeeds only when the whole script ran: a non-zero exit, a missing vbash,
+// a failed save or a session that ended early is an error. Errors carry the
+// tail of the output, secrets redacted, never remote's *ExitError with the
+// raw output in it.
 func send(ctx context.Context, r remote.Runner, c *Config, cmds []Command, opts Options) error {
 	host := r.Host()
 	script := Script(cmds, opts.ConfirmMinutes)
 	// The script goes on standard input, never on a command line, because
 	// it holds key material.
 	raw, err := remote.CombinedOutputWithInput(ctx, r, Shell, strings.NewReader(script))
-	out := redact(raw, c)
+	// cmds, not only c: a delete carries a running (old) key that c no
+	// longer has, and VyOS echoes the path of a command it rejects.
+	out := redact(raw, c, cmds)
+	opts.log().Debug("vyos configure output", "host", host, "output", out)
 	var exit *remote.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return fmt.Errorf("router %q: configure: %w", host, err)
 	}
-	opts.log().Debug("vyos configure output", "host", host, "output", out)
+	if exit != nil {
+		// Without the output remote put in it: that is not redacted.
+		exit = &remote.ExitError{Host: exit.Host, Command: exit.Command, Status: exit.Status}
+	}
 	switch {
 	case strings.Contains(out, outAborted) || strings.Contains(out, outSetFailed):
-		return fmt.Errorf("router %q: set failed, nothing committed: %s", host, tail(out))
+		return fmt.Errorf("router %q: set failed, nothing committed%s", host, said(out))
 	case strings.Contains(out, outCommitFailed):
-		return fmt.Errorf("router %q: commit failed, candidate discarded: %s", host, tail(out))
+		return fmt.Errorf("router %q: commit failed, candidate discarded%s", host, said(out))
+	case exit != nil && exit.Status == statusNotFound:
+		return fmt.Errorf("router %q: configure: %w: vbash not found; is this a VyOS router?%s", host, exit, said(out))
+	case strings.Contains(out, outSaveFailed):
+		// A second run would find nothing to commit and so not save either.
+		return fmt.Errorf("router %q: committed, but save failed: the change is active but lost at the next reboot; fix what VyOS reports and run \"save\" on the router%s", host, said(out))
+	case exit != nil:
+		return fmt.Errorf("router %q: configure: %w; the commit may or may not have happened, run it again%s", host, exit, said(out))
+	case !strings.Contains(out, outDone):
+		return fmt.Errorf("router %q: configure: the session ended before the end of the script; the commit may or may not have happened, run it again%s", host, said(out))
 	case strings.Contains(out, outNoChanges):
 		return nil
 	}
 	if opts.ConfirmMinutes > 0 {
-		cs := scriptTemplate + "\nconfigure\nconfirm\nexit\n"
-		out, err := remote.OutputWithInput(ctx, r, Shell, strings.NewReader(cs))
-		if err != nil {
-			return fmt.Errorf("router %q: confirm after commit-confirm (VyOS rolls back in %d minutes): %w: %s", host, opts.ConfirmMinutes, err, tail(out))
+		if err := confirm(ctx, r, opts.ConfirmMinutes); err != nil {
+			return err
 		}
 	}
 	opts.log().Info("vyos configured", "host", host, "commands", len(cmds))
 	return nil
 }
 
-// redact replaces c's secrets in VyOS output.
-func redact(out string, c *Config) string {
-	for _, cmd := range c.Commands {
-		if cmd.Secret && len(cmd.Path) > 0 {
-			out = strings.ReplaceAll(out, cmd.Path[len(cmd.Path)-1], secret.Redacted)
-		}
+// confirm confirms a commit-confirm from a new session, which shows that
+// the router is still reachable.
+func confirm(ctx context.Context, r remote.Runner, minutes int) error {
+	script := scriptTemplate + "\nconfigure\nconfirm || echo '" + outConfirmFailed + "'\nexit\necho '" + outDone + "'\n"
+	out, err := remote.CombinedOutputWithInput(ctx, r, Shell, strings.NewReader(script))
+	if err == nil && (strings.Contains(out, outConfirmFailed) || !strings.Contains(out, outDone)) {
+		err = errors.New("confirm did not complete")
 	}
-	return out
+	if err != nil {
+		return fmt.Errorf("router %q: confirm after commit-confirm (VyOS rolls back in %d minutes): %w%s", r.Host(), minutes, err, said(out))
+	}
+	return nil
+}
+
+// said is VyOS's output for the end of an error message: ": " and its
+// tail, or nothing when it printed nothing.
+func said(out string) string {
+	if t := tail(out); t != "" {
+		return ": " + t
+	}
+	return ""
 }
 
 func tail(s string) string {

@@ -12,7 +12,9 @@ type Command struct {
 	Delete bool
 	Path   []string
 	// Secret marks a command whose last token is key material; it is shown
-	// as <redacted> by Redacted.
+	// as <redacted> by Redacted. A command on a secret path (a private key,
+	// a shared secret, a password) is redacted whether marked or not: see
+	// IsSecret.
 	Secret bool
 	// Quoted makes String quote the last token even when it needs no
 	// quotes, so long values render the same whatever their characters.
@@ -39,7 +41,7 @@ func (c Command) render(redact bool) string {
 	}
 	for i, tok := range c.Path {
 		b.WriteByte(' ')
-		if redact && c.Secret && i == len(c.Path)-1 {
+		if redact && i == len(c.Path)-1 && c.IsSecret() {
 			b.WriteString("'" + secret.Redacted + "'")
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseCommandsUndoesVyOSQuoting(t *testing.T) {
@@ -34,4 +35,32 @@ func TestDiffIgnoresFingerprintCase(t *testing.T) {
 	c := &Config{Commands: []Command{set("interfaces", "openvpn", "vtun0", "tls", "peer-fingerprint", fp)}, Owned: [][]string{{"interfaces", "openvpn"}}}
 	running := ParseCommands("set interfaces openvpn vtun0 tls peer-fingerprint '" + strings.ToLower(fp) + "'\n")
 	assert.Empty(t, Diff(c, running))
+}
+
+// A path decides whether its value is secret, so that commands read back
+// from a router are redacted; names of keys and key files are not secret.
+func TestIsSecretByPath(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		cmd    string
+		secret bool
+	}{
+		{"set pki certificate planetstage private key 'MIGHAgEA'", true},
+		{"set pki openvpn shared-secret planetstage-vtun0 key 'ab12'", true},
+		{"set pki ca planetstage private key 'MIGHAgEA'", true},
+		{"set service https api keys id admin key 'k3y'", true},
+		{"set system login user vyos authentication plaintext-password 'pw'", true},
+		{"set pki certificate planetstage certificate 'MIIB'", false},
+		{"set pki openvpn shared-secret planetstage-vtun0 version '1'", false},
+		{"set interfaces openvpn vtun0 shared-secret-key planetstage-vtun0", false},
+		{"set interfaces openvpn vtun0 shared-secret-key-file '/config/auth/planetstage-vtun0-ab.key'", false},
+		{"set interfaces openvpn vtun0 tls key-file '/config/auth/planetstage-router-ab.key'", false},
+		{"set interfaces openvpn vtun0 tls peer-fingerprint 'AB:CD'", false},
+	}
+	for _, tc := range cases {
+		cmds := ParseCommands(tc.cmd)
+		require.Len(t, cmds, 1, tc.cmd)
+		assert.Equal(t, tc.secret, cmds[0].IsSecret(), tc.cmd)
+		assert.Equal(t, tc.secret, strings.Contains(cmds[0].Redacted(), "<redacted>"), tc.cmd)
+	}
 }

@@ -50,8 +50,18 @@
 // wants, sets what is missing, and commits once, optionally with
 // commit-confirm. A failed set aborts before commit; "Commit failed" is
 // returned with VyOS's message (secrets redacted) and the candidate is
-// discarded; "No configuration changes to commit" is success. ApplyAPI does
+// discarded; "No configuration changes to commit" is success. Success needs
+// the whole script to have run: a missing vbash, a non-zero exit, a failed
+// save, a lost connection or a session that ended before the script's last
+// line (which prints a marker) is an error saying which. ApplyAPI does
 // the same over the HTTPS API (1.3+; 1.4+ for configs without key files).
+//
+// Key material is shown as <redacted> wherever a command is rendered for a
+// human (Drift.Reasons, Render, InspectRemove, errors, logs), by the path of
+// the command and not only by where it came from: after a key rotation the
+// plan deletes the router's old private or static key, read back from its
+// running configuration, and that old key is redacted like the new one. Only
+// the script sent to the router carries the keys.
 //
 // What was tested, and against what. No VyOS image exists on the machines
 // that build planetstage, so:
@@ -78,7 +88,9 @@
 // tunnels; files no longer referred to are removed after the commit.
 //
 // Not verified for lack of VyOS: whether 1.2/1.3 ask a question after
-// commit-confirm (a "y" line is sent for every version), and which values
+// commit-confirm (a "y" line is sent for every version), whether "save" and
+// "confirm" return a non-zero status when they fail (the scripts print a
+// marker when they do), and which values
 // "show configuration commands" prints in another form than they were set
 // (quotes are stripped and fingerprints compared in any case; any other
 // difference would make a plan show an update that commits nothing).

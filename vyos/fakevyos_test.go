@@ -37,10 +37,21 @@ type fakeVyOS struct {
 
 	clientKey ssh.PublicKey // the only key allowed to log in as vyos
 
-	// Injected faults: a set whose path contains rejectSet fails; a commit
-	// whose candidate has a line containing failCommit fails; lines
-	// containing hide are left out of "show configuration commands".
-	rejectSet, failCommit, hide string
+	// Injected faults: a set whose path contains rejectSet fails; a delete
+	// whose path contains rejectDelete fails, echoing the path as VyOS does
+	// for a set; a commit whose candidate has a line containing failCommit
+	// fails; lines containing hide are left out of "show configuration
+	// commands".
+	rejectSet, rejectDelete, failCommit, hide string
+	// Faults of the session rather than the configuration: noVbash makes a
+	// configure session find no vbash (as if it vanished after the
+	// read-back); failSave makes save fail and failConfirm confirm; stopAfter ends a session after
+	// the first script line starting with it, with exit status stopStatus
+	// (-1: the connection drops before any status); exitStatus is the
+	// status of a configure session that ran to its end.
+	noVbash, failSave, failConfirm bool
+	stopAfter                      string
+	stopStatus, exitStatus         int
 }
 
 type fakeFile struct {
@@ -111,7 +122,9 @@ func (f *fakeVyOS) handleConn(c net.Conn, cfg *ssh.ServerConfig) {
 				_ = ssh.Unmarshal(req.Payload, &p)
 				_ = req.Reply(true, nil)
 				status := f.exec(p.Command, ch, ch)
-				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
+				if status >= 0 {
+					_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
+				}
 				return
 			}
 		}()
@@ -130,6 +143,13 @@ func (f *fakeVyOS) exec(cmd string, in io.Reader, out io.Writer) int {
 	switch {
 	case cmd == Shell:
 		script, _ := io.ReadAll(in)
+		f.mu.Lock()
+		missing := f.noVbash && strings.Contains(string(script), "\nconfigure\n")
+		f.mu.Unlock()
+		if missing {
+			fmt.Fprintf(out, "/bin/sh: 1: /bin/vbash: not found\n")
+			return 127
+		}
 		return f.vbash(string(script), out)
 	case strings.HasPrefix(cmd, "f=") && strings.Contains(cmd, `cat >"$t"`): // remote.SSH WriteFile
 		var path, mode string
@@ -222,8 +242,14 @@ func (f *fakeVyOS) vbash(script string, out io.Writer) int {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
+		if f.stopAfter != "" && strings.HasPrefix(line, f.stopAfter) {
+			return f.stopStatus
+		}
 		guarded := strings.HasSuffix(line, " || ok=")
 		line = strings.TrimSuffix(line, " || ok=")
+		// "CMD || echo 'MSG'": MSG is printed when CMD fails.
+		line, onFail, _ := strings.Cut(line, " || echo ")
+		onFail = strings.Trim(onFail, "'")
 		switch {
 		case line == "" || strings.HasPrefix(line, "source /opt/vyatta/etc/functions/script-template"):
 		case line == "configure":
@@ -266,12 +292,24 @@ func (f *fakeVyOS) vbash(script string, out io.Writer) int {
 				f.running = candidate
 				f.pending = strings.HasPrefix(line, "commit-confirm ")
 			}
+		case inConfig && line == "confirm" && f.failConfirm:
+			fmt.Fprintln(out, "No confirmation required")
+			if onFail != "" {
+				fmt.Fprintln(out, onFail)
+			}
 		case inConfig && line == "confirm":
 			f.confirmed++
 			f.pending = false
+		case line == "save" && f.failSave:
+			fmt.Fprintln(out, "Saving configuration to '/config/config.boot'...\nCannot write /config/config.boot: No space left on device")
+			if onFail != "" {
+				fmt.Fprintln(out, onFail)
+			}
 		case line == "save":
 			fmt.Fprintln(out, "Saving configuration to '/config/config.boot'...\nDone")
 			f.saved = append([]string(nil), f.running...)
+		case strings.HasPrefix(line, "echo '"):
+			fmt.Fprintln(out, strings.Trim(strings.TrimPrefix(line, "echo "), "'"))
 		case line == "exit discard" || line == "exit":
 			inConfig, candidate = false, nil
 		case line == "exit 1":
@@ -288,6 +326,9 @@ func (f *fakeVyOS) vbash(script string, out io.Writer) int {
 				ok = false
 			}
 		}
+	}
+	if strings.Contains(script, "\nconfigure\n") {
+		return f.exitStatus
 	}
 	return 0
 }
@@ -306,6 +347,10 @@ func containsLine(lines []string, sub string) bool {
 func (f *fakeVyOS) setOrDelete(candidate []string, del bool, path []string, out io.Writer) ([]string, bool) {
 	key := strings.Join(path, " ")
 	if del {
+		if f.rejectDelete != "" && strings.Contains(key, f.rejectDelete) {
+			fmt.Fprintf(out, "\n  Configuration path: [%s] is not valid\n  Delete failed\n", key)
+			return candidate, false
+		}
 		var kept []string
 		found := false
 		for _, l := range candidate {

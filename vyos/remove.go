@@ -31,7 +31,7 @@ func InspectRemove(ctx context.Context, r remote.Runner, c *Config) ([]string, e
 	}
 	var reasons []string
 	for _, cmd := range RemoveCommands(c, running) {
-		reasons = append(reasons, cmd.String())
+		reasons = append(reasons, cmd.Redacted())
 	}
 	files, err := staleFiles(ctx, r, &Config{})
 	if err != nil {

@@ -269,7 +269,7 @@ func Validate(d Dialect, cmds []Command) error {
 			continue
 		}
 		if err := checkPath(root, c.Path); err != nil {
-			if c.Secret {
+			if c.IsSecret() {
 				err = fmt.Errorf("%s: invalid secret value", strings.Join(c.Path[:len(c.Path)-1], " "))
 			}
 			errs = append(errs, fmt.Errorf("vyos %s: %w", d, err))

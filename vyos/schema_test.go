@@ -149,11 +149,13 @@ func TestValidateTLSRules(t *testing.T) {
 
 func TestValidateNeverQuotesSecrets(t *testing.T) {
 	t.Parallel()
-	bad := vyos.Command{Path: []string{"pki", "openvpn", "shared-secret", "s", "key", "not-hex-SECRETVALUE"}, Secret: true}
-	err := vyos.Validate(vyos.V14, []vyos.Command{bad})
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "SECRETVALUE")
-	assert.Contains(t, bad.Redacted(), "<redacted>")
+	for _, marked := range []bool{true, false} { // unmarked: a secret by its path
+		bad := vyos.Command{Path: []string{"pki", "openvpn", "shared-secret", "s", "key", "not-hex-SECRETVALUE"}, Secret: marked}
+		err := vyos.Validate(vyos.V14, []vyos.Command{bad})
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "SECRETVALUE", "marked %v", marked)
+		assert.Contains(t, bad.Redacted(), "<redacted>")
+	}
 }
 
 func TestParseVersion(t *testing.T) {
