@@ -18,7 +18,12 @@
 // caller provides (topology.State in planetstage's CLI): with TLS, one
 // self-signed ECDSA P-256 certificate per router, pinned by its SHA-256
 // fingerprint on the peer; with StaticKey, one OpenVPN static key per tunnel.
-// Keys are reused on the next run, so a re-apply changes nothing.
+// Keys are reused on the next run, so a re-apply changes nothing. A static
+// key is stored as openvpn/ROUTER_ROUTER.static.key (tunnel.Tunnel.Name);
+// stores written before that name kept keys as ROUTER-ROUTER, which two
+// tunnels could share (routers a-b and c, a and b-c). Such a key is still
+// used, copied to the new name, when only one tunnel of the model maps to
+// it; otherwise each tunnel gets a new key of its own.
 //
 // Config renders the openvpn.conf of one tunnel end. Linux applies a router's
 // tunnels and routes over a remote.Runner: it writes configs and keys (keys
