@@ -32,6 +32,15 @@
 // the routes with "ip route replace". Linux.Inspect reports what Apply would
 // change without changing anything.
 //
+// Files equal to the model do not prove that a daemon runs them: an apply
+// can stop after writing them and before restarting the daemon. Each
+// (re)start records a SHA-256 of the daemon's files next to its pid file
+// (RunDir/vtunN.loaded), removed before the start and written once the
+// daemon runs (by Apply and by the boot script); Inspect reports a restart
+// for a running daemon whose record is missing or names other files. A
+// router set up before this record existed has each daemon restarted once
+// by its next apply.
+//
 // Reboots: the daemons and routes do not survive one, and the driver runs no
 // service manager. Apply also writes an idempotent boot script,
 // DefaultBootScript (/etc/planetstage/boot.d/50-openvpn, mode 0755), that
