@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -114,10 +115,17 @@ func TestLoopbackInterruptedApplyConverges(t *testing.T) {
 			if tc.cancel {
 				cut.cancel = stop
 			}
+			before, err := os.ReadFile(lb.svc.ConfigPath)
+			require.NoError(t, err)
 			interrupted := *lb.svc
 			interrupted.Runner = cut
 			require.Error(t, interrupted.Apply(applyCtx, one), "the apply was interrupted")
 			require.True(t, cut.reached(), "the interruption point %q was reached", tc.after)
+			if tc.cancel {
+				after, err := os.ReadFile(lb.svc.ConfigPath)
+				require.NoError(t, err)
+				assert.Equal(t, string(before), string(after), "the old config is restored although the apply's context was cancelled")
+			}
 
 			if tc.oldServes {
 				// The negative control: the interruption did leave the old
