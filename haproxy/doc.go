@@ -23,6 +23,14 @@
 // Without an init system (containers) it runs HAProxy as master-worker
 // (haproxy -W -D -p PIDFILE) and reloads by sending SIGUSR2 to the master,
 // which keeps the listening sockets and lets old workers finish their
-// connections. Tested against HAProxy 2.6.12 (Debian 12 package
+// connections.
+//
+// A config file in place does not prove that HAProxy runs it: an apply
+// can be interrupted between moving the file in and the reload. Service
+// keeps a record of the config HAProxy last loaded
+// (ConfigPath.planetstage-loaded, a SHA-256), written only after a
+// successful reload, and Inspect reports an update when it is missing or
+// names another config. A host set up before this record existed gets one
+// reload on its next apply. Tested against HAProxy 2.6.12 (Debian 12 package
 // 2.6.12-1+deb12u4).
 package haproxy

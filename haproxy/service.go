@@ -3,12 +3,14 @@ package haproxy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
@@ -96,10 +98,15 @@ func (s *Service) errorf(format string, args ...any) error {
 
 var errNoRunner = errors.New("haproxy: Service.Runner is nil")
 
+// restoreTimeout bounds putting the old config back after a failed or
+// interrupted reload.
+const restoreTimeout = 30 * time.Second
+
 // Inspect compares the host with c and changes nothing. It reports in
 // package plan's step contract: plan.Create when HAProxy or its config is
 // missing, plan.Update when the installed config differs from the rendered
-// one or HAProxy is not running, plan.NoOp otherwise.
+// one, HAProxy is not running, or nothing records that the running HAProxy
+// loaded the installed config (see Apply), plan.NoOp otherwise.
 func (s *Service) Inspect(ctx context.Context, c Config) (plan.Change, error) {
 	if s.Runner == nil {
 		return plan.Change{}, errNoRunner
@@ -136,7 +143,28 @@ func (s *Service) Inspect(ctx context.Context, c Config) (plan.Change, error) {
 	if !running {
 		return plan.Change{Action: plan.Update, Reason: "config up to date but haproxy is not running"}, nil
 	}
-	return plan.Change{Action: plan.NoOp, Reason: "config up to date and haproxy running"}, nil
+	// The file alone does not say what runs: an apply interrupted between
+	// moving the file into place and the reload leaves the new file and the
+	// old config serving.
+	loaded, err := s.Runner.ReadFile(ctx, s.loadedPath())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return plan.Change{Action: plan.Update, Reason: "reload haproxy: " + s.configPath() + " is up to date, but nothing records that haproxy loaded it (an earlier apply stopped before its reload finished)"}, nil
+	case err != nil:
+		return plan.Change{}, s.errorf("read %s: %w", s.loadedPath(), err)
+	case !bytes.Equal(loaded, loadedMark(want)):
+		return plan.Change{Action: plan.Update, Reason: "reload haproxy: " + s.configPath() + " is up to date, but haproxy last loaded another config"}, nil
+	}
+	return plan.Change{Action: plan.NoOp, Reason: "config up to date, loaded by the running haproxy"}, nil
+}
+
+// loadedPath records which config the running HAProxy loaded: Apply writes
+// loadedMark of the config there only after a successful reload, and
+// removes it before it moves a new config into place.
+func (s *Service) loadedPath() string { return s.configPath() + ".planetstage-loaded" }
+
+func loadedMark(cfg []byte) []byte {
+	return fmt.Appendf(nil, "sha256:%x\n", sha256.Sum256(cfg))
 }
 
 // Apply installs HAProxy where missing, then installs c: the rendered
@@ -144,6 +172,14 @@ func (s *Service) Inspect(ctx context.Context, c Config) (plan.Change, error) {
 // only then it replaces the old config and HAProxy reloads (or starts).
 // A config HAProxy refuses returns a *ValidationError and changes nothing:
 // the old config stays in place and keeps serving. Apply is idempotent.
+//
+// After a successful reload Apply records a hash of the config next to it
+// (ConfigPath + ".planetstage-loaded"), and it removes that record before
+// it moves a new config into place. An Apply interrupted anywhere in
+// between (cancelled, killed, the connection lost) so leaves no record, and
+// the next Inspect reports an update instead of trusting a file that the
+// running HAProxy may not have loaded. A reload that fails puts the old
+// config back even when ctx is what stopped it.
 func (s *Service) Apply(ctx context.Context, c Config) error {
 	if s.Runner == nil {
 		return errNoRunner
@@ -179,18 +215,27 @@ func (s *Service) Apply(ctx context.Context, c Config) error {
 		}
 	}
 	// Keep the old config until the reload succeeded, so a reload that
-	// fails for a reason -c cannot see (a port in use) is rolled back.
-	swap := fmt.Sprintf("if [ -e %[1]s ]; then cp -p %[1]s %[2]s; else rm -f %[2]s; fi && mv -f %[3]s %[1]s",
-		remote.ShellQuote(cfgPath), remote.ShellQuote(backup), remote.ShellQuote(candidate))
+	// fails for a reason -c cannot see (a port in use) is rolled back. The
+	// record of what HAProxy loaded goes first: from here until the reload
+	// is done, nothing may claim that the file in place is what runs.
+	swap := fmt.Sprintf("rm -f %[4]s && if [ -e %[1]s ]; then cp -p %[1]s %[2]s; else rm -f %[2]s; fi && mv -f %[3]s %[1]s",
+		remote.ShellQuote(cfgPath), remote.ShellQuote(backup), remote.ShellQuote(candidate), remote.ShellQuote(s.loadedPath()))
 	if _, err := remote.CombinedOutput(ctx, s.Runner, swap); err != nil {
 		return s.errorf("install config: %w", err)
 	}
 	if err := s.reload(ctx); err != nil {
+		// ctx may be what stopped the reload; the old config still goes
+		// back, under a context of its own.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+		defer cancel()
 		restore := fmt.Sprintf("if [ -e %[2]s ]; then mv -f %[2]s %[1]s; fi", remote.ShellQuote(cfgPath), remote.ShellQuote(backup))
-		if _, rerr := remote.CombinedOutput(ctx, s.Runner, restore); rerr != nil {
+		if _, rerr := remote.CombinedOutput(rctx, s.Runner, restore); rerr != nil {
 			return errors.Join(err, s.errorf("restore old config: %w", rerr))
 		}
 		return err
+	}
+	if err := s.Runner.WriteFile(ctx, s.loadedPath(), loadedMark(want), 0o644); err != nil {
+		return s.errorf("record the loaded config (the next apply reloads again): %w", err)
 	}
 	_ = s.Runner.Run(ctx, remote.Cmd{Command: "rm -f " + remote.ShellQuote(backup)})
 	s.log().Info("haproxy config installed", "host", s.Runner.Host(), "path", cfgPath)
@@ -286,7 +331,7 @@ func (s *Service) Remove(ctx context.Context) error {
 	if err := s.Stop(ctx); err != nil {
 		return err
 	}
-	if _, err := remote.CombinedOutput(ctx, s.Runner, "rm -f "+remote.ShellQuote(s.configPath())); err != nil {
+	if _, err := remote.CombinedOutput(ctx, s.Runner, "rm -f "+remote.ShellQuote(s.configPath())+" "+remote.ShellQuote(s.loadedPath())); err != nil {
 		return s.errorf("remove config: %w", err)
 	}
 	return nil

@@ -148,6 +148,11 @@ func TestApplySystemdValidatesThenReloads(t *testing.T) {
 	want, err := Render(thesisConfig(t))
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(f.files[DefaultConfigPath]))
+	assert.Equal(t, string(loadedMark(want)), string(f.files[DefaultConfigPath+".planetstage-loaded"]), "the reload is recorded")
+	swap := f.cmds[move]
+	forget := strings.Index(swap, "rm -f /etc/haproxy/haproxy.cfg.planetstage-loaded &&")
+	require.NotEqual(t, -1, forget, "the swap forgets the old record: %q", swap)
+	assert.Less(t, forget, strings.Index(swap, "mv -f"), "the old record goes before the new file comes")
 	assert.Equal(t, -1, f.index("apt-get"), "haproxy present: no install")
 }
 
@@ -182,6 +187,7 @@ func TestApplyFailedReloadRestoresOldConfig(t *testing.T) {
 	assert.Contains(t, err.Error(), "reload (systemd)")
 	assert.Greater(t, f.index("mv -f /etc/haproxy/haproxy.cfg.planetstage-old"), f.index("systemctl reload"), "old config restored: %q", f.cmds)
 	assert.Equal(t, "old config\n", string(f.files[DefaultConfigPath]))
+	assert.NotContains(t, f.files, DefaultConfigPath+".planetstage-loaded", "no record of a load that failed")
 }
 
 func TestInspect(t *testing.T) {
@@ -191,15 +197,19 @@ func TestInspect(t *testing.T) {
 	tests := []struct {
 		name    string
 		config  []byte // nil: no file
+		loaded  []byte // the record of what haproxy loaded; nil: none
 		answers map[string]fakeAnswer
 		action  plan.Action
 		reason  string
 	}{
-		{"haproxy missing", nil, map[string]fakeAnswer{cmdHasHAProxy: {status: 1}}, plan.Create, "install haproxy"},
-		{"no config", nil, map[string]fakeAnswer{}, plan.Create, "write /etc/haproxy/haproxy.cfg"},
-		{"config differs", []byte(strings.Replace(string(want), "master03", "master09", 1)), map[string]fakeAnswer{cmdSystemd: {}}, plan.Update, "+server master03 192.168.10.103:6443 check; -server master09"},
-		{"not running", want, map[string]fakeAnswer{cmdSystemd: {}, cmdIsActive: {status: 3}}, plan.Update, "not running"},
-		{"up to date", want, map[string]fakeAnswer{cmdSystemd: {}}, plan.NoOp, "up to date"},
+		{"haproxy missing", nil, nil, map[string]fakeAnswer{cmdHasHAProxy: {status: 1}}, plan.Create, "install haproxy"},
+		{"no config", nil, nil, map[string]fakeAnswer{}, plan.Create, "write /etc/haproxy/haproxy.cfg"},
+		{"config differs", []byte(strings.Replace(string(want), "master03", "master09", 1)), loadedMark(want), map[string]fakeAnswer{cmdSystemd: {}}, plan.Update, "+server master03 192.168.10.103:6443 check; -server master09"},
+		{"not running", want, loadedMark(want), map[string]fakeAnswer{cmdSystemd: {}, cmdIsActive: {status: 3}}, plan.Update, "not running"},
+		{"up to date", want, loadedMark(want), map[string]fakeAnswer{cmdSystemd: {}}, plan.NoOp, "up to date"},
+		// An apply stopped between moving the file in and the reload.
+		{"load not recorded", want, nil, map[string]fakeAnswer{cmdSystemd: {}}, plan.Update, "nothing records that haproxy loaded it"},
+		{"another config loaded", want, loadedMark([]byte("old config\n")), map[string]fakeAnswer{cmdSystemd: {}}, plan.Update, "haproxy last loaded another config"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,6 +217,9 @@ func TestInspect(t *testing.T) {
 			f := &fakeRunner{files: map[string][]byte{}, respond: tt.answers}
 			if tt.config != nil {
 				f.files[DefaultConfigPath] = tt.config
+			}
+			if tt.loaded != nil {
+				f.files[DefaultConfigPath+".planetstage-loaded"] = tt.loaded
 			}
 			s := &Service{Runner: f}
 			c, err := s.Inspect(context.Background(), thesisConfig(t))

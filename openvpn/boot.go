@@ -49,10 +49,19 @@ func (l *Linux) BootScriptData() ([]byte, error) {
 	b.WriteString("# and routes back after a reboot. Idempotent: running tunnels are left alone.\n")
 	b.WriteString("# Written by planetstage; a re-apply overwrites changes.\nfail=0\n")
 	fmt.Fprintf(&b, "%s || fail=1\n", forwardCmd)
+	files, err := RouterFiles(l.Model, l.Keys, l.Site, l.dir())
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range l.Model.TunnelsOf(l.Site) {
-		fmt.Fprintf(&b, "# %s to %s\n", Interface(t.Index), peerOf(t, l.Site))
-		fmt.Fprintf(&b, "{ %s; } || fail=1\n", deviceCmd(Interface(t.Index)))
-		fmt.Fprintf(&b, "if ! { %s; } >/dev/null; then\n\t%s || fail=1\nfi\n", l.runningCmd(t), l.startCmd(t))
+		iface := Interface(t.Index)
+		fmt.Fprintf(&b, "# %s to %s\n", iface, peerOf(t, l.Site))
+		fmt.Fprintf(&b, "{ %s; } || fail=1\n", deviceCmd(iface))
+		// The record of the started files is the one Apply writes; the
+		// files are the ones written with this script.
+		mark := strings.TrimSpace(string(loadedMark(files, tunnelPaths(l.dir(), iface))))
+		fmt.Fprintf(&b, "if ! { %s; } >/dev/null; then\n\t%s && echo %s >%s || fail=1\nfi\n",
+			l.runningCmd(t), l.startCmd(t), mark, remote.ShellQuote(loadedPath(l.runDir(), iface)))
 	}
 	for _, rt := range l.Model.Routes(l.Site) {
 		fmt.Fprintf(&b, "%s || fail=1\n", routeCmd(rt))
@@ -82,13 +91,14 @@ func (l *Linux) runningCmd(t tunnel.Tunnel) string {
 		remote.ShellQuote(pidPath(l.runDir(), iface)), remote.ShellQuote(ConfigPath(l.dir(), iface)))
 }
 
-// startCmd starts t's openvpn as a daemon.
+// startCmd starts t's openvpn as a daemon, after removing the record of
+// what the previous one was started with.
 func (l *Linux) startCmd(t tunnel.Tunnel) string {
 	iface := Interface(t.Index)
 	pid := remote.ShellQuote(pidPath(l.runDir(), iface))
-	return fmt.Sprintf("mkdir -p %s && rm -f %s && ip addr flush dev %s && "+
+	return fmt.Sprintf("mkdir -p %s && rm -f %s %s && ip addr flush dev %s && "+
 		"openvpn --daemon %s --config %s --writepid %s --log-append %s --status %s 30",
-		remote.ShellQuote(l.runDir()), pid, remote.ShellQuote(iface),
+		remote.ShellQuote(l.runDir()), pid, remote.ShellQuote(loadedPath(l.runDir(), iface)), remote.ShellQuote(iface),
 		remote.ShellQuote("planetstage-"+iface), remote.ShellQuote(ConfigPath(l.dir(), iface)), pid,
 		remote.ShellQuote(logPath(l.runDir(), iface)), remote.ShellQuote(statusPath(l.runDir(), iface)))
 }

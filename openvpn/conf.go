@@ -34,6 +34,7 @@ func certPath(dir string) string             { return path.Join(dir, "router.crt
 func keyPath(dir string) string              { return path.Join(dir, "router.key") }
 func staticPath(dir, iface string) string    { return path.Join(dir, iface+".static.key") }
 func pidPath(runDir, iface string) string    { return path.Join(runDir, iface+".pid") }
+func loadedPath(runDir, iface string) string { return path.Join(runDir, iface+".loaded") }
 func logPath(runDir, iface string) string    { return path.Join(runDir, iface+".log") }
 func statusPath(runDir, iface string) string { return path.Join(runDir, iface+".status") }
 

@@ -18,7 +18,12 @@
 // caller provides (topology.State in planetstage's CLI): with TLS, one
 // self-signed ECDSA P-256 certificate per router, pinned by its SHA-256
 // fingerprint on the peer; with StaticKey, one OpenVPN static key per tunnel.
-// Keys are reused on the next run, so a re-apply changes nothing.
+// Keys are reused on the next run, so a re-apply changes nothing. A static
+// key is stored as openvpn/ROUTER_ROUTER.static.key (tunnel.Tunnel.Name);
+// stores written before that name kept keys as ROUTER-ROUTER, which two
+// tunnels could share (routers a-b and c, a and b-c). Such a key is still
+// used, copied to the new name, when only one tunnel of the model maps to
+// it; otherwise each tunnel gets a new key of its own.
 //
 // Config renders the openvpn.conf of one tunnel end. Linux applies a router's
 // tunnels and routes over a remote.Runner: it writes configs and keys (keys
@@ -26,6 +31,15 @@
 // openvpn daemons (restarting one only when its files changed) and installs
 // the routes with "ip route replace". Linux.Inspect reports what Apply would
 // change without changing anything.
+//
+// Files equal to the model do not prove that a daemon runs them: an apply
+// can stop after writing them and before restarting the daemon. Each
+// (re)start records a SHA-256 of the daemon's files next to its pid file
+// (RunDir/vtunN.loaded), removed before the start and written once the
+// daemon runs (by Apply and by the boot script); Inspect reports a restart
+// for a running daemon whose record is missing or names other files. A
+// router set up before this record existed has each daemon restarted once
+// by its next apply.
 //
 // Reboots: the daemons and routes do not survive one, and the driver runs no
 // service manager. Apply also writes an idempotent boot script,

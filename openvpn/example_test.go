@@ -38,9 +38,9 @@ func Example() {
 		fmt.Printf("site-a: %s via %s dev %s\n", r.Prefix, r.Via, openvpn.Interface(r.Tunnel))
 	}
 	// Output:
-	// vyos01-vyos02 vtun0 udp/1194 vyos01=10.255.0.1 (passive) vyos02=10.255.0.2 (active)
-	// vyos01-vyos03 vtun1 udp/1195 vyos01=10.255.0.5 (passive) vyos03=10.255.0.6 (active)
-	// vyos02-vyos03 vtun2 udp/1196 vyos02=10.255.0.9 (passive) vyos03=10.255.0.10 (active)
+	// vyos01_vyos02 vtun0 udp/1194 vyos01=10.255.0.1 (passive) vyos02=10.255.0.2 (active)
+	// vyos01_vyos03 vtun1 udp/1195 vyos01=10.255.0.5 (passive) vyos03=10.255.0.6 (active)
+	// vyos02_vyos03 vtun2 udp/1196 vyos02=10.255.0.9 (passive) vyos03=10.255.0.10 (active)
 	// site-a: 192.168.20.0/24 via 10.255.0.2 dev vtun0
 	// site-a: 192.168.30.0/24 via 10.255.0.6 dev vtun1
 }

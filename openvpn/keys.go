@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // Cert is a router's self-signed certificate and key.
@@ -44,9 +45,15 @@ type Keys struct {
 }
 
 // Store names, relative to the Store.
-func certName(router string) string   { return "openvpn/" + router + ".crt" }
-func keyName(router string) string    { return "openvpn/" + router + ".key" }
-func staticName(tunnel string) string { return "openvpn/" + tunnel + ".static.key" }
+func certName(router string) string     { return "openvpn/" + router + ".crt" }
+func keyName(router string) string      { return "openvpn/" + router + ".key" }
+func staticName(t tunnel.Tunnel) string { return "openvpn/" + t.Name() + ".static.key" }
+
+// legacyStaticName is where static keys were stored while tunnel names
+// joined the routers with '-', which two tunnels could share.
+func legacyStaticName(t tunnel.Tunnel) string {
+	return "openvpn/" + t.Ends[0].Router + "-" + t.Ends[1].Router + ".static.key"
+}
 
 // LoadKeys returns the key material m needs, reading it from store and
 // creating (and storing) what is missing. Stored material that does not parse
@@ -55,19 +62,14 @@ func staticName(tunnel string) string { return "openvpn/" + tunnel + ".static.ke
 func LoadKeys(store secret.Store, m *Model) (*Keys, error) {
 	k := &Keys{Auth: m.Auth, Certs: map[string]Cert{}, Static: map[string][]byte{}}
 	if m.Auth == StaticKey {
+		legacyUsers := map[string]int{}
 		for _, t := range m.Tunnels {
-			name := staticName(t.Name())
-			data, err := store.Read(name)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				if data, err = NewStaticKey(); err == nil {
-					err = store.Write(name, data, true)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("openvpn: tunnel %s: create static key: %w", t.Name(), err)
-				}
-			case err != nil:
-				return nil, fmt.Errorf("openvpn: tunnel %s: read %s: %w", t.Name(), name, err)
+			legacyUsers[legacyStaticName(t)]++
+		}
+		for _, t := range m.Tunnels {
+			data, name, err := loadStatic(store, t, legacyUsers[legacyStaticName(t)] == 1)
+			if err != nil {
+				return nil, err
 			}
 			if _, err := StaticKeyHex(data); err != nil {
 				return nil, fmt.Errorf("openvpn: tunnel %s: stored %s: %w", t.Name(), name, err)
@@ -84,6 +86,45 @@ func LoadKeys(store secret.Store, m *Model) (*Keys, error) {
 		k.Certs[s.Router] = c
 	}
 	return k, nil
+}
+
+// loadStatic reads t's static key, or creates and stores it. A store from
+// before tunnel names were collision-free has it under the legacy name; that
+// key is kept (copied to the current name), so running routers are not
+// re-keyed, but only when no other tunnel of the model maps to the same
+// legacy name: a key two tunnels may have shared belongs to neither.
+func loadStatic(store secret.Store, t tunnel.Tunnel, legacyIsOurs bool) (data []byte, name string, err error) {
+	name = staticName(t)
+	data, err = store.Read(name)
+	if !errors.Is(err, fs.ErrNotExist) {
+		if err != nil {
+			return nil, name, fmt.Errorf("openvpn: tunnel %s: read %s: %w", t.Name(), name, err)
+		}
+		return data, name, nil
+	}
+	if legacyIsOurs {
+		legacy := legacyStaticName(t)
+		data, err = store.Read(legacy)
+		switch {
+		case err == nil:
+			if _, err := StaticKeyHex(data); err != nil {
+				return nil, legacy, fmt.Errorf("openvpn: tunnel %s: stored %s: %w", t.Name(), legacy, err)
+			}
+			if err := store.Write(name, data, true); err != nil {
+				return nil, name, fmt.Errorf("openvpn: tunnel %s: copy %s to %s: %w", t.Name(), legacy, name, err)
+			}
+			return data, name, nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, legacy, fmt.Errorf("openvpn: tunnel %s: read %s: %w", t.Name(), legacy, err)
+		}
+	}
+	if data, err = NewStaticKey(); err == nil {
+		err = store.Write(name, data, true)
+	}
+	if err != nil {
+		return nil, name, fmt.Errorf("openvpn: tunnel %s: create static key: %w", t.Name(), err)
+	}
+	return data, name, nil
 }
 
 func loadCert(store secret.Store, router string) (Cert, error) {

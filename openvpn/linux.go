@@ -3,6 +3,7 @@ package openvpn
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -76,6 +77,11 @@ type tunnelState struct {
 	tunnel  tunnel.Tunnel
 	changed []string // files that are missing or differ
 	running bool
+	// unproven: the daemon runs, but no record says it was started with
+	// the files now in place (an apply stopped between writing them and
+	// restarting it).
+	unproven bool
+	loaded   []byte // what to record once it runs the files in place
 }
 
 // observe reads the router's state. It changes nothing.
@@ -106,7 +112,7 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 	for _, t := range l.Model.TunnelsOf(l.Site) {
 		st := tunnelState{tunnel: t}
 		iface := Interface(t.Index)
-		for _, p := range []string{ConfigPath(l.dir(), iface), staticPath(l.dir(), iface), certPath(l.dir()), keyPath(l.dir())} {
+		for _, p := range tunnelPaths(l.dir(), iface) {
 			if differs[p] {
 				st.changed = append(st.changed, p)
 			}
@@ -114,12 +120,22 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 		if st.running, err = l.running(ctx, r, t); err != nil {
 			return nil, nil, Drift{}, err
 		}
+		st.loaded = loadedMark(files, tunnelPaths(l.dir(), iface))
+		if st.running && len(st.changed) == 0 {
+			have, err := r.ReadFile(ctx, loadedPath(l.runDir(), iface))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, Drift{}, fmt.Errorf("router %q: %w", r.Host(), err)
+			}
+			st.unproven = !bytes.Equal(have, st.loaded)
+		}
 		drift.Installed = drift.Installed || st.running || len(st.changed) == 0
 		switch {
 		case !st.running:
 			drift.Reasons = append(drift.Reasons, fmt.Sprintf("start openvpn %s to %s", iface, peerOf(t, l.Site)))
 		case len(st.changed) > 0:
 			drift.Reasons = append(drift.Reasons, fmt.Sprintf("restart openvpn %s: %s changed", iface, strings.Join(st.changed, ", ")))
+		case st.unproven:
+			drift.Reasons = append(drift.Reasons, fmt.Sprintf("restart openvpn %s: nothing records that it runs the files in place (an earlier apply stopped before restarting it)", iface))
 		}
 		tunnels = append(tunnels, st)
 	}
@@ -207,9 +223,10 @@ func (l *Linux) stop(ctx context.Context, r remote.Runner, iface string) error {
 	pid := remote.ShellQuote(pidPath(l.runDir(), iface))
 	conf := remote.ShellQuote(ConfigPath(l.dir(), iface))
 	cmd := fmt.Sprintf(`p=$(cat %[1]s 2>/dev/null); if [ -n "$p" ] && tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -qF -- %[2]s; then kill "$p"; for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; fi; `+
-		`ip link del dev %[3]s 2>/dev/null; rm -f %[1]s %[2]s %[4]s %[5]s %[6]s`,
+		`ip link del dev %[3]s 2>/dev/null; rm -f %[1]s %[2]s %[4]s %[5]s %[6]s %[7]s`,
 		pid, conf, remote.ShellQuote(iface), remote.ShellQuote(staticPath(l.dir(), iface)),
-		remote.ShellQuote(logPath(l.runDir(), iface)), remote.ShellQuote(statusPath(l.runDir(), iface)))
+		remote.ShellQuote(logPath(l.runDir(), iface)), remote.ShellQuote(statusPath(l.runDir(), iface)),
+		remote.ShellQuote(loadedPath(l.runDir(), iface)))
 	if _, err := remote.CombinedOutput(ctx, r, cmd); err != nil {
 		return fmt.Errorf("router %q: stop stale tunnel %s: %w", r.Host(), iface, err)
 	}
@@ -288,7 +305,7 @@ func (l *Linux) ensureDaemon(ctx context.Context, r remote.Runner, st tunnelStat
 	if _, err := remote.CombinedOutput(ctx, r, deviceCmd(iface)); err != nil {
 		return fmt.Errorf("router %q: tunnel %s: create device: %w", host, iface, err)
 	}
-	if st.running && len(st.changed) == 0 {
+	if st.running && len(st.changed) == 0 && !st.unproven {
 		return nil
 	}
 	pid := remote.ShellQuote(pidPath(l.runDir(), iface))
@@ -320,6 +337,36 @@ func (l *Linux) ensureDaemon(ctx context.Context, r remote.Runner, st tunnelStat
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	// Only now, with the daemon running on the files in place, may the
+	// next Inspect trust them.
+	if err := r.WriteFile(ctx, loadedPath(l.runDir(), iface), st.loaded, 0o644); err != nil {
+		return fmt.Errorf("router %q: tunnel %s: record the started config (the next apply restarts it again): %w", host, iface, err)
+	}
 	l.log().Debug("openvpn started", "host", host, "tunnel", iface)
 	return nil
+}
+
+// tunnelPaths are the files iface's daemon reads at start: restarting it
+// is how a change to any of them takes effect.
+func tunnelPaths(dir, iface string) []string {
+	return []string{ConfigPath(dir, iface), staticPath(dir, iface), certPath(dir), keyPath(dir)}
+}
+
+// loadedMark is the record of a daemon started on files: a SHA-256 over
+// the paths and contents of those of paths that files has. It is kept
+// next to the daemon's pid file (loadedPath), written once the daemon
+// runs and removed before it is started, so that a daemon left running on
+// older files by an interrupted apply is not taken for in sync. It holds
+// no key material.
+func loadedMark(files []File, paths []string) []byte {
+	h := sha256.New()
+	for _, p := range paths {
+		for _, f := range files {
+			if f.Path == p {
+				fmt.Fprintf(h, "%s\x00%d\x00", p, len(f.Data))
+				h.Write(f.Data)
+			}
+		}
+	}
+	return fmt.Appendf(nil, "sha256:%x\n", h.Sum(nil))
 }

@@ -76,7 +76,9 @@ func New(m *tunnel.Model, o Options) (*Model, error) {
 	if o.Keepalive.Restart == 0 {
 		o.Keepalive.Restart = 60
 	}
-	var errs []error
+	// Names reach openvpn.conf and the boot script; a Model built without
+	// tunnel.New has not had them checked.
+	errs := []error{m.CheckNames()}
 	if o.Auth != TLS && o.Auth != StaticKey {
 		errs = append(errs, fmt.Errorf("openvpn: auth %q: want %q or %q", o.Auth, TLS, StaticKey))
 	}

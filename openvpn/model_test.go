@@ -100,3 +100,30 @@ func TestInterfacesAndRoles(t *testing.T) {
 		})
 	}
 }
+
+// A tunnel.Model built by hand skips tunnel.New's checks; openvpn.New checks
+// the names again, since they reach openvpn.conf and the boot script.
+func TestNewRejectsHostileNames(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name         string
+		site, router string
+		want         string
+	}{
+		{"newline in router", "site-a", "vyos01\nscript-security 3\nup /tmp/x", `router "vyos01\nscript-security 3\nup /tmp/x" is not a DNS label`},
+		{"semicolon in router", "site-a", "vyos01;reboot", `router "vyos01;reboot" is not a DNS label`},
+		{"newline in site", "site-a\n", "vyos01", `site "site-a\n": name is not a DNS label`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tm, err := tunnel.New(tunnel.Spec{Sites: sites(2), Mode: tunnel.Mesh, Transit: netip.MustParsePrefix("10.255.0.0/24"), Port: openvpn.DefaultPort})
+			require.NoError(t, err)
+			tm.Spec.Sites[0].Name, tm.Spec.Sites[0].Router = tc.site, tc.router
+			tm.Tunnels[0].Ends[0].Site, tm.Tunnels[0].Ends[0].Router = tc.site, tc.router
+			_, err = openvpn.New(tm, openvpn.Options{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

@@ -24,5 +24,9 @@
 // work from this model and need no change.
 //
 // The model does not depend on planetstage's topology types, so any
-// program can build on it.
+// program can build on it. It checks what it is given as strictly as
+// package topology does: site and router names must be DNS labels
+// (lower-case letters, digits and '-'), because tunnel kinds write them
+// into configs, file names and shell scripts. A kind given a Model built
+// without New checks the names again with Model.CheckNames.
 package tunnel

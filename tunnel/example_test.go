@@ -30,9 +30,9 @@ func Example() {
 		fmt.Printf("site-a: %s via %s through tunnel %d\n", r.Prefix, r.Via, r.Tunnel)
 	}
 	// Output:
-	// tunnel 0 vyos01-vyos02 udp/1194 vyos01=10.255.0.1 listens, vyos02=10.255.0.2 initiates
-	// tunnel 1 vyos01-vyos03 udp/1195 vyos01=10.255.0.5 listens, vyos03=10.255.0.6 initiates
-	// tunnel 2 vyos02-vyos03 udp/1196 vyos02=10.255.0.9 listens, vyos03=10.255.0.10 initiates
+	// tunnel 0 vyos01_vyos02 udp/1194 vyos01=10.255.0.1 listens, vyos02=10.255.0.2 initiates
+	// tunnel 1 vyos01_vyos03 udp/1195 vyos01=10.255.0.5 listens, vyos03=10.255.0.6 initiates
+	// tunnel 2 vyos02_vyos03 udp/1196 vyos02=10.255.0.9 listens, vyos03=10.255.0.10 initiates
 	// site-a: 192.168.20.0/24 via 10.255.0.2 through tunnel 0
 	// site-a: 192.168.30.0/24 via 10.255.0.6 through tunnel 1
 }

@@ -72,8 +72,11 @@ type Tunnel struct {
 	Ends    [2]End
 }
 
-// Name is "ROUTER-ROUTER", the tunnel's name in plan step IDs and key files.
-func (t Tunnel) Name() string { return t.Ends[0].Router + "-" + t.Ends[1].Router }
+// Name is "ROUTER_ROUTER" (listening end first), the tunnel's name in
+// messages and key stores. Router names are DNS labels, which hold no '_',
+// so two tunnels never share a name; with '-' the routers a-b and c, and a
+// and b-c, both gave "a-b-c".
+func (t Tunnel) Name() string { return t.Ends[0].Router + "_" + t.Ends[1].Router }
 
 // Local returns the end of t at site, and the peer's end; ok is false when
 // site is not an end of t.

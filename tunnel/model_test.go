@@ -126,11 +126,31 @@ func TestNewRejectsBadSpecs(t *testing.T) {
 	overlap[1].LAN = netip.MustParsePrefix("192.168.0.0/16").Addr().Next()
 	dup := sites(2)
 	dup[1].Router = dup[0].Router
+	renamed := func(site, router string) []tunnel.Site {
+		s := sites(2)
+		if site != "" {
+			s[0].Name = site
+		}
+		if router != "" {
+			s[0].Router = router
+		}
+		return s
+	}
 	cases := []struct {
 		name string
 		spec tunnel.Spec
 		want string
 	}{
+		// Names end up in openvpn.conf and in shell scripts: a newline or a
+		// ';' there would add directives or commands.
+		{"newline in router", tunnel.Spec{Sites: renamed("", "vyos01\nscript-security 3"), Mode: tunnel.Mesh, Transit: transit, Port: 1194},
+			`site "site-a": router "vyos01\nscript-security 3" is not a DNS label`},
+		{"semicolon in router", tunnel.Spec{Sites: renamed("", "vyos01;reboot"), Mode: tunnel.Mesh, Transit: transit, Port: 1194},
+			`site "site-a": router "vyos01;reboot" is not a DNS label`},
+		{"newline in site", tunnel.Spec{Sites: renamed("site-a\nup /bin/sh", ""), Mode: tunnel.Mesh, Transit: transit, Port: 1194},
+			`site "site-a\nup /bin/sh": name is not a DNS label`},
+		{"upper case", tunnel.Spec{Sites: renamed("Site-A", ""), Mode: tunnel.Mesh, Transit: transit, Port: 1194},
+			`site "Site-A": name is not a DNS label`},
 		{"mode", tunnel.Spec{Sites: sites(2), Mode: "ring", Transit: transit, Port: 1194}, `mode "ring"`},
 		{"no hub", tunnel.Spec{Sites: sites(2), Mode: tunnel.HubSpoke, Hub: "nowhere", Transit: transit, Port: 1194}, `hub "nowhere": no such site`},
 		{"hub in a mesh", tunnel.Spec{Sites: sites(2), Mode: tunnel.Mesh, Hub: "site-a", Transit: transit, Port: 1194}, `hub "site-a": only hub-spoke mode has a hub`},

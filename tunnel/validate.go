@@ -3,9 +3,65 @@ package tunnel
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
+
+// dnsLabel is the shape of a site or router name, as package topology
+// requires it. Names reach tunnel configs, file names and shell scripts of
+// the tunnel kinds; this shape keeps every one of them a single harmless
+// word there.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+const notLabel = "is not a DNS label (lower-case letters, digits and '-', at most 63, not starting or ending with '-')"
+
+// nameErrors checks the shape of site's names; where says which site.
+func nameErrors(where string, s Site) []error {
+	var errs []error
+	if s.Name != "" && !dnsLabel.MatchString(s.Name) {
+		errs = append(errs, fmt.Errorf("tunnel: %s: name %s", where, notLabel))
+	}
+	if s.Router != "" && !dnsLabel.MatchString(s.Router) {
+		errs = append(errs, fmt.Errorf("tunnel: %s: router %q %s", where, s.Router, notLabel))
+	}
+	return errs
+}
+
+// CheckNames reports every site or router name in m, in its sites or its
+// tunnels' ends, that is not a DNS label. New rejects such names already; a
+// tunnel kind calls CheckNames because a Model can be built without New,
+// and its names end up in configs and scripts.
+func (m *Model) CheckNames() error {
+	var errs []error
+	checked := map[[2]string]bool{}
+	for i, s := range m.Spec.Sites {
+		checked[[2]string{s.Name, s.Router}] = true
+		errs = append(errs, nameErrors(siteWhere(i, s), s)...)
+		if s.Name == "" || s.Router == "" {
+			errs = append(errs, fmt.Errorf("tunnel: %s: empty site or router name", siteWhere(i, s)))
+		}
+	}
+	for _, t := range m.Tunnels {
+		for _, e := range t.Ends {
+			if checked[[2]string{e.Site, e.Router}] {
+				continue
+			}
+			errs = append(errs, nameErrors(fmt.Sprintf("tunnel %d: site %q", t.Index, e.Site), Site{Name: e.Site, Router: e.Router})...)
+			if e.Site == "" || e.Router == "" {
+				errs = append(errs, fmt.Errorf("tunnel: tunnel %d: an end has an empty site or router name", t.Index))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func siteWhere(i int, s Site) string {
+	if s.Name == "" {
+		return fmt.Sprintf("site #%d", i+1)
+	}
+	return fmt.Sprintf("site %q", s.Name)
+}
 
 func validate(spec Spec) error {
 	var errs []error
@@ -35,11 +91,11 @@ func validate(spec Spec) error {
 	}
 	seen := map[string]bool{}
 	for i, s := range spec.Sites {
-		where := fmt.Sprintf("site %q", s.Name)
+		where := siteWhere(i, s)
 		if s.Name == "" {
-			where = fmt.Sprintf("site #%d", i+1)
 			bad("%s: empty name", where)
 		}
+		errs = append(errs, nameErrors(where, s)...)
 		for _, k := range []string{"site " + s.Name, "router " + s.Router, "wan " + s.WAN.String()} {
 			if seen[k] {
 				bad("%s: duplicate %s", where, k)
