@@ -115,7 +115,12 @@ func TestUpNetworksRoutesAndMatrix(t *testing.T) {
 	require.NoError(t, err)
 	_, err = remote.Output(ctx, r2, "ip route add 172.21.10.0/24 via 10.21.0.90")
 	require.NoError(t, err)
-	after, err := l.Matrix(ctx)
+	// Pings time out after a second: on a loaded machine a first echo
+	// can miss that, so the matrix is taken again until it is full (or
+	// half a minute passes, and the assertion below fails).
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	after, err := l.MatrixUntil(wait, func(m Matrix) bool { return len(m.Unreachable()) == 0 })
 	require.NoError(t, err)
 	assert.Empty(t, after.Unreachable())
 	p, ok := after.Pair("h1", "h2")
