@@ -71,9 +71,9 @@ func kubeadmCluster(t *topology.Topology) (*kubeadm.Cluster, error) {
 // manifest file applied with kubectl.
 func clusterCNI(t *topology.Topology) (kubeadm.CNI, error) {
 	switch name := t.Cluster.CNI; name {
-	case "", "vxlan":
+	case "", topology.CNIVXLAN:
 		return kubeadm.VXLAN{}, nil
-	case "none":
+	case topology.CNINone:
 		return nil, nil
 	default:
 		manifest, err := os.ReadFile(name)

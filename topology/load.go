@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -38,7 +39,20 @@ func Load(path string) (*Topology, error) {
 		}
 		return nil, &FileError{File: path, Problems: Problems{*sizeProblem(size)}}
 	}
-	return Parse(path, data)
+	t, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	t.resolvePaths(filepath.Dir(path))
+	return t, nil
+}
+
+// resolvePaths makes the file names a topology file gives relative to its
+// own directory, not to the working directory of whoever loads it.
+func (t *Topology) resolvePaths(dir string) {
+	if c := t.Cluster; c != nil && c.CNI != "" && c.CNI != CNIVXLAN && c.CNI != CNINone && !filepath.IsAbs(c.CNI) {
+		c.CNI = filepath.Join(dir, c.CNI)
+	}
 }
 
 // Parse is Load for data already read; name is what errors call the file.

@@ -216,9 +216,17 @@ type Cluster struct {
 	// APIPort is the port of the API servers and of the load balancer in
 	// front of them; 6443 when zero.
 	APIPort int `json:"apiPort,omitempty"`
-	// CNI names the pod network; empty means the default.
+	// CNI names the pod network: empty or "vxlan" is the default, "none"
+	// leaves it to the user, anything else is a manifest file applied with
+	// kubectl, relative to the topology file when Load read one.
 	CNI string `json:"cni,omitempty"`
 }
+
+// Pod networks that cluster.cni names rather than a manifest file.
+const (
+	CNIVXLAN = "vxlan"
+	CNINone  = "none"
+)
 
 // SSH says how to reach routers and hosts. Every field may be left out,
 // and so may the section: then planetstage logs in as root on port 22 with

@@ -3,6 +3,8 @@ package topology
 import (
 	"errors"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -229,5 +231,28 @@ func TestSSHDefaultsAndHostKeyPolicy(t *testing.T) {
 			require.NotNil(t, top.SSH)
 			assert.Equal(t, tt.want, *top.SSH)
 		})
+	}
+}
+
+// A manifest that cluster.cni names is found next to the topology file,
+// wherever the program that loads it runs.
+func TestLoadResolvesTheCNIManifestNextToTheFile(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/thesis.yaml")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for cni, want := range map[string]string{
+		"calico.yaml":     filepath.Join(dir, "calico.yaml"),
+		"/etc/calico.yml": "/etc/calico.yml",
+		"vxlan":           "vxlan",
+		"none":            "none",
+	} {
+		file := filepath.Join(dir, "thesis.yaml")
+		s := strings.Replace(string(data), "apiPort: 6443}", "apiPort: 6443, cni: "+cni+"}", 1)
+		require.Contains(t, s, "cni: "+cni)
+		require.NoError(t, os.WriteFile(file, []byte(s), 0o644))
+		top, err := Load(file)
+		require.NoError(t, err)
+		assert.Equal(t, want, top.Cluster.CNI, cni)
 	}
 }
