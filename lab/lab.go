@@ -137,12 +137,12 @@ type Lab struct {
 // the networks and starts every machine, and returns when every sshd
 // answers. On error it removes what it made.
 func UpSpec(ctx context.Context, spec Spec, opts Options) (*Lab, error) {
-	return up(ctx, spec, opts, nil, false)
+	return up(ctx, spec, opts, nil)
 }
 
-// up brings spec up; with t, the lab runs that topology, and followVMs
-// makes machines of hypervisor sites wait for their VM.
-func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, followVMs bool) (*Lab, error) {
+// up brings spec up; with t, the lab runs that topology, and the machines
+// of its hypervisor sites wait for their VMs.
+func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology) (*Lab, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
 	}
@@ -157,8 +157,8 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology, foll
 	if err != nil {
 		return nil, err
 	}
-	l.followVMs = followVMs
-	if t != nil && followVMs {
+	l.followVMs = t != nil
+	if t != nil {
 		for _, m := range t.Machines() {
 			if m.Site.Hypervisor != "" {
 				l.vmBacked[m.Name] = true

@@ -35,13 +35,7 @@ func SpecFrom(t *topology.Topology) Spec {
 // Topology returns t as the lab runs it; Apply applies the layers; Down
 // removes it all.
 func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
-	return upTopology(ctx, t, opts, true)
-}
-
-// upTopology is Up; followVMs makes machines of hypervisor sites wait for
-// their VM.
-func upTopology(ctx context.Context, t *topology.Topology, opts Options, followVMs bool) (*Lab, error) {
-	return up(ctx, SpecFrom(t), opts, t, followVMs)
+	return up(ctx, SpecFrom(t), opts, t)
 }
 
 // Topology returns the topology as the lab runs it (nil for a lab made

@@ -49,7 +49,7 @@ func TestVMsBecomeContainers(t *testing.T) {
 	needDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	l, err := upTopology(ctx, simTopology("labtest-vm"), Options{StateDir: t.TempDir()}, true)
+	l, err := Up(ctx, simTopology("labtest-vm"), Options{StateDir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, l.Down(context.Background())) })
 
