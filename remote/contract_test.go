@@ -27,6 +27,7 @@ func testRunnerContract(t *testing.T, r Runner, dir string) {
 	t.Run("run", func(t *testing.T) { testRun(t, r) })
 	t.Run("files", func(t *testing.T) { testFiles(t, r, dir) })
 	t.Run("atomic", func(t *testing.T) { testAtomicWrite(t, r, dir) })
+	t.Run("stale temporary file", func(t *testing.T) { testStaleTemp(t, r, dir) })
 	t.Run("cancel", func(t *testing.T) { testCancel(t, r, dir) })
 }
 
@@ -178,6 +179,33 @@ func testAtomicWrite(t *testing.T, r Runner, dir string) {
 	wg.Wait()
 	assert.Zero(t, torn, "reader saw a missing or partial file")
 	assert.Positive(t, reads)
+}
+
+// testStaleTemp leaves what a write killed before its rename leaves (a
+// temporary file beside the target) and checks the next write of the same
+// file removes it, and no other file.
+func testStaleTemp(t *testing.T, r Runner, dir string) {
+	sub := filepath.Join(dir, "stale")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	path := filepath.Join(sub, "haproxy.cfg")
+	stale := filepath.Join(sub, ".haproxy.cfg.tmp-Ab12Cd")
+	other := filepath.Join(sub, ".other.cfg.tmp-Ab12Cd")
+	for _, p := range []string{stale, other} {
+		require.NoError(t, os.WriteFile(p, []byte("half a config"), 0o644))
+	}
+	require.NoError(t, r.WriteFile(t.Context(), path, []byte("whole\n"), 0o644))
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "whole\n", string(got))
+	assert.NoFileExists(t, stale, "the killed write's temporary file is still there")
+	assert.FileExists(t, other, "another file's temporary file is not this write's to remove")
+	entries, err := os.ReadDir(sub)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"haproxy.cfg", ".other.cfg.tmp-Ab12Cd"}, names)
 }
 
 // testCancel cancels a command that started a background child, and

@@ -19,7 +19,9 @@ type Runner interface {
 	// WriteFile writes data to path with mode, atomically: the data goes to a
 	// temporary file in the same directory which is then renamed into place,
 	// so a reader never sees a half-written file. Missing parent directories
-	// are created.
+	// are created. The temporary file is ".NAME.tmp-" and a suffix; one
+	// that a killed write left behind is removed by the next write of the
+	// same path (so two writers of one path at once may fail one write).
 	WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) error
 	// ReadFile returns the contents of path. A missing file returns an error
 	// that matches fs.ErrNotExist.

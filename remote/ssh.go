@@ -42,6 +42,10 @@ type SSHConfig struct {
 	// listed in ("~/" expanded). It is read at every dial, so a file that a
 	// lab rewrites is picked up. Required unless InsecureIgnoreHostKey.
 	KnownHostsFile string
+	// PinnedKnownHosts is a known_hosts file trusted besides KnownHostsFile:
+	// host keys a program made for machines it created and pinned before
+	// they booted. A file that does not exist (yet) pins nothing.
+	PinnedKnownHosts string
 	// InsecureIgnoreHostKey accepts any host key. It exists for throwaway
 	// labs whose machines get new keys at every start; anything between
 	// the client and the host can then read and change the session. Never
@@ -226,6 +230,9 @@ func normalise(c SSHConfig) (SSHConfig, error) {
 	var err error
 	if c.KnownHostsFile, err = expandHome(c.KnownHostsFile); err != nil {
 		return c, fmt.Errorf("KnownHostsFile: %w", err)
+	}
+	if c.PinnedKnownHosts, err = expandHome(c.PinnedKnownHosts); err != nil {
+		return c, fmt.Errorf("PinnedKnownHosts: %w", err)
 	}
 	c.IdentityFiles = append([]string(nil), c.IdentityFiles...)
 	for i, f := range c.IdentityFiles {

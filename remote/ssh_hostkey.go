@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 
@@ -50,7 +51,14 @@ func (h *hop) hostKeyCheck(addr string) (ssh.HostKeyCallback, []string, error) {
 		return ssh.InsecureIgnoreHostKey(), nil, nil
 	}
 	file := h.cfg.KnownHostsFile
-	db, err := knownhosts.New(file)
+	files := []string{file}
+	if p := h.cfg.PinnedKnownHosts; p != "" {
+		if _, err := os.Stat(p); err == nil {
+			files = append(files, p)
+			file += " or " + p
+		}
+	}
+	db, err := knownhosts.New(files...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("KnownHostsFile: %w", err)
 	}

@@ -229,12 +229,22 @@ func (g *gate) shut() {
 	g.mu.Unlock()
 }
 
-// writeScript writes stdin to $f atomically; see Runner.WriteFile.
+// writeScript writes stdin to $f atomically; see Runner.WriteFile. A
+// write killed before its mv (a cancelled apply: the session gets SIGTERM,
+// then the kill) can leave its temporary file; the traps remove it where
+// the shell still runs, and the next write of the same file removes what
+// a SIGKILL left.
 const writeScript = `set -e
 d=$(dirname -- "$f")
+b=$(basename -- "$f")
 mkdir -p -- "$d"
-t=$(mktemp "$d/.$(basename -- "$f").tmp-XXXXXX")
+for o in "$d/.$b.tmp-"??????; do [ ! -e "$o" ] || rm -f -- "$o"; done
+t=$(mktemp "$d/.$b.tmp-XXXXXX")
 trap 'rm -f -- "$t"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 141' PIPE
 cat >"$t"
 chmod "$m" "$t"
 sync -- "$t" 2>/dev/null || :

@@ -88,6 +88,29 @@ func TestSSHHostKeyVerification(t *testing.T) {
 	}
 }
 
+// TestSSHPinnedKnownHosts: a key pinned in PinnedKnownHosts is trusted
+// besides KnownHostsFile; a pinned file that does not exist yet pins
+// nothing, and a wrong pin is refused like a wrong known_hosts entry.
+func TestSSHPinnedKnownHosts(t *testing.T) {
+	t.Parallel()
+	srv := startSSHD(t, sshdOptions{IP: "127.0.0.7"})
+	user := writeKnownHosts(t, map[string]ssh.PublicKey{"127.0.0.99:22": newTestKey(t).signer.PublicKey()})
+	run := func(pinned string) error {
+		r := newSSHRunner(t, SSHConfig{Name: "vm", Addr: srv.Addr, User: "root", Signers: []ssh.Signer{clientKey().signer},
+			KnownHostsFile: user, PinnedKnownHosts: pinned, Retry: Retry{Attempts: 1}})
+		_, err := Output(t.Context(), r, "true")
+		return err
+	}
+	assert.NoError(t, run(writeKnownHosts(t, map[string]ssh.PublicKey{srv.Addr: srv.HostKey})), "the pinned key")
+	var hk *HostKeyError
+	err := run(filepath.Join(t.TempDir(), "not-yet"))
+	require.ErrorAs(t, err, &hk, "no pin yet: the host is unknown")
+	assert.Empty(t, hk.Known)
+	err = run(writeKnownHosts(t, map[string]ssh.PublicKey{srv.Addr: newTestKey(t).signer.PublicKey()}))
+	require.ErrorAs(t, err, &hk)
+	assert.Len(t, hk.Known, 1, "a wrong pin")
+}
+
 // x/crypto/ssh asks for ECDSA host keys before ed25519. A host with both
 // whose known_hosts entry is the ed25519 one must still be accepted.
 func TestSSHHostKeyAlgorithmFromKnownHosts(t *testing.T) {

@@ -138,6 +138,8 @@ func startSSHD(t testing.TB, o sshdOptions) *sshd {
 		hostKeys = append(hostKeys, "HostKey "+filepath.Join(dir, "host_ecdsa"))
 	}
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "keys"), 0o755))
+	home := filepath.Join(dir, "home")
+	require.NoError(t, os.Mkdir(home, 0o755))
 	var users []string
 	for user, keys := range o.Users {
 		var lines []byte
@@ -159,6 +161,11 @@ func startSSHD(t testing.TB, o sshdOptions) *sshd {
 		"KbdInteractiveAuthentication no",
 		"PubkeyAuthentication yes",
 		"LogLevel DEBUG1",
+		// The login shell runs with a HOME of its own: bash reads
+		// ~/.bashrc even for a command over SSH, and this machine's
+		// root may have one that prints (CI's did: pyenv's rehash
+		// complaining on stderr), which is no part of the runner's output.
+		"SetEnv HOME=" + home,
 	}
 	conf = append(conf, hostKeys...)
 	conf = append(conf, o.Extra...)
