@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,4 +92,59 @@ func TestProgressLines(t *testing.T) {
  ✗ router vyos02: dial: refused
  - kubeadm init on master01 (skipped)
 `, b.String())
+}
+
+// syncBuffer is a bytes.Buffer that the progress timers may write to while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A long step says it is still running, again and again, until it ends;
+// then it says nothing more.
+func TestProgressLongStepsMove(t *testing.T) {
+	t.Parallel()
+	var b syncBuffer
+	hook := progressEvery(&b, 20*time.Millisecond, 20*time.Millisecond)
+	s := StepResult{ID: "node-image/go/kubernetes", Target: "go build kubernetes", Action: Create, Start: time.Now()}
+	hook.OnEvent(Event{Kind: Started, Step: s})
+	require.Eventually(t, func() bool { return strings.Count(b.String(), " … go build kubernetes (") >= 2 }, 5*time.Second, 5*time.Millisecond)
+	s.Outcome, s.Duration = Done, 2*time.Minute
+	hook.OnEvent(Event{Kind: Finished, Step: s})
+	after := b.String()
+	assert.True(t, strings.HasSuffix(after, " ✓ create go build kubernetes (2m0s)\n"), after)
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, after, b.String(), "nothing after the step finished")
+}
+
+// Steps running side by side share one "still running" line, said by the
+// one running longest.
+func TestProgressOneLineForStepsSideBySide(t *testing.T) {
+	t.Parallel()
+	var b syncBuffer
+	hook := progressEvery(&b, 20*time.Millisecond, 20*time.Millisecond)
+	start := time.Now()
+	for i, name := range []string{"node01", "node02", "node03"} {
+		hook.OnEvent(Event{Kind: Started, Step: StepResult{ID: name, Target: "power of vm " + name, Start: start.Add(time.Duration(i) * time.Millisecond)}})
+	}
+	require.Eventually(t, func() bool { return strings.Count(b.String(), "\n") >= 2 }, 5*time.Second, 5*time.Millisecond)
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		assert.Regexp(t, `^ … power of vm node01 \(\d+s\), and 2 more running$`, line)
+	}
+	for _, name := range []string{"node01", "node02", "node03"} {
+		hook.OnEvent(Event{Kind: Finished, Step: StepResult{ID: name, Target: "power of vm " + name, Action: Create, Outcome: Done}})
+	}
 }
