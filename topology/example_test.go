@@ -62,8 +62,8 @@ func thesisInGo() *topology.Topology {
 	t := &topology.Topology{
 		Name: "thesis",
 		Hypervisors: []topology.Hypervisor{
-			{Name: "esxi1", URL: "https://10.4.0.13/sdk"},
-			{Name: "esxi2", URL: "https://10.4.0.14/sdk"},
+			{Name: "esxi1", Kind: "esxi", URL: "https://10.4.0.13/sdk", Uplinks: []string{"vmnic1"}, Datastore: "datastore1"},
+			{Name: "esxi2", Kind: "esxi", URL: "https://10.4.0.14/sdk", Uplinks: []string{"vmnic1"}, Datastore: "datastore1"},
 		},
 		Underlay: topology.Underlay{Prefix: prefix("10.4.0.0/16"), VLAN: 0},
 		Sites: []topology.Site{

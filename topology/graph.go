@@ -2,21 +2,45 @@ package topology
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // TunnelPairs returns the pairs of sites the VPN joins with a tunnel, by
 // name, in a stable order: every pair for a mesh, hub and spoke for
-// hub-spoke.
+// hub-spoke, hubs with each other and with their spokes for regional.
 func (t *Topology) TunnelPairs() [][2]string {
 	if t.VPN == nil {
 		return nil
 	}
 	var pairs [][2]string
-	if t.VPN.Mode == VPNHubSpoke {
+	switch t.VPN.Mode {
+	case VPNHubSpoke:
 		for _, s := range t.Sites {
 			if s.Name != t.VPN.Hub {
 				pairs = append(pairs, [2]string{t.VPN.Hub, s.Name})
+			}
+		}
+		return pairs
+	case VPNRegional:
+		// As package tunnel orders them: the hubs' mesh in site order, then
+		// each spoke with its hub. A topology whose hubs do not resolve
+		// (Validate says why) has only the hubs' tunnels.
+		hubOf, _ := t.Hubs()
+		var hubs []string
+		for _, s := range t.Sites {
+			if slices.Contains(t.VPN.Hubs, s.Name) {
+				hubs = append(hubs, s.Name)
+			}
+		}
+		for i, a := range hubs {
+			for _, b := range hubs[i+1:] {
+				pairs = append(pairs, [2]string{a, b})
+			}
+		}
+		for _, s := range t.Sites {
+			if hub := hubOf[s.Name]; hub != "" && hub != s.Name {
+				pairs = append(pairs, [2]string{hub, s.Name})
 			}
 		}
 		return pairs
@@ -48,7 +72,7 @@ func DOT(t *Topology) string {
 	for _, p := range t.TunnelPairs() {
 		a, _ := t.Site(p[0])
 		c, _ := t.Site(p[1])
-		fmt.Fprintf(&b, "\t%q -- %q [style = dashed, label = \"openvpn\"];\n", a.Router.Name, c.Router.Name)
+		fmt.Fprintf(&b, "\t%q -- %q [style = dashed, label = %q];\n", a.Router.Name, c.Router.Name, t.vpnType())
 	}
 	b.WriteString("}\n")
 	return b.String()
@@ -72,7 +96,15 @@ func Mermaid(t *Topology) string {
 	for _, p := range t.TunnelPairs() {
 		a, _ := t.Site(p[0])
 		c, _ := t.Site(p[1])
-		fmt.Fprintf(&b, "\t%s -. openvpn .- %s\n", a.Router.Name, c.Router.Name)
+		fmt.Fprintf(&b, "\t%s -. %s .- %s\n", a.Router.Name, t.vpnType(), c.Router.Name)
 	}
 	return b.String()
+}
+
+// vpnType is the tunnel kind's name for drawings.
+func (t *Topology) vpnType() string {
+	if t.VPN == nil || t.VPN.Type == "" {
+		return VPNTypeOpenVPN
+	}
+	return t.VPN.Type
 }

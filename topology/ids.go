@@ -4,6 +4,8 @@ package topology
 // They are the whole of the coupling between layers in the plan: a layer
 // refers to another only through these.
 
+import "cmp"
+
 // MachineUpIDs returns the IDs of the steps after which machine exists,
 // runs and answers: the machines layer's step for it. Every step that acts
 // on a machine depends on these.
@@ -41,34 +43,58 @@ func NetworkIDs(t *Topology) []string {
 }
 
 // PathIDs returns the router steps that traffic between machines a and b
-// crosses: both sites' routers, and the hub's in hub-spoke; none when they
-// share a site or the topology has no VPN. A step that needs one machine to
-// reach another depends on these, not on every router: in a testbed of a
-// thousand sites that is the difference between a few edges per step and
-// a thousand.
+// crosses: the routers of every site on its path (both sites', the hub's
+// in hub-spoke, the spokes' hubs in regional mode) and the tunnels between
+// them; none when they share a site or the topology has no VPN. A step
+// that needs one machine to reach another depends on these, not on every
+// router: in a testbed of a thousand sites that is the difference between
+// a few edges per step and a thousand.
 func PathIDs(t *Topology, a, b string) []string {
 	ma, okA := t.Machine(a)
 	mb, okB := t.Machine(b)
 	if t.VPN == nil || !okA || !okB || ma.Site.Name == mb.Site.Name {
 		return nil
 	}
-	ids := []string{RouterID(ma.Site.Router.Name), RouterID(mb.Site.Router.Name)}
-	if t.VPN.Mode != VPNHubSpoke {
-		return append(ids, TunnelID(ma.Site.Name, mb.Site.Name))
-	}
-	hub, ok := t.Site(t.VPN.Hub)
-	if !ok {
-		return ids
-	}
-	if hub.Name != ma.Site.Name && hub.Name != mb.Site.Name {
-		ids = append(ids, RouterID(hub.Router.Name))
-	}
-	for _, s := range []string{ma.Site.Name, mb.Site.Name} {
-		if s != hub.Name {
-			ids = append(ids, TunnelID(hub.Name, s))
+	path := t.SitePath(ma.Site.Name, mb.Site.Name)
+	var ids []string
+	for _, name := range path {
+		if s, ok := t.Site(name); ok {
+			ids = append(ids, RouterID(s.Router.Name))
 		}
 	}
+	for i := 1; i < len(path); i++ {
+		ids = append(ids, TunnelID(path[i-1], path[i]))
+	}
 	return ids
+}
+
+// SitePath returns the sites traffic from site a to site b crosses, both
+// included: [a, b] in a mesh or where a tunnel joins them, through the hub
+// in hub-spoke, through the spokes' hubs in regional mode (as package
+// tunnel's Model.Path). Nil when a and b are the same site or there is no
+// VPN.
+func (t *Topology) SitePath(a, b string) []string {
+	if t.VPN == nil || a == b {
+		return nil
+	}
+	hubOf := func(s string) string { return s }
+	switch t.VPN.Mode {
+	case VPNHubSpoke:
+		if _, ok := t.Site(t.VPN.Hub); ok {
+			hubOf = func(string) string { return t.VPN.Hub }
+		}
+	case VPNRegional:
+		if hubs, err := t.Hubs(); err == nil {
+			hubOf = func(s string) string { return cmp.Or(hubs[s], s) }
+		}
+	}
+	path := []string{a}
+	for _, s := range []string{hubOf(a), hubOf(b), b} {
+		if s != path[len(path)-1] {
+			path = append(path, s)
+		}
+	}
+	return path
 }
 
 // TunnelID is the routers layer's step after which the tunnel between

@@ -128,11 +128,15 @@ func (t *Topology) SetDefaults() {
 		if t.VPN.Type == "" {
 			t.VPN.Type = VPNTypeOpenVPN
 		}
-		if t.VPN.Auth == "" {
+		// WireGuard's peers authenticate with their keys: it has no auth.
+		if t.VPN.Auth == "" && t.VPN.Type != VPNTypeWireGuard {
 			t.VPN.Auth = VPNAuthTLS
 		}
 		if t.VPN.Port == 0 {
 			t.VPN.Port = DefaultVPNPort
+			if t.VPN.Type == VPNTypeWireGuard {
+				t.VPN.Port = DefaultWireGuardPort
+			}
 		}
 	}
 	if t.Cluster != nil {
@@ -177,6 +181,11 @@ func (t *Topology) Clone() *Topology {
 		c.Latency = &l
 	}
 	c.VPN = clonePtr(t.VPN)
+	if c.VPN != nil && c.VPN.WireGuard != nil {
+		wg := *c.VPN.WireGuard
+		wg.Endpoints = maps.Clone(wg.Endpoints)
+		c.VPN.WireGuard = &wg
+	}
 	c.Cluster = clonePtr(t.Cluster)
 	c.SSH = clonePtr(t.SSH)
 	if t.Defaults != nil {

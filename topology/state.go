@@ -1,9 +1,13 @@
 package topology
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 
 	"github.com/planetstage/planetstage/secret"
 )
@@ -17,6 +21,16 @@ import (
 // is safe for concurrent use.
 type State struct {
 	dir *secret.Dir
+	// dry, when set, keeps every change in memory (see DryRun).
+	dry *dryState
+}
+
+// dryState is what a DryRun view changed: written contents by name, and
+// names it removed.
+type dryState struct {
+	mu      sync.Mutex
+	written map[string][]byte
+	removed map[string]bool
 }
 
 // DefaultStateDir is where a topology's state lives unless the caller says
@@ -45,6 +59,21 @@ func OpenState(dir string) (*State, error) {
 	return &State{dir: d}, nil
 }
 
+// DryRun returns a view of the same directory that reads what is there but
+// keeps every change in memory: what a plan or a render would generate
+// (VPN keys, certificates, cluster CAs) exists for as long as the view and
+// never reaches the disk. Plans and renders use it, so that looking at a
+// topology writes no private key; an apply uses the State itself.
+func (s *State) DryRun() *State {
+	if s.dry != nil {
+		return s
+	}
+	return &State{dir: s.dir, dry: &dryState{written: map[string][]byte{}, removed: map[string]bool{}}}
+}
+
+// IsDryRun tells whether s is a DryRun view.
+func (s *State) IsDryRun() bool { return s.dry != nil }
+
 // Dir is the state directory.
 func (s *State) Dir() string { return s.dir.Root() }
 
@@ -59,6 +88,11 @@ func (s *State) Path(name string) (string, error) {
 
 // Read returns the contents of name; a missing name matches fs.ErrNotExist.
 func (s *State) Read(name string) ([]byte, error) {
+	if s.dry != nil {
+		s.dry.mu.Lock()
+		defer s.dry.mu.Unlock()
+		return s.dryRead(name)
+	}
 	data, err := s.dir.Read(name)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
@@ -69,6 +103,16 @@ func (s *State) Read(name string) ([]byte, error) {
 // Write stores data under name atomically: 0600 when secret, else 0644.
 // Subdirectories are created 0700.
 func (s *State) Write(name string, data []byte, secret bool) error {
+	if s.dry != nil {
+		if _, err := s.dir.Path(name); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		s.dry.mu.Lock()
+		defer s.dry.mu.Unlock()
+		s.dry.written[name] = slices.Clone(data)
+		delete(s.dry.removed, name)
+		return nil
+	}
 	if err := s.dir.Write(name, data, secret); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
@@ -77,6 +121,16 @@ func (s *State) Write(name string, data []byte, secret bool) error {
 
 // Remove deletes name; a missing name is not an error.
 func (s *State) Remove(name string) error {
+	if s.dry != nil {
+		if _, err := s.dir.Path(name); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		s.dry.mu.Lock()
+		defer s.dry.mu.Unlock()
+		delete(s.dry.written, name)
+		s.dry.removed[name] = true
+		return nil
+	}
 	if err := s.dir.Remove(name); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
@@ -87,7 +141,39 @@ func (s *State) Remove(name string) error {
 // (and storing the result) when name does not exist yet. Concurrent callers
 // for the same name get the same contents: create runs once.
 func (s *State) LoadOrCreate(name string, secret bool, create func() ([]byte, error)) ([]byte, error) {
+	if s.dry != nil {
+		s.dry.mu.Lock()
+		defer s.dry.mu.Unlock()
+		data, err := s.dryRead(name)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return data, err
+		}
+		if data, err = create(); err != nil {
+			return nil, err
+		}
+		s.dry.written[name] = slices.Clone(data)
+		delete(s.dry.removed, name)
+		return data, nil
+	}
 	data, err := s.dir.LoadOrCreate(name, secret, create)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	return data, nil
+}
+
+// dryRead reads name as a DryRun view sees it; s.dry.mu is held.
+func (s *State) dryRead(name string) ([]byte, error) {
+	if data, ok := s.dry.written[name]; ok {
+		return slices.Clone(data), nil
+	}
+	if s.dry.removed[name] {
+		if _, err := s.dir.Path(name); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		return nil, fmt.Errorf("state: %s: %w", name, fs.ErrNotExist)
+	}
+	data, err := s.dir.Read(name)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}

@@ -113,3 +113,66 @@ func TestDefaultStateDir(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "/home/u/.local/state/planetstage/thesis", dir)
 }
+
+// A DryRun view reads what is on disk and keeps its own changes in memory:
+// the directory is byte for byte what it was.
+func TestDryRunWritesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := OpenState(dir)
+	require.NoError(t, err)
+	require.NoError(t, s.Write("openvpn/r1.key", []byte("on disk"), true))
+	require.NoError(t, s.Write("gone", []byte("x"), false))
+	before := treeOf(t, dir)
+
+	d := s.DryRun()
+	assert.True(t, d.IsDryRun())
+	assert.False(t, s.IsDryRun())
+	assert.Same(t, d, d.DryRun())
+	got, err := d.Read("openvpn/r1.key")
+	require.NoError(t, err)
+	assert.Equal(t, "on disk", string(got))
+
+	created := 0
+	mk := func() ([]byte, error) { created++; return []byte("new key"), nil }
+	got, err = d.LoadOrCreate("pki/ca.key", true, mk)
+	require.NoError(t, err)
+	assert.Equal(t, "new key", string(got))
+	got, err = d.LoadOrCreate("pki/ca.key", true, mk)
+	require.NoError(t, err)
+	assert.Equal(t, "new key", string(got))
+	assert.Equal(t, 1, created, "the view remembers what it created")
+	got, err = d.LoadOrCreate("openvpn/r1.key", true, mk)
+	require.NoError(t, err)
+	assert.Equal(t, "on disk", string(got))
+
+	require.NoError(t, d.Write("openvpn/r1.key", []byte("rotated"), true))
+	got, err = d.Read("openvpn/r1.key")
+	require.NoError(t, err)
+	assert.Equal(t, "rotated", string(got))
+	require.NoError(t, d.Remove("gone"))
+	_, err = d.Read("gone")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Error(t, d.Write("../escape", []byte("x"), false), "names stay inside, as for the State")
+
+	assert.Equal(t, before, treeOf(t, dir), "a dry run changed the directory")
+	got, err = s.Read("openvpn/r1.key")
+	require.NoError(t, err)
+	assert.Equal(t, "on disk", string(got))
+	_, err = s.Read("pki/ca.key")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+// treeOf maps every file under dir to its contents.
+func treeOf(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	tree := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		tree[p] = string(data)
+		return err
+	}))
+	return tree
+}

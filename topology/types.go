@@ -66,6 +66,31 @@ type Hypervisor struct {
 	Thumbprint string `json:"thumbprint,omitempty"`
 	// Insecure skips TLS verification, like GOVC_INSECURE=1.
 	Insecure bool `json:"insecure,omitempty"`
+	// CAFile is a PEM bundle of the certificate authorities the host's
+	// certificate is checked against, instead of the system roots.
+	CAFile string `json:"caFile,omitempty"`
+	// Uplinks are the physical NICs ("vmnic1") that join the staging
+	// vSwitch to the physical switch, which must trunk the topology's
+	// VLANs. A hypervisor without one keeps its VLANs inside the host, so
+	// a topology of more than one hypervisor must name them.
+	Uplinks []string `json:"uplinks,omitempty"`
+	// Datastore holds the new VMs; empty means GOVC_DATASTORE, else the
+	// host's only datastore.
+	Datastore string `json:"datastore,omitempty"`
+	// VSwitch names the staging vSwitch; empty means one named after the
+	// topology ("vSwitch-NAME").
+	VSwitch string `json:"vswitch,omitempty"`
+	// Credentials say which environment variables hold the user name and
+	// password; nil means govc's GOVC_USERNAME and GOVC_PASSWORD. The file
+	// never holds a password.
+	Credentials *Credentials `json:"credentials,omitempty"`
+}
+
+// Credentials name the environment variables a hypervisor's user name and
+// password are read from.
+type Credentials struct {
+	UsernameEnv string `json:"usernameEnv"`
+	PasswordEnv string `json:"passwordEnv"`
 }
 
 // Underlay is the shared WAN segment.
@@ -86,6 +111,9 @@ type Site struct {
 	Hosts      []Host `json:"hosts,omitempty"`
 	// Location places the site on the planet, for the latency model.
 	Location *Location `json:"location,omitempty"`
+	// Hub names the hub (one of vpn.hubs) a spoke joins in regional mode;
+	// empty means the nearest hub by location.
+	Hub string `json:"hub,omitempty"`
 }
 
 // Location is where a site is: a city of the built-in table (package wan
@@ -177,6 +205,7 @@ type Defaults struct {
 const (
 	VPNMesh       = "mesh"
 	VPNHubSpoke   = "hub-spoke"
+	VPNRegional   = "regional"
 	VPNAuthTLS    = "tls"
 	VPNAuthStatic = "static-key"
 )
@@ -186,26 +215,52 @@ const (
 	// VPNTypeOpenVPN is OpenVPN site-to-site tunnels (packages openvpn and
 	// vyos).
 	VPNTypeOpenVPN = "openvpn"
+	// VPNTypeWireGuard is WireGuard tunnels (packages wireguard and vyos).
+	VPNTypeWireGuard = "wireguard"
 )
 
 // VPN describes the site-to-site tunnels.
 type VPN struct {
-	// Type is the tunnel kind: "openvpn" (the default) or a kind a program
-	// registers (layer.Env.TunnelKinds).
+	// Type is the tunnel kind: "openvpn" (the default), "wireguard", or a
+	// kind a program registers (layer.Env.TunnelKinds).
 	Type string `json:"type,omitempty"`
-	// Mode is "mesh" (a tunnel per pair of sites) or "hub-spoke" (a tunnel
-	// from the hub to each other site).
+	// Mode is "mesh" (a tunnel per pair of sites), "hub-spoke" (a tunnel
+	// from the hub to each other site) or "regional" (the hubs in a mesh,
+	// every other site joined to one hub: the one it names, else the
+	// nearest by great-circle distance).
 	Mode string `json:"mode"`
 	// Hub names the hub site in hub-spoke mode.
 	Hub string `json:"hub,omitempty"`
+	// Hubs names the hub sites in regional mode.
+	Hubs []string `json:"hubs,omitempty"`
 	// Auth is "tls" (certificates pinned by fingerprint; the default) or
-	// "static-key" (for VyOS 1.2/1.3; deprecated by OpenVPN 2.6).
+	// "static-key" (for VyOS 1.2/1.3; deprecated by OpenVPN 2.6). Not with
+	// type wireguard, whose peers authenticate with their keys.
 	Auth string `json:"auth,omitempty"`
 	// Transit is the prefix tunnel endpoint addresses are allocated from.
 	Transit netip.Prefix `json:"transit"`
 	// Port is the first UDP port; each tunnel on a router takes the next.
+	// 1194 by default, 51820 with type wireguard.
 	Port int `json:"port,omitempty"`
+	// WireGuard holds the settings of type wireguard.
+	WireGuard *WireGuardVPN `json:"wireguard,omitempty"`
 }
+
+// WireGuardVPN are the settings of WireGuard tunnels.
+type WireGuardVPN struct {
+	// Keepalive is the persistent keepalive in seconds (25 when 0; -1
+	// for none).
+	Keepalive int `json:"keepalive,omitempty"`
+	// PresharedKey adds a pre-shared key per tunnel.
+	PresharedKey bool `json:"presharedKey,omitempty"`
+	// Endpoints are where routers behind NAT are reached, by router name:
+	// "ADDRESS" (each tunnel keeps its port) or "ADDRESS:PORT" (for a
+	// router with one tunnel).
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+}
+
+// DefaultWireGuardPort is vpn.port's default with type wireguard.
+const DefaultWireGuardPort = 51820
 
 // Cluster is a kubeadm HA cluster over the sites' hosts.
 type Cluster struct {

@@ -102,8 +102,51 @@ func (v *validator) hypervisors(t *Topology) {
 			v.addf(p+".url", "%q is not an SDK URL like https://10.4.0.13/sdk", redactURL(h.URL))
 		case u.User != nil:
 			if _, hasPassword := u.User.Password(); hasPassword {
-				v.addf(p+".url", "holds a password; give credentials in GOVC_USERNAME and GOVC_PASSWORD instead")
+				v.addf(p+".url", "holds a password; give credentials in GOVC_USERNAME and GOVC_PASSWORD (or credentials.passwordEnv) instead")
 			}
+		}
+		v.hardware(t, p, h)
+	}
+}
+
+// nicName is a physical NIC's name as ESXi gives it ("vmnic1").
+var nicName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+
+// envName is an environment variable's name.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// hardware checks what the file says of a hypervisor's hardware: uplinks,
+// vSwitch, datastore and where its credentials come from. Whether an
+// uplink or datastore exists on the host is the plan's inspect's to say.
+func (v *validator) hardware(t *Topology, p string, h Hypervisor) {
+	seen := map[string]bool{}
+	for j, nic := range h.Uplinks {
+		switch {
+		case !nicName.MatchString(nic):
+			v.addf(fmt.Sprintf("%s.uplinks[%d]", p, j), "%q is not a NIC name like vmnic1", nic)
+		case seen[nic]:
+			v.addf(fmt.Sprintf("%s.uplinks[%d]", p, j), "%s is listed twice", nic)
+		}
+		seen[nic] = true
+	}
+	if len(h.Uplinks) == 0 && (h.Kind == "" || h.Kind == HypervisorESXi) && len(t.Hypervisors) > 1 && slices.ContainsFunc(t.Sites, func(s Site) bool { return s.Hypervisor == h.Name }) {
+		v.addf(p+".uplinks", "missing: %s runs sites of a testbed on %d hypervisors, and without an uplink its VLANs never leave the host; name the physical NICs that trunk them, like [vmnic1]",
+			h.Name, len(t.Hypervisors))
+	}
+	if h.VSwitch != "" && !nicName.MatchString(h.VSwitch) {
+		v.addf(p+".vswitch", "%q is not a vSwitch name (letters, digits, '-', '_', '.')", h.VSwitch)
+	}
+	if strings.ContainsAny(h.Datastore, "[]/") {
+		v.addf(p+".datastore", "%q: name the datastore alone, like datastore1, not a path", h.Datastore)
+	}
+	if c := h.Credentials; c != nil {
+		if !envName.MatchString(c.UsernameEnv) {
+			v.addf(p+".credentials.usernameEnv", "%q is not an environment variable's name", c.UsernameEnv)
+		}
+		if !envName.MatchString(c.PasswordEnv) {
+			// Not quoted: a user who put the password itself here must not
+			// see it in a log.
+			v.addf(p+".credentials.passwordEnv", "is not an environment variable's name (the value is not shown: it may be the password itself)")
 		}
 	}
 }
@@ -192,11 +235,30 @@ func (v *validator) vpn(t *Topology) {
 		} else if _, ok := t.Site(vp.Hub); !ok {
 			v.addf("vpn.hub", "unknown site %q%s", vp.Hub, known(siteNames(t)))
 		}
+	case VPNRegional:
+		v.regional(t)
 	default:
-		v.addf("vpn.mode", "unknown mode %q; use mesh or hub-spoke", vp.Mode)
+		v.addf("vpn.mode", "unknown mode %q; use mesh, hub-spoke or regional", vp.Mode)
 	}
-	if vp.Auth != VPNAuthTLS && vp.Auth != VPNAuthStatic {
+	if vp.Mode != VPNRegional && len(vp.Hubs) > 0 {
+		v.addf("vpn.hubs", "only mode regional has hubs")
+	}
+	for i, s := range t.Sites {
+		if s.Hub != "" && vp.Mode != VPNRegional {
+			v.addf(fmt.Sprintf("sites[%d].hub", i), "only a site of a regional vpn names its hub (vpn.mode is %q)", vp.Mode)
+		}
+	}
+	switch {
+	case vp.Type == VPNTypeWireGuard:
+		if vp.Auth != "" {
+			v.addf("vpn.auth", "%q: WireGuard peers authenticate with their keys; remove auth", vp.Auth)
+		}
+		v.wireGuard(t)
+	case vp.Auth != VPNAuthTLS && vp.Auth != VPNAuthStatic:
 		v.addf("vpn.auth", "unknown auth %q; use tls or static-key", vp.Auth)
+	}
+	if vp.WireGuard != nil && vp.Type != VPNTypeWireGuard {
+		v.addf("vpn.wireguard", "only with type wireguard (type is %q)", vp.Type)
 	}
 	if v.prefix("vpn.transit", vp.Transit) {
 		// Each tunnel takes a /30 of the transit prefix.
@@ -205,7 +267,7 @@ func (v *validator) vpn(t *Topology) {
 			v.addf("vpn.transit", "%s is too small for %d tunnels (a /30 each)", vp.Transit, tunnels)
 		}
 	}
-	if v.port("vpn.port", vp.Port) && vp.Port+len(t.Sites) > 65535 {
+	if v.port("vpn.port", vp.Port) && vp.Port+t.TunnelCount()-1 > 65535 {
 		v.addf("vpn.port", "%d leaves no room for a port per tunnel", vp.Port)
 	}
 }
@@ -216,8 +278,12 @@ func (t *Topology) TunnelCount() int {
 		return 0
 	}
 	n := len(t.Sites)
-	if t.VPN.Mode == VPNHubSpoke {
+	switch t.VPN.Mode {
+	case VPNHubSpoke:
 		return n - 1
+	case VPNRegional:
+		h := len(t.VPN.Hubs)
+		return h*(h-1)/2 + n - h
 	}
 	return n * (n - 1) / 2
 }

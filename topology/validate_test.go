@@ -68,6 +68,29 @@ func TestValidateFindsEveryProblemWithItsPath(t *testing.T) {
 			map[string]string{"vpn.hub": "hub-spoke needs a hub site"}},
 		{"vpn type not a DNS label", func(t *Topology) { t.VPN.Type = "Open_VPN" },
 			map[string]string{"vpn.type": `"Open_VPN" is not a DNS label`}},
+		{"wireguard with auth", func(t *Topology) { t.VPN.Type = VPNTypeWireGuard },
+			map[string]string{"vpn.auth": `"tls": WireGuard peers authenticate with their keys`}},
+		{"wireguard settings without wireguard", func(t *Topology) { t.VPN.WireGuard = &WireGuardVPN{} },
+			map[string]string{"vpn.wireguard": `only with type wireguard (type is "openvpn")`}},
+		{"wireguard endpoint does not parse", func(t *Topology) {
+			t.VPN.Type, t.VPN.Auth = VPNTypeWireGuard, ""
+			t.VPN.WireGuard = &WireGuardVPN{Endpoints: map[string]string{"vyos02": "203.0.113.5:x"}, Keepalive: -2}
+		}, map[string]string{"vpn.wireguard.endpoints.vyos02": `"203.0.113.5:x": want an IPv4 address`, "vpn.wireguard.keepalive": "-2"}},
+		{"wireguard endpoint of no router", func(t *Topology) {
+			t.VPN.Type, t.VPN.Auth = VPNTypeWireGuard, ""
+			t.VPN.WireGuard = &WireGuardVPN{Endpoints: map[string]string{"node01": "203.0.113.5"}}
+		}, map[string]string{"vpn.wireguard.endpoints.node01": `no router "node01"`}},
+		{"wireguard endpoint port on a router with two tunnels", func(t *Topology) {
+			t.VPN.Type, t.VPN.Auth = VPNTypeWireGuard, ""
+			t.VPN.WireGuard = &WireGuardVPN{Endpoints: map[string]string{"vyos02": "203.0.113.5:4000"}}
+		}, map[string]string{"vpn.wireguard.endpoints.vyos02": "port 4000: router vyos02 has 2 tunnels"}},
+		{"wireguard port clash", func(t *Topology) {
+			t.VPN.Type, t.VPN.Auth, t.VPN.Mode, t.VPN.Hub = VPNTypeWireGuard, "", VPNHubSpoke, "site-a"
+			t.VPN.WireGuard = &WireGuardVPN{Endpoints: map[string]string{"vyos02": "203.0.113.5:4000", "vyos03": "203.0.113.5:4000"}}
+		}, map[string]string{"vpn.wireguard.endpoints.vyos03": "port clash: 203.0.113.5:4000 is also where router vyos02 (tunnel 0) is reached"}},
+		{"wireguard port below 1024 on VyOS 1.2", func(t *Topology) {
+			t.VPN.Type, t.VPN.Auth, t.VPN.Port = VPNTypeWireGuard, "", 500
+		}, map[string]string{"vpn.port": "500: WireGuard on VyOS 1.2 (sites[0].router vyos01) listens on ports 1024-65535 only; the tunnels take 500-502"}},
 		{"masters without load balancer", func(t *Topology) { t.Sites[0].Hosts[0].Role = RoleGeneric },
 			map[string]string{"cluster": "3 control planes and no load balancer"}},
 		{"name not a DNS label", func(t *Topology) { t.Sites[1].Hosts[0].Name = "Node_01" },
@@ -82,6 +105,17 @@ func TestValidateFindsEveryProblemWithItsPath(t *testing.T) {
 			map[string]string{"hypervisors[0].url": "holds a password"}},
 		{"bad Kubernetes version", func(t *Topology) { t.Cluster.Kubernetes = "1.37" },
 			map[string]string{"cluster.kubernetes": `"1.37" is not a Kubernetes version`}},
+		{"no uplinks on two hypervisors", func(t *Topology) { t.Hypervisors[1].Uplinks = nil },
+			map[string]string{"hypervisors[1].uplinks": "esxi2 runs sites of a testbed on 2 hypervisors, and without an uplink its VLANs never leave the host"}},
+		{"bad and repeated uplinks", func(t *Topology) { t.Hypervisors[0].Uplinks = []string{"vmnic1", "vmnic 2", "vmnic1"} },
+			map[string]string{"hypervisors[0].uplinks[1]": `"vmnic 2" is not a NIC name`, "hypervisors[0].uplinks[2]": "vmnic1 is listed twice"}},
+		{"datastore path", func(t *Topology) { t.Hypervisors[0].Datastore = "[datastore1] vms" },
+			map[string]string{"hypervisors[0].datastore": "name the datastore alone"}},
+		{"bad vSwitch name", func(t *Topology) { t.Hypervisors[0].VSwitch = "planet switch" },
+			map[string]string{"hypervisors[0].vswitch": `"planet switch" is not a vSwitch name`}},
+		{"credentials not variables", func(t *Topology) {
+			t.Hypervisors[0].Credentials = &Credentials{UsernameEnv: "ESXI1_USER", PasswordEnv: "hunter2!"}
+		}, map[string]string{"hypervisors[0].credentials.passwordEnv": "is not an environment variable's name"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,8 +221,18 @@ func TestVPNTypeDefaultsToOpenVPN(t *testing.T) {
 	top := loadThesis(t)
 	require.NotNil(t, top.VPN)
 	assert.Equal(t, VPNTypeOpenVPN, top.VPN.Type, "a file without vpn.type gets the default")
-	top.VPN.Type = "wireguard"
+	top.VPN.Type = "ipsec"
 	assert.NoError(t, top.Validate(), "validation leaves which kinds exist to the layers")
+
+	// A wireguard file gets WireGuard's port and no auth.
+	data, err := os.ReadFile("testdata/thesis.yaml")
+	require.NoError(t, err)
+	text := strings.Replace(string(data), "vpn: {mode: mesh, auth: tls, transit: 10.255.0.0/16, port: 1194}", "vpn: {type: wireguard, mode: mesh, transit: 10.255.0.0/16}", 1)
+	require.Contains(t, text, "type: wireguard")
+	wg, err := Parse("wg.yaml", []byte(text))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultWireGuardPort, wg.VPN.Port)
+	assert.Empty(t, wg.VPN.Auth)
 }
 
 // An ssh section that says nothing must not validate and then fail at the

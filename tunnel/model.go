@@ -15,6 +15,11 @@ const (
 	// HubSpoke joins the hub to every other site; spokes reach each other
 	// through the hub.
 	HubSpoke Mode = "hub-spoke"
+	// Regional joins the hubs (Spec.Hubs) in a full mesh and every other
+	// site to one hub (Site.Hub): traffic between spokes of different hubs
+	// crosses spoke, hub, hub, spoke, as on the real Internet, where a path
+	// between two far cities runs through the exchanges of their regions.
+	Regional Mode = "regional"
 )
 
 // Site is one site as the tunnel model needs it.
@@ -24,6 +29,10 @@ type Site struct {
 	WAN    netip.Addr   // the router's underlay address: the tunnel endpoint
 	LAN    netip.Addr   // the router's address in the site
 	Prefix netip.Prefix // the site's prefix, routed to the other sites
+	// Hub is the hub a spoke of a Regional model is joined to; empty for
+	// a hub, and in the other modes. Which hub is nearest is the caller's
+	// to decide (package topology: by great-circle distance).
+	Hub string
 }
 
 // Spec is the input of the tunnel model: plain values, so the package does
@@ -32,6 +41,7 @@ type Spec struct {
 	Sites   []Site
 	Mode    Mode
 	Hub     string       // site name of the hub; only with HubSpoke
+	Hubs    []string     // site names of the hubs; only with Regional
 	Transit netip.Prefix // IPv4 prefix the /30 tunnel networks are cut from
 	Port    uint16       // UDP port of the first tunnel; tunnel i uses Port+i
 	// Remotes sends a tunnel end's datagrams somewhere other than its peer:
@@ -62,7 +72,8 @@ type End struct {
 // means the same tunnel on both routers.
 //
 // Ends[0] is the end that listens and Ends[1] the end that initiates: the
-// hub in hub-and-spoke mode, otherwise the site listed first, listens. A
+// hub in hub-and-spoke and regional mode, otherwise (a mesh, two regional
+// hubs) the site listed first, listens. A
 // kind whose ends take different roles (OpenVPN's TLS server and client)
 // derives them from this order.
 type Tunnel struct {
@@ -186,8 +197,75 @@ func pairs(spec Spec) [][2]int {
 				out = append(out, [2]int{hub, j})
 			}
 		}
+	case Regional:
+		index := func(name string) int {
+			return slices.IndexFunc(spec.Sites, func(s Site) bool { return s.Name == name })
+		}
+		// The hubs' mesh first, in site order, then each spoke to its hub.
+		var hubs []int
+		for i, s := range spec.Sites {
+			if slices.Contains(spec.Hubs, s.Name) {
+				hubs = append(hubs, i)
+			}
+		}
+		for a, i := range hubs {
+			for _, j := range hubs[a+1:] {
+				out = append(out, [2]int{i, j})
+			}
+		}
+		for j, s := range spec.Sites {
+			if !slices.Contains(spec.Hubs, s.Name) {
+				out = append(out, [2]int{index(s.Hub), j})
+			}
+		}
 	}
 	return out
+}
+
+// HubOf returns the hub site traffic from and to site goes through: the
+// hub in hub-and-spoke mode, a spoke's own hub in regional mode; site
+// itself for a hub, and every site of a mesh.
+func (m *Model) HubOf(site string) string {
+	switch m.Spec.Mode {
+	case HubSpoke:
+		return m.Spec.Hub
+	case Regional:
+		if s, ok := m.Site(site); ok && s.Hub != "" && !slices.Contains(m.Spec.Hubs, site) {
+			return s.Hub
+		}
+	}
+	return site
+}
+
+// Path returns the sites traffic from one site to another crosses, both
+// ends included, each consecutive pair joined by a tunnel: [from, to] in a
+// mesh or where a tunnel joins them; through the hub (or the two regional
+// hubs) otherwise. A path's latency is the sum of its tunnels'. Nil when
+// from or to is not a site, or they are the same.
+func (m *Model) Path(from, to string) []string {
+	if _, ok := m.Site(from); !ok || from == to {
+		return nil
+	}
+	if _, ok := m.Site(to); !ok {
+		return nil
+	}
+	path := []string{from}
+	for _, s := range []string{m.HubOf(from), m.HubOf(to), to} {
+		if s != path[len(path)-1] {
+			path = append(path, s)
+		}
+	}
+	return path
+}
+
+// tunnelBetween returns the tunnel joining sites a and b.
+func (m *Model) tunnelBetween(a, b string) (Tunnel, bool) {
+	for _, t := range m.Tunnels {
+		if _, peer, ok := t.Local(a); ok && peer.Site == b {
+			return t, true
+		}
+	}
+	return Tunnel{}, false
 }
 
 // Site returns the site named name.
@@ -219,32 +297,50 @@ func (m *Model) TunnelsOf(site string) []Tunnel {
 	return out
 }
 
-// Routes returns site's routes to every other site's prefix: over the direct
-// tunnel when there is one, otherwise (a spoke to another spoke) over the
-// tunnel to the hub. In hub-spoke mode a spoke also routes the transit
-// prefix to the hub (last; see Route.Transit).
+// Routes returns site's routes to every other site's prefix, each through
+// the tunnel to the next site of its Path: the direct tunnel when there is
+// one, otherwise the tunnel to the hub (a spoke), or to the other region's
+// hub (a regional hub). Transit routes come last (see Route.Transit): in
+// hub-spoke and regional mode a spoke routes the whole transit prefix to
+// its hub, and a regional hub routes each other hub's spoke tunnels to
+// that hub, so that a router's own packets, which carry a tunnel address
+// as source, are answered from every site.
 func (m *Model) Routes(site string) []Route {
 	var out []Route
 	for _, dst := range m.Spec.Sites {
-		if dst.Name == site {
+		path := m.Path(site, dst.Name)
+		if len(path) < 2 {
 			continue
 		}
-		hop := dst.Name
-		if m.Spec.Mode == HubSpoke && site != m.Spec.Hub && dst.Name != m.Spec.Hub {
-			hop = m.Spec.Hub
-		}
-		for _, t := range m.TunnelsOf(site) {
+		hop := path[1]
+		if t, ok := m.tunnelBetween(site, hop); ok {
 			_, peer, _ := t.Local(site)
-			if peer.Site == hop {
-				out = append(out, Route{Prefix: dst.Prefix, Via: peer.Address, Tunnel: t.Index, Site: dst.Name, Through: hop})
-			}
+			out = append(out, Route{Prefix: dst.Prefix, Via: peer.Address, Tunnel: t.Index, Site: dst.Name, Through: hop})
 		}
 	}
-	if m.Spec.Mode == HubSpoke && site != m.Spec.Hub {
-		for _, t := range m.TunnelsOf(site) {
-			if _, peer, _ := t.Local(site); peer.Site == m.Spec.Hub {
-				out = append(out, Route{Prefix: m.Spec.Transit.Masked(), Via: peer.Address, Tunnel: t.Index, Site: m.Spec.Hub, Through: m.Spec.Hub, Transit: true})
-			}
+	hub := m.HubOf(site)
+	if hub != site {
+		if t, ok := m.tunnelBetween(site, hub); ok {
+			_, peer, _ := t.Local(site)
+			out = append(out, Route{Prefix: m.Spec.Transit.Masked(), Via: peer.Address, Tunnel: t.Index, Site: hub, Through: hub, Transit: true})
+		}
+		return out
+	}
+	if m.Spec.Mode != Regional {
+		return out
+	}
+	for _, t := range m.Tunnels {
+		if _, _, mine := t.Local(site); mine {
+			continue
+		}
+		// A spoke tunnel of another hub: Ends[0] is that hub.
+		other := t.Ends[0].Site
+		if m.HubOf(t.Ends[1].Site) != other {
+			continue // two other hubs': only their own traffic uses its /30
+		}
+		if via, ok := m.tunnelBetween(site, other); ok {
+			_, peer, _ := via.Local(site)
+			out = append(out, Route{Prefix: t.Transit, Via: peer.Address, Tunnel: via.Index, Site: other, Through: other, Transit: true})
 		}
 	}
 	return out

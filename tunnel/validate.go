@@ -75,8 +75,26 @@ func validate(spec Spec) error {
 		if !slices.ContainsFunc(spec.Sites, func(s Site) bool { return s.Name == spec.Hub }) {
 			bad("hub %q: no such site (hub-spoke mode needs a hub)", spec.Hub)
 		}
+	case Regional:
+		if spec.Hub != "" {
+			bad("hub %q: regional mode names its hubs in hubs", spec.Hub)
+		}
+		if len(spec.Hubs) == 0 {
+			bad("hubs: regional mode needs at least one hub")
+		}
+		for i, h := range spec.Hubs {
+			if !slices.ContainsFunc(spec.Sites, func(s Site) bool { return s.Name == h }) {
+				bad("hubs[%d] %q: no such site", i, h)
+			}
+			if slices.Index(spec.Hubs, h) < i {
+				bad("hubs[%d] %q: listed twice", i, h)
+			}
+		}
 	default:
-		bad("mode %q: want %q or %q", spec.Mode, Mesh, HubSpoke)
+		bad("mode %q: want %q, %q or %q", spec.Mode, Mesh, HubSpoke, Regional)
+	}
+	if spec.Mode != Regional && len(spec.Hubs) > 0 {
+		bad("hubs %v: only regional mode has hubs", spec.Hubs)
 	}
 	if !spec.Transit.IsValid() || !spec.Transit.Addr().Is4() || spec.Transit.Bits() > 30 {
 		bad("transit %s: want an IPv4 prefix of /30 or larger", spec.Transit)
@@ -104,6 +122,18 @@ func validate(spec Spec) error {
 		}
 		if s.Router == "" {
 			bad("%s: empty router name", where)
+		}
+		switch {
+		case spec.Mode != Regional && s.Hub != "":
+			bad("%s: hub %q: only a spoke of regional mode names its hub", where, s.Hub)
+		case spec.Mode != Regional:
+		case slices.Contains(spec.Hubs, s.Name) && s.Hub != "":
+			bad("%s: hub %q: the site is a hub itself", where, s.Hub)
+		case slices.Contains(spec.Hubs, s.Name):
+		case s.Hub == "":
+			bad("%s: no hub: every spoke of regional mode names one of hubs %v", where, spec.Hubs)
+		case !slices.Contains(spec.Hubs, s.Hub):
+			bad("%s: hub %q is not one of hubs %v", where, s.Hub, spec.Hubs)
 		}
 		if !s.WAN.Is4() {
 			bad("%s: router wan %v: want an IPv4 address", where, s.WAN)

@@ -19,6 +19,9 @@ var cities = []City{
 	{"Shanghai", Coord{31.23, 121.47}},
 	{"Hong Kong", Coord{22.30, 114.20}},
 	{"Singapore", Coord{1.29, 103.85}},
+	{"Bangkok", Coord{13.76, 100.50}},
+	{"Manila", Coord{14.60, 120.98}},
+	{"Taipei", Coord{25.03, 121.57}},
 	{"Jakarta", Coord{-6.18, 106.83}},
 	{"Mumbai", Coord{19.08, 72.88}},
 	{"Delhi", Coord{28.61, 77.23}},
@@ -26,6 +29,7 @@ var cities = []City{
 	{"Tel Aviv", Coord{32.09, 34.78}},
 	{"Sydney", Coord{-33.87, 151.21}},
 	{"Melbourne", Coord{-37.81, 144.96}},
+	{"Perth", Coord{-31.95, 115.86}},
 	{"Auckland", Coord{-36.85, 174.76}},
 	// Europe
 	{"London", Coord{51.51, -0.13}},
@@ -45,16 +49,22 @@ var cities = []City{
 	{"Lagos", Coord{6.45, 3.40}},
 	{"Nairobi", Coord{-1.29, 36.82}},
 	{"Johannesburg", Coord{-26.20, 28.05}},
+	{"Cape Town", Coord{-33.92, 18.42}},
+	{"Casablanca", Coord{33.57, -7.59}},
+	{"Accra", Coord{5.60, -0.19}},
 	// North America
 	{"New York", Coord{40.71, -74.01}},
 	{"Washington", Coord{38.90, -77.02}},
 	{"Toronto", Coord{43.65, -79.38}},
+	{"Montreal", Coord{45.50, -73.57}},
 	{"Chicago", Coord{41.88, -87.63}},
 	{"Miami", Coord{25.78, -80.21}},
 	{"Dallas", Coord{32.78, -96.81}},
 	{"Los Angeles", Coord{34.05, -118.24}},
 	{"San Francisco", Coord{37.78, -122.42}},
 	{"Seattle", Coord{47.61, -122.33}},
+	{"Vancouver", Coord{49.28, -123.12}},
+	{"Denver", Coord{39.74, -104.99}},
 	{"Mexico City", Coord{19.43, -99.13}},
 	// South America
 	{"Bogotá", Coord{4.71, -74.07}},
@@ -94,6 +104,26 @@ func Cities() []string {
 }
 
 var unaccent = strings.NewReplacer("á", "a", "ã", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ü", "u", "ç", "c")
+
+// CityLabel is a city's name as a DNS label, for site names: lower case,
+// accents dropped, every run of other characters one '-' ("São Paulo" is
+// "sao-paulo").
+func CityLabel(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range unaccent.Replace(strings.ToLower(name)) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
+}
 
 func cityKey(name string) string {
 	name = unaccent.Replace(strings.ToLower(name))

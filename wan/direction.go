@@ -38,11 +38,15 @@ type direction struct {
 	name     string
 	in, out  *net.UDPConn
 	from, to netip.AddrPort
-	shape    Shape
-	rng      *rand.Rand // reader goroutine only
-	lastDue  time.Time  // reader goroutine only
-	limit    int
-	log      *slog.Logger
+	// shape is the direction's current shape and cut whether it drops
+	// everything; both change while the path runs (Path.SetShape,
+	// Path.SetCut), read by the reader goroutine per datagram.
+	shape   atomic.Pointer[Shape]
+	cut     atomic.Bool
+	rng     *rand.Rand // reader goroutine only
+	lastDue time.Time  // reader goroutine only
+	limit   int
+	log     *slog.Logger
 
 	mu       sync.Mutex
 	q        dueQueue
@@ -61,24 +65,25 @@ type direction struct {
 	lateNext int
 	lateLen  int
 
-	received, forwarded, lost, dropped, foreign, sendErrors atomic.Uint64
+	received, forwarded, lost, dropped, foreign, sendErrors, cutDrops atomic.Uint64
 }
 
 func newDirection(name string, in, out *net.UDPConn, from, to netip.AddrPort, shape Shape, seed, stream uint64, limit int, realtime bool, log *slog.Logger) *direction {
-	return &direction{
+	d := &direction{
 		wantRealtime: realtime,
 		name:         name,
 		in:           in,
 		out:          out,
 		from:         unmap(from),
 		to:           unmap(to),
-		shape:        shape,
 		rng:          rand.New(rand.NewPCG(seed, stream)),
 		limit:        limit,
 		log:          log.With("direction", name),
 		wake:         make(chan struct{}, 1),
 		lead:         initialLead,
 	}
+	d.shape.Store(&shape)
+	return d
 }
 
 func unmap(ap netip.AddrPort) netip.AddrPort {
@@ -104,16 +109,21 @@ func (d *direction) read() {
 			continue
 		}
 		d.received.Add(1)
-		if d.shape.LossPct > 0 && d.rng.Float64()*100 < d.shape.LossPct {
+		if d.cut.Load() {
+			d.cutDrops.Add(1)
+			continue
+		}
+		shape := *d.shape.Load()
+		if shape.LossPct > 0 && d.rng.Float64()*100 < shape.LossPct {
 			d.lost.Add(1)
 			continue
 		}
-		delay := d.shape.Delay
-		if d.shape.Jitter > 0 {
-			delay += time.Duration((d.rng.Float64()*2 - 1) * float64(d.shape.Jitter))
+		delay := shape.Delay
+		if shape.Jitter > 0 {
+			delay += time.Duration((d.rng.Float64()*2 - 1) * float64(shape.Jitter))
 		}
 		due := arrived.Add(delay)
-		if d.shape.Jitter == 0 {
+		if shape.Jitter == 0 {
 			// Arrival stamps can step back by a hair (wall clock read
 			// against monotonic); a constant delay must never reorder.
 			if due.Before(d.lastDue) {
@@ -265,6 +275,7 @@ func (d *direction) stats() DirStats {
 		Dropped:    d.dropped.Load(),
 		Foreign:    d.foreign.Load(),
 		SendErrors: d.sendErrors.Load(),
+		Cut:        d.cutDrops.Load(),
 		MaxQueue:   maxQueue,
 		LateMedian: lateMedian,
 		Realtime:   d.realtime.Load(),

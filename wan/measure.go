@@ -20,11 +20,15 @@ import (
 // reports it: the model's target RTT, the median RTT measured through the
 // tunnel, and the error in percent of the target.
 type SiteResult struct {
-	From       string  `json:"from"`
-	To         string  `json:"to"`
-	TargetMs   float64 `json:"target_ms"`
-	MeasuredMs float64 `json:"measured_ms"`
-	ErrorPct   float64 `json:"error_pct"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Path is the sites the pair's traffic crosses, both ends included,
+	// when that is more than the pair (through a hub); the target is the
+	// sum of its tunnels' RTTs.
+	Path       []string `json:"path,omitempty"`
+	TargetMs   float64  `json:"targetMs"`
+	MeasuredMs float64  `json:"measuredMs"`
+	ErrorPct   float64  `json:"errorPct"`
 }
 
 // NewSiteResult fills in the milliseconds and the error.
@@ -43,9 +47,9 @@ func NewSiteResult(from, to string, target, measured time.Duration) SiteResult {
 type TunnelResult struct {
 	From         string  `json:"from"`
 	To           string  `json:"to"`
-	TunnelMbps   float64 `json:"tunnel_mbps"`
-	DirectMbps   float64 `json:"direct_mbps"`
-	RouterCPUPct float64 `json:"router_cpu_pct"`
+	TunnelMbps   float64 `json:"tunnelMbps"`
+	DirectMbps   float64 `json:"directMbps"`
+	RouterCPUPct float64 `json:"routerCPUPct"`
 }
 
 func ms(d time.Duration) float64 { return round2(float64(d) / float64(time.Millisecond)) }

@@ -97,6 +97,8 @@ type DirStats struct {
 	Foreign uint64 `json:"foreign"`
 	// SendErrors counts datagrams the kernel refused to send.
 	SendErrors uint64 `json:"sendErrors"`
+	// Cut counts datagrams dropped because the path was cut (SetCut).
+	Cut uint64 `json:"cut,omitempty"`
 	// MaxQueue is the most datagrams held at once.
 	MaxQueue int `json:"maxQueue"`
 	// LateMedian is the median of how late the last 1024 datagrams left
@@ -207,3 +209,39 @@ func (p *Path) Close() error {
 func (p *Path) Stats() PathStats {
 	return PathStats{AtoB: p.ab.stats(), BtoA: p.ba.stats()}
 }
+
+// Name is the path's name (PathConfig.Name).
+func (p *Path) Name() string { return p.name }
+
+// Shape returns the shapes each direction applies now.
+func (p *Path) Shape() (aToB, bToA Shape) {
+	return *p.ab.shape.Load(), *p.ba.shape.Load()
+}
+
+// SetShape changes the shape of each direction, at once and while the path
+// runs: a datagram arriving after the call gets the new delay, jitter and
+// loss; datagrams already queued keep the due time they were given (so a
+// shorter delay takes effect after at most the old one). A shape that
+// Validate refuses is an error and changes nothing.
+func (p *Path) SetShape(aToB, bToA Shape) error {
+	if err := aToB.Validate(); err != nil {
+		return fmt.Errorf("relay path %q: AtoB: %w", p.name, err)
+	}
+	if err := bToA.Validate(); err != nil {
+		return fmt.Errorf("relay path %q: BtoA: %w", p.name, err)
+	}
+	p.ab.shape.Store(&aToB)
+	p.ba.shape.Store(&bToA)
+	return nil
+}
+
+// SetCut cuts the path (cut true: every datagram arriving from either end
+// is dropped and counted as DirStats.Cut, as if the link between the sites
+// were gone) or restores it. Datagrams already queued still leave.
+func (p *Path) SetCut(cut bool) {
+	p.ab.cut.Store(cut)
+	p.ba.cut.Store(cut)
+}
+
+// Cut reports whether the path is cut.
+func (p *Path) Cut() bool { return p.ab.cut.Load() }

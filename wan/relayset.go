@@ -113,3 +113,14 @@ func (r *Relay) Stats() map[string]PathStats {
 	}
 	return out
 }
+
+// Path returns the path called name (PathConfig.Name; for PlanRelay's
+// paths the site pair, Pair.String).
+func (r *Relay) Path(name string) (*Path, bool) {
+	for _, p := range r.paths {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +20,10 @@ type Report struct {
 	// TunnelsSkipped says why Tunnels is empty when the throughput was
 	// not measured (not asked for, or iperf3 missing on a router), so
 	// that an empty list is never mistaken for a measurement.
-	TunnelsSkipped string `json:"tunnels_skipped,omitempty"`
+	TunnelsSkipped string `json:"tunnelsSkipped,omitempty"`
+	// Sample says which site pairs Sites has when not every tunnel's or
+	// every pair's ("48 of 1225 site pairs: …").
+	Sample string `json:"sample,omitempty"`
 }
 
 // HasCommand reports whether name is a command on r's machine.
@@ -42,24 +46,35 @@ type SiteProbe struct {
 	// Addr is an address at To that is reached through the tunnel (the
 	// peer router's tunnel or LAN address, or a host).
 	Addr netip.Addr
+	// Path is the sites between From and To, both included, when the
+	// traffic crosses more than one tunnel; it goes into the result.
+	Path []string
 }
 
+// maxPingsAtOnce bounds MeasureSites' fan-out: each probe is a session on
+// a router, and a 50-site testbed has 1 225 site pairs.
+const maxPingsAtOnce = 64
+
 // MeasureSites pings every probe's address count times, interval apart,
-// all probes at once (pings are light), and returns a result per probe in
-// probe order. Probes that fail are left out and their errors, naming the
-// pair, joined.
+// up to 64 probes at once (pings are light, sessions less so), and returns
+// a result per probe in probe order. Probes that fail are left out and
+// their errors, naming the pair, joined.
 func MeasureSites(ctx context.Context, probes []SiteProbe, count int, interval time.Duration) ([]SiteResult, error) {
 	results := make([]*SiteResult, len(probes))
 	errs := make([]error, len(probes))
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxPingsAtOnce)
 	for i, p := range probes {
 		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			s, err := Ping(ctx, p.Runner, p.Addr, count, interval)
 			if err != nil {
 				errs[i] = fmt.Errorf("sites %s -> %s: %w", p.From, p.To, err)
 				return
 			}
 			r := NewSiteResult(p.From, p.To, p.Target, s.Median)
+			r.Path = p.Path
 			results[i] = &r
 		})
 	}
@@ -148,9 +163,25 @@ func measureTunnel(ctx context.Context, p TunnelProbe, d time.Duration) (TunnelR
 // Table renders the report as two Markdown tables, for people and notes.
 func (r Report) Table() string {
 	var b strings.Builder
-	b.WriteString("| from | to | target ms | measured ms | error % |\n|---|---|---:|---:|---:|\n")
+	paths := slices.ContainsFunc(r.Sites, func(s SiteResult) bool { return len(s.Path) > 0 })
+	if paths {
+		b.WriteString("| from | to | through | target ms | measured ms | error % |\n|---|---|---|---:|---:|---:|\n")
+	} else {
+		b.WriteString("| from | to | target ms | measured ms | error % |\n|---|---|---:|---:|---:|\n")
+	}
 	for _, s := range r.Sites {
+		if paths {
+			through := "-"
+			if len(s.Path) > 2 {
+				through = strings.Join(s.Path[1:len(s.Path)-1], ", ")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %.2f | %+.2f |\n", s.From, s.To, through, s.TargetMs, s.MeasuredMs, s.ErrorPct)
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %s | %.2f | %.2f | %+.2f |\n", s.From, s.To, s.TargetMs, s.MeasuredMs, s.ErrorPct)
+	}
+	if r.Sample != "" {
+		fmt.Fprintf(&b, "\nsampled: %s\n", r.Sample)
 	}
 	if r.TunnelsSkipped != "" {
 		fmt.Fprintf(&b, "\ntunnel throughput not measured: %s\n", r.TunnelsSkipped)

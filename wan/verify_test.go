@@ -71,8 +71,8 @@ func TestReportJSONAndTable(t *testing.T) {
 	data, err := json.Marshal(rep)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{
-		"sites": [{"from": "site-a", "to": "site-b", "target_ms": 140.03, "measured_ms": 141.2, "error_pct": 0.84}],
-		"tunnels": [{"from": "site-a", "to": "site-b", "tunnel_mbps": 35.1, "direct_mbps": 940, "router_cpu_pct": 26}]
+		"sites": [{"from": "site-a", "to": "site-b", "targetMs": 140.03, "measuredMs": 141.2, "errorPct": 0.84}],
+		"tunnels": [{"from": "site-a", "to": "site-b", "tunnelMbps": 35.1, "directMbps": 940, "routerCPUPct": 26}]
 	}`, string(data), "the field names the issue fixes for harnesses")
 	assert.Equal(t, `| from | to | target ms | measured ms | error % |
 |---|---|---:|---:|---:|
