@@ -168,6 +168,21 @@ func staleFiles(ctx context.Context, r remote.Runner, c *Config) ([]string, erro
 			stale = append(stale, p)
 		}
 	}
+	// VyOS 1.3's WireGuard keys planetstage wrote, a keypair directory each.
+	out, err = remote.Output(ctx, r, "ls -1 -- "+wgKeyDir+" 2>/dev/null || true")
+	if err != nil {
+		return nil, fmt.Errorf("router %q: list %s: %w", r.Host(), wgKeyDir, err)
+	}
+	for _, name := range strings.Fields(out) {
+		key := wgKeyDir + name + "/private.key"
+		if !strings.HasPrefix(name, "planetstage-") || want[key] {
+			continue
+		}
+		// The emptied directory stays: it holds nothing.
+		if _, err := r.ReadFile(ctx, key); err == nil {
+			stale = append(stale, key)
+		}
+	}
 	return stale, nil
 }
 
@@ -209,7 +224,9 @@ func Inspect(ctx context.Context, r remote.Runner, c *Config) (Drift, error) {
 	if err != nil {
 		return Drift{}, err
 	}
-	d.Installed = slices.ContainsFunc(running, func(cmd Command) bool { return hasPrefix(cmd.Path, []string{"interfaces", "openvpn"}) })
+	d.Installed = slices.ContainsFunc(running, func(cmd Command) bool {
+		return hasPrefix(cmd.Path, []string{"interfaces", "openvpn"}) || hasPrefix(cmd.Path, []string{"interfaces", "wireguard"})
+	})
 	d.Commands = Diff(c, running)
 	return d, nil
 }

@@ -87,23 +87,10 @@ func Build(r Router) (*Config, error) {
 		return nil, fmt.Errorf("vyos: router %q: wan %s is not in underlay %s", site.Router, site.WAN, r.Underlay)
 	}
 	c := &Config{Router: site.Router, Dialect: r.Dialect}
-	add := func(cmds ...Command) { c.Commands = append(c.Commands, cmds...) }
-
-	add(set("system", "host-name", site.Router))
-	add(set("interfaces", "ethernet", wan, "address", netip.PrefixFrom(site.WAN, r.Underlay.Bits()).String()))
-	lanAddr := netip.PrefixFrom(site.LAN, site.Prefix.Bits()).String()
-	if r.LANVLAN != 0 {
-		add(set("interfaces", "ethernet", lan, "vif", strconv.Itoa(r.LANVLAN), "address", lanAddr))
-	} else {
-		add(set("interfaces", "ethernet", lan, "address", lanAddr))
-	}
-	port := r.SSHPort
-	if port == 0 {
-		port = 22
-	}
-	add(set("service", "ssh", "port", strconv.Itoa(port)))
-
-	c.Owned = append(c.Owned, []string{"interfaces", "openvpn"})
+	c.addBase(site, r.Underlay, wan, lan, r.LANVLAN, r.SSHPort)
+	// A router carries one kind of tunnel: what the other kind left is
+	// deleted (vpn.type switched from wireguard to openvpn).
+	c.Owned = append(c.Owned, []string{"interfaces", "openvpn"}, []string{"interfaces", "wireguard"})
 	if err := c.addAuth(r, site); err != nil {
 		return nil, err
 	}
@@ -112,23 +99,46 @@ func Build(r Router) (*Config, error) {
 			return nil, err
 		}
 	}
-	for _, rt := range r.Model.Routes(r.Site) {
-		iface := openvpn.Interface(rt.Tunnel)
-		if r.Dialect.atLeast(V14) {
-			add(set("protocols", "static", "route", rt.Prefix.String(), "interface", iface))
-			c.Owned = append(c.Owned, []string{"protocols", "static", "route", rt.Prefix.String()})
-		} else {
-			add(set("protocols", "static", "interface-route", rt.Prefix.String(), "next-hop-interface", iface))
-			c.Owned = append(c.Owned, []string{"protocols", "static", "interface-route", rt.Prefix.String()})
-		}
-	}
-	if err := c.addLatency(r); err != nil {
+	c.addRoutes(r.Model.Routes(r.Site), openvpn.Interface)
+	if err := c.addLatency(r.Site, r.Model.TunnelsOf(r.Site), r.Latency, "openvpn", openvpn.Interface); err != nil {
 		return nil, err
 	}
 	if err := Validate(r.Dialect, c.Commands); err != nil {
 		return nil, fmt.Errorf("vyos: router %q: %w", site.Router, err)
 	}
 	return c, nil
+}
+
+// addBase adds what every router has whatever its tunnels: its name, its
+// WAN and LAN addresses and SSH.
+func (c *Config) addBase(site tunnel.Site, underlay netip.Prefix, wan, lan string, lanVLAN, sshPort int) {
+	add := func(cmds ...Command) { c.Commands = append(c.Commands, cmds...) }
+	add(set("system", "host-name", site.Router))
+	add(set("interfaces", "ethernet", wan, "address", netip.PrefixFrom(site.WAN, underlay.Bits()).String()))
+	lanAddr := netip.PrefixFrom(site.LAN, site.Prefix.Bits()).String()
+	if lanVLAN != 0 {
+		add(set("interfaces", "ethernet", lan, "vif", strconv.Itoa(lanVLAN), "address", lanAddr))
+	} else {
+		add(set("interfaces", "ethernet", lan, "address", lanAddr))
+	}
+	if sshPort == 0 {
+		sshPort = 22
+	}
+	add(set("service", "ssh", "port", strconv.Itoa(sshPort)))
+}
+
+// addRoutes adds the static routes to the other sites through the
+// tunnel interfaces iface names.
+func (c *Config) addRoutes(routes []tunnel.Route, iface func(int) string) {
+	for _, rt := range routes {
+		if c.Dialect.atLeast(V14) {
+			c.Commands = append(c.Commands, set("protocols", "static", "route", rt.Prefix.String(), "interface", iface(rt.Tunnel)))
+			c.Owned = append(c.Owned, []string{"protocols", "static", "route", rt.Prefix.String()})
+		} else {
+			c.Commands = append(c.Commands, set("protocols", "static", "interface-route", rt.Prefix.String(), "next-hop-interface", iface(rt.Tunnel)))
+			c.Owned = append(c.Owned, []string{"protocols", "static", "interface-route", rt.Prefix.String()})
+		}
+	}
 }
 
 func or(s, def string) string {

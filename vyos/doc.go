@@ -1,5 +1,6 @@
-// Package vyos configures VyOS routers with OpenVPN site-to-site tunnels:
-// the tunnel model of package tunnel, carried by OpenVPN (openvpn.Model).
+// Package vyos configures VyOS routers with site-to-site tunnels: the
+// tunnel model of package tunnel, carried by OpenVPN (openvpn.Model, Build)
+// or WireGuard (wireguard.Model, BuildWireGuard).
 //
 // Build turns one router's part of an openvpn.Model into its whole
 // planetstage configuration as set commands: host name, the underlay address
@@ -29,19 +30,42 @@
 // (Ends[0]) is the passive one (openvpn.RoleOf), and tunnel i is the
 // interface "vtun<i>" (openvpn.Interface).
 //
-// Only OpenVPN is rendered. Another tunnel kind on VyOS would be rendered
-// here from the same tunnel model, under a subtree of its own that Config
-// owns next to "interfaces openvpn", and reached through the VyOS driver of
-// its layer.TunnelKind.
+// BuildWireGuard renders the same tunnels as "interfaces wireguard wgN",
+// one peer per interface (named after the peer's router), with the same
+// transit /30s and static routes. What differs between versions (from
+// VyOS's interface definitions, interfaces-wireguard.xml for 1.2/1.3 and
+// interfaces_wireguard.xml.in for 1.4+):
+//
+//   - the private key: 1.2 has no configuration node for it and reads
+//     /config/auth/wireguard/private.key (what "generate wireguard keypair"
+//     writes), which Apply writes (0600); 1.3 names a keypair directory,
+//     "private-key NAME" with /config/auth/wireguard/NAME/private.key
+//     (NAME carries a hash of the public key, so a new key is a new
+//     command); 1.4+ take the base64 key itself, "private-key KEY".
+//   - the peer's key is "pubkey" up to 1.3 and "public-key" from 1.4.
+//   - the peer's endpoint is "endpoint ADDR:PORT" in 1.2, "address" and
+//     "port" from 1.3.
+//   - the listening port is 1024–65535 in 1.2 and 1–65535 after, so a
+//     lower vpn.port is an error naming it for a 1.2 router.
+//   - latency emulation on a WireGuard interface: "qos interface wgN" from
+//     1.4; for 1.2/1.3 planetstage knows no checked command, and
+//     BuildWireGuard says so.
+//
+// A router carries one tunnel kind: either configuration owns "interfaces
+// openvpn" and "interfaces wireguard" (and the other's pki entries), so
+// applying one after the other deletes the first in the same commit. A
+// 1.2 WireGuard key file (a name of VyOS's, not planetstage's) is removed
+// by Remove but not by switching back to OpenVPN.
 //
 // Validate checks commands against a schema of the paths planetstage emits,
 // written by hand per dialect from the VyOS sources (not copied from them),
 // plus the cross-checks VyOS's commit makes, so that a typo fails a test
 // rather than a commit on a router.
 //
-// planetstage owns "interfaces openvpn", the static routes to the other
-// sites' prefixes and its pki entries on the routers it manages: openvpn
-// interfaces it did not create are deleted on apply. Everything else on the
+// planetstage owns "interfaces openvpn", "interfaces wireguard", the
+// static routes to the other sites' prefixes and its pki entries on the
+// routers it manages: OpenVPN and WireGuard interfaces it did not create
+// are deleted on apply. Everything else on the
 // router is left alone.
 //
 // Apply sends a router only what differs from its running configuration:
@@ -79,9 +103,16 @@
 //     what it renders ran with the real OpenVPN 2.6 in network namespaces,
 //     for every dialect and auth mode, against VyOS-rendered and Linux peers,
 //     with a negative control for certificate pinning.
-//   - TestRealVyOS applies to real VyOS containers when
-//     PLANETSTAGE_VYOS_IMAGE names a locally built image; it is skipped
-//     otherwise and has not run here.
+//   - In the lab, routers of kind vyos run in the VyOS stand-in
+//     (vyos/vyosstandin, NOT VyOS): Apply, Inspect and Running reach it
+//     over real SSH, it interprets their scripts against this package's
+//     command tree for the router's version (TreeOf), and realises commits
+//     with the real openvpn (the conf OpenVPNConf renders) and ip. The lab
+//     test meshes VyOS 1.2, 1.3, 1.4, 1.5 and Linux routers this way:
+//     every pair reachable, a second apply a no-op, read-back as committed.
+//   - TestRealVyOS (here, and in lab over SSH) applies to real VyOS
+//     containers when PLANETSTAGE_VYOS_IMAGE names a locally built image;
+//     it is skipped otherwise and has not run here.
 //
 // Key files in /config/auth (1.2/1.3) are named by a hash of their
 // contents, so new key material changes the commands and VyOS restarts the

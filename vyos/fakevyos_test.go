@@ -179,9 +179,12 @@ func (f *fakeVyOS) exec(cmd string, in io.Reader, out io.Writer) int {
 	case strings.HasPrefix(cmd, "ls -1 -- "):
 		dir := strings.Fields(cmd)[3]
 		f.mu.Lock()
+		listed := map[string]bool{}
 		for p := range f.files {
-			if name, ok := strings.CutPrefix(p, dir); ok && !strings.Contains(name, "/") {
-				fmt.Fprintln(out, name)
+			// As ls(1): files and the directories files are in.
+			if name, ok := strings.CutPrefix(p, dir); ok && !listed[strings.Split(name, "/")[0]] {
+				listed[strings.Split(name, "/")[0]] = true
+				fmt.Fprintln(out, strings.Split(name, "/")[0])
 			}
 		}
 		f.mu.Unlock()

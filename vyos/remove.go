@@ -2,6 +2,7 @@ package vyos
 
 import (
 	"context"
+	"slices"
 
 	"github.com/planetstage/planetstage/remote"
 )
@@ -33,7 +34,7 @@ func InspectRemove(ctx context.Context, r remote.Runner, c *Config) ([]string, e
 	for _, cmd := range RemoveCommands(c, running) {
 		reasons = append(reasons, cmd.Redacted())
 	}
-	files, err := staleFiles(ctx, r, &Config{})
+	files, err := removableFiles(ctx, r, c)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +42,22 @@ func InspectRemove(ctx context.Context, r remote.Runner, c *Config) ([]string, e
 		reasons = append(reasons, "remove "+f)
 	}
 	return reasons, nil
+}
+
+// removableFiles are every planetstage file on the router (staleFiles of
+// an empty configuration) and those of c's files that exist (VyOS 1.2's
+// WireGuard key has a name of VyOS's).
+func removableFiles(ctx context.Context, r remote.Runner, c *Config) ([]string, error) {
+	files, err := staleFiles(ctx, r, &Config{})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range c.Files {
+		if _, err := r.ReadFile(ctx, f.Path); err == nil && !slices.Contains(files, f.Path) {
+			files = append(files, f.Path)
+		}
+	}
+	return files, nil
 }
 
 // Remove deletes what c owns in one commit, saves, then removes c's files.
@@ -54,9 +71,9 @@ func Remove(ctx context.Context, r remote.Runner, c *Config, opts Options) error
 			return err
 		}
 	}
-	stale, err := staleFiles(ctx, r, &Config{})
+	files, err := removableFiles(ctx, r, c)
 	if err != nil {
 		return err
 	}
-	return removeFiles(ctx, r, stale) // every planetstage file
+	return removeFiles(ctx, r, files) // every planetstage file
 }

@@ -87,6 +87,12 @@ var (
 	fingerprint = re(`[0-9a-fA-F]{2}:([0-9a-fA-F]{2}:){30}[0-9a-fA-F]{2}`)
 	base64Value = re(`[A-Za-z0-9+/]+={0,2}`)
 	hex512      = re(`[0-9a-fA-F]{512}`)
+	// loginName is a login user other than root, which VyOS reserves.
+	loginName = func(s string) bool { return s != "root" && re(`[a-z_][-a-z0-9_.]{0,31}`)(s) }
+	keyID     = re(`[^ ]{1,100}`)
+	// sshKeyTypes are the public key types "authentication public-keys
+	// ID type" takes.
+	sshKeyTypes = []string{"ssh-dss", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-ed25519"}
 )
 
 // schema returns the tree of the command paths planetstage emits, for d.
@@ -182,15 +188,26 @@ func schema(d Dialect) *node {
 		eth["traffic-policy"] = attach()
 		extra["traffic-policy"] = tp
 	}
+	wg := wireGuardSchema(d)
 	root := map[string]*node{
-		"system": cont(map[string]*node{"host-name": leafN(hostName, "host name")}),
+		"system": cont(map[string]*node{
+			"host-name": leafN(hostName, "host name"),
+			// system-login.xml: a user's SSH public keys, by identifier.
+			"login": cont(map[string]*node{"user": tagN(loginName, "user name", map[string]*node{
+				"authentication": cont(map[string]*node{"public-keys": tagN(keyID, "key identifier", map[string]*node{
+					"key":  leafN(base64Value, "base64 public key"),
+					"type": leafN(oneOf(sshKeyTypes...), strings.Join(sshKeyTypes, "|")),
+				})}),
+			})}),
+		}),
 		"service": cont(map[string]*node{"ssh": cont(map[string]*node{
 			"port":           &node{kind: leaf, value: port, help: "1-65535", multi: d.atLeast(V14)},
 			"listen-address": multiN(ipv4, "IPv4 address"),
 		})}),
 		"interfaces": cont(map[string]*node{
-			"ethernet": tagN(ethName, "ethN", eth),
-			"openvpn":  tagN(vtunName, "vtunN", ovpn),
+			"ethernet":  tagN(ethName, "ethN", eth),
+			"openvpn":   tagN(vtunName, "vtunN", ovpn),
+			"wireguard": wg,
 		}),
 		"protocols": cont(map[string]*node{"static": cont(static)}),
 	}
@@ -212,7 +229,55 @@ func schema(d Dialect) *node {
 	return cont(root)
 }
 
-var vtunOrEth = func(s string) bool { return vtunName(s) || ethName(s) }
+// vtunOrEth is an interface a route or a qos policy may name: a tunnel
+// (OpenVPN or WireGuard) or an Ethernet interface.
+var vtunOrEth = func(s string) bool { return vtunName(s) || wgName(s) || ethName(s) }
+
+var (
+	wgName    = re(`wg[0-9]+`)
+	wgKey     = re(`[0-9a-zA-Z+/]{43}=`) // 32 bytes in base64, as VyOS checks them
+	peerAlias = re(`[^ ]{1,100}`)
+)
+
+// wireGuardSchema is "interfaces wireguard" in d, from VyOS's
+// interfaces-wireguard.xml (1.2 crux, 1.3 equuleus) and
+// interfaces_wireguard.xml.in (1.4 sagitta, 1.5 circinus): 1.2 takes the
+// peer's "endpoint ADDR:PORT" and reads its key from a file, 1.3 names a
+// keypair in "private-key" and splits the endpoint into "address" and
+// "port", 1.4 takes the key itself and renames "pubkey" "public-key".
+func wireGuardSchema(d Dialect) *node {
+	iface := map[string]*node{
+		"address":     multiN(ipv4IfAddr, "IPv4 address with prefix length"),
+		"description": leafN(re(`.{1,100}`), "text, at most 100 characters"),
+		"mtu":         leafN(numeric(68, 9000), "68-9000"),
+	}
+	peer := map[string]*node{
+		"allowed-ips":          multiN(ipv4Net, "IPv4 network"),
+		"persistent-keepalive": leafN(numeric(1, 65535), "1-65535 seconds"),
+		"preshared-key":        leafN(wgKey, "32-byte key in base64"),
+	}
+	switch {
+	case d == V12:
+		// 1.2 checks the listening port's range; the endpoint is free text.
+		iface["port"] = leafN(numeric(1024, 65535), "1024-65535")
+		peer["pubkey"] = leafN(wgKey, "32-byte key in base64")
+		peer["endpoint"] = leafN(func(s string) bool { _, err := netip.ParseAddrPort(s); return err == nil }, "ADDRESS:PORT")
+	case d == V13:
+		iface["port"] = leafN(port, "1-65535")
+		iface["private-key"] = leafN(re(`[-_a-zA-Z0-9.]+`), "keypair name")
+		peer["pubkey"] = leafN(wgKey, "32-byte key in base64")
+		peer["address"] = leafN(ipv4, "IPv4 address")
+		peer["port"] = leafN(port, "1-65535")
+	default:
+		iface["port"] = leafN(port, "1-65535")
+		iface["private-key"] = leafN(wgKey, "32-byte key in base64")
+		peer["public-key"] = leafN(wgKey, "32-byte key in base64")
+		peer["address"] = leafN(ipv4, "IPv4 address")
+		peer["port"] = leafN(port, "1-65535")
+	}
+	iface["peer"] = tagN(peerAlias, "peer name, no spaces, at most 100 characters", peer)
+	return tagN(wgName, "wgN", iface)
+}
 
 // checkPath checks one command's path against the schema.
 func checkPath(root *node, path []string) error {

@@ -143,9 +143,97 @@ func verify(d Dialect, cmds []Command) []error {
 		case len(p) == 6 && p[2] == "interface-route" && p[4] == "next-hop-interface":
 			iface = p[5]
 		}
-		if vtunName(iface) && ifaces[iface] == nil {
+		if (vtunName(iface) && ifaces[iface] == nil) || (wgName(iface) && !have["interfaces wireguard "+iface]) {
 			errs = append(errs, fmt.Errorf("vyos %s: protocols static %s: interface %s is not configured", d, p[3], iface))
 		}
 	}
+	return append(errs, verifyWireGuard(d, cmds)...)
+}
+
+// verifyWireGuard mirrors the checks VyOS's commit makes on WireGuard
+// interfaces (interface-wireguard.py in 1.2/1.3, interfaces_wireguard.py
+// in 1.4+): an address, a peer with a public key and allowed-ips, a
+// private key in 1.4+ (1.2/1.3 read it from a file), and a peer's address
+// only with its port.
+func verifyWireGuard(d Dialect, cmds []Command) []error {
+	type peer struct{ key, allowed, addr, port bool }
+	type wgIface struct {
+		addr, priv bool
+		peers      map[string]*peer
+	}
+	ifaces := map[string]*wgIface{}
+	for _, c := range cmds {
+		p := c.Path
+		if c.Delete || len(p) < 4 || p[0] != "interfaces" || p[1] != "wireguard" {
+			continue
+		}
+		w := ifaces[p[2]]
+		if w == nil {
+			w = &wgIface{peers: map[string]*peer{}}
+			ifaces[p[2]] = w
+		}
+		switch p[3] {
+		case "address":
+			w.addr = true
+		case "private-key":
+			w.priv = true
+		case "peer":
+			if len(p) < 6 {
+				continue
+			}
+			pp := w.peers[p[4]]
+			if pp == nil {
+				pp = &peer{}
+				w.peers[p[4]] = pp
+			}
+			switch p[5] {
+			case "pubkey", "public-key":
+				pp.key = true
+			case "allowed-ips":
+				pp.allowed = true
+			case "address":
+				pp.addr = true
+			case "port":
+				pp.port = true
+			}
+		}
+	}
+	var errs []error
+	for _, name := range sortedKeys(ifaces) {
+		w := ifaces[name]
+		bad := func(msg string) {
+			errs = append(errs, fmt.Errorf("vyos %s: interfaces wireguard %s: %s", d, name, msg))
+		}
+		if !w.addr {
+			bad("IP address required")
+		}
+		if d.atLeast(V14) && !w.priv {
+			bad("Wireguard private-key not defined")
+		}
+		if len(w.peers) == 0 {
+			bad("peer required")
+		}
+		for _, pn := range sortedKeys(w.peers) {
+			pp := w.peers[pn]
+			if !pp.allowed {
+				bad("allowed-ips required for peer " + pn)
+			}
+			if !pp.key {
+				bad("public key required for peer " + pn)
+			}
+			if pp.addr != pp.port {
+				bad("Both Wireguard port and address must be defined for peer " + pn + " if either one of them is set")
+			}
+		}
+	}
 	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
