@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/esxi/esxitest"
 )
 
 // TestStageCLIAgainstVcsim is the user's path end to end: two `vcsim -esx`
@@ -65,6 +67,14 @@ func TestStageCLIAgainstVcsim(t *testing.T) {
 		require.Contains(t, topo, real)
 		topo = strings.Replace(topo, `"`+real+`"`, `"`+hosts[i].url+`", thumbprint: "`+hosts[i].thumbprint+`"`, 1)
 	}
+	// The simulator's datastore, named in the file as an operator names
+	// theirs; its uplinks (vmnic1) are the simulator's too.
+	require.Contains(t, topo, "datastore: datastore1")
+	topo = strings.ReplaceAll(topo, "datastore: datastore1", "datastore: LocalDS_0")
+	// The key new VMs authorize: the file's (~/.ssh/id_ed25519) is not on a
+	// test machine.
+	require.Contains(t, topo, "identityFile: ~/.ssh/id_ed25519")
+	topo = strings.Replace(topo, "identityFile: ~/.ssh/id_ed25519", "identityFile: "+esxitest.Identity(t), 1)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "thesis.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(topo), 0o644))
@@ -84,7 +94,7 @@ func TestStageCLIAgainstVcsim(t *testing.T) {
 	assert.Contains(t, planOut, "hypervisor esxi1 unreachable")
 	assert.Contains(t, planOut, "+ create    port group thesis-site-a on esxi1 (VLAN 10)")
 
-	out1 := stage("apply")
+	out1 := stage("apply", "--yes")
 	assert.Contains(t, lastLine(out1), "apply: 18 created, 11 updated, 0 unchanged, 0 failed, 0 skipped in ")
 	assert.NotContains(t, out1, hosts[0].pass)
 
@@ -116,12 +126,14 @@ func TestStageCLIAgainstVcsim(t *testing.T) {
 	}
 	for _, m := range machines {
 		assert.Equal(t, m.nics, govcNICs(t, govc(m.host, "device.info", "-json", "-vm", m.name, "ethernet-*")), m.name)
-		assert.Equal(t, "poweredOn", govcPower(t, govc(m.host, "vm.info", "-json", m.name)), m.name)
+		info := govc(m.host, "vm.info", "-json", m.name)
+		assert.Equal(t, "poweredOn", govcPower(t, info), m.name)
+		assert.True(t, strings.HasPrefix(govcVMXPath(t, info), "[LocalDS_0] "), "%s on the file's datastore", m.name)
 	}
 
-	assert.Contains(t, lastLine(stage("apply")), "apply: 0 created, 0 updated, 29 unchanged, 0 failed, 0 skipped")
+	assert.Contains(t, lastLine(stage("apply", "--yes")), "apply: 0 created, 0 updated, 29 unchanged, 0 failed, 0 skipped")
 
-	assert.Contains(t, lastLine(stage("destroy")), "apply: 0 created, 0 updated, 18 deleted, 0 unchanged, 0 failed, 0 skipped")
+	assert.Contains(t, lastLine(stage("destroy", "--yes")), "apply: 0 created, 0 updated, 18 deleted, 0 unchanged, 0 failed, 0 skipped")
 	for i := range wantPGs {
 		assert.Empty(t, govcPortGroups(t, govc(i, "host.portgroup.info", "-json")), "host %d", i)
 	}
@@ -213,6 +225,24 @@ func govcNICs(t *testing.T, out string) []string {
 		pgs = append(pgs, d.Backing.DeviceName)
 	}
 	return pgs
+}
+
+// govcVMXPath is the VM's configuration file as govc shows it:
+// "[DATASTORE] NAME/NAME.vmx".
+func govcVMXPath(t *testing.T, out string) string {
+	t.Helper()
+	var res struct {
+		VirtualMachines []struct {
+			Config struct {
+				Files struct {
+					VMPathName string `json:"vmPathName"`
+				} `json:"files"`
+			} `json:"config"`
+		} `json:"virtualMachines"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	require.Len(t, res.VirtualMachines, 1, out)
+	return res.VirtualMachines[0].Config.Files.VMPathName
 }
 
 func govcPower(t *testing.T, out string) string {

@@ -70,6 +70,11 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if ep.thumbprint != "" {
 		sc.SetThumbprint(ep.url.Host, ep.thumbprint)
 	}
+	if cfg.CAFile != "" {
+		if err := sc.SetRootCAs(cfg.CAFile); err != nil {
+			return nil, fmt.Errorf("esxi %s: CA file %s: %w", ep.host, cfg.CAFile, err)
+		}
+	}
 	vc, err := vim25.NewClient(ctx, sc)
 	if err != nil {
 		return nil, fmt.Errorf("esxi %s: connect: %w", ep.host, err)
@@ -192,7 +197,7 @@ func (c *Client) discover(ctx context.Context, datastore string) error {
 		c.datastore, err = c.finder.DefaultDatastore(ctx)
 	}
 	if err != nil {
-		return c.errorf(fmt.Sprintf("datastore %q", datastore), "find (set GOVC_DATASTORE when the host has several)", err)
+		return c.errorf(fmt.Sprintf("datastore %q", datastore), "find (name it when the host has several)", fmt.Errorf("%w: %w", ErrNoDatastore, err))
 	}
 	if c.netSys, err = c.hostSys.ConfigManager().NetworkSystem(ctx); err != nil {
 		return c.errorf("host system", "network system", err)

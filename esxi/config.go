@@ -30,6 +30,9 @@ type Config struct {
 	// The certificate is accepted when it is trusted by the system roots or
 	// when it matches the pin. A pin wins over Insecure.
 	Thumbprint string
+	// CAFile is a PEM bundle of certificate authorities to check the host's
+	// certificate against, instead of the system roots.
+	CAFile string
 	// Datastore for new VMs; empty means the host's only datastore
 	// (GOVC_DATASTORE).
 	Datastore string

@@ -37,6 +37,10 @@ const restrictedHint = "the host's licence makes the vSphere API read-only, whic
 // implement (for example UpdatePortGroup on govmomi's simulator).
 var ErrUnsupported = errors.New("operation not supported by this host")
 
+// ErrNoDatastore is a datastore the host does not have (Config.Datastore),
+// or a host with several and none named.
+var ErrNoDatastore = errors.New("no such datastore")
+
 // IsRestricted reports whether err is the RestrictedVersion fault a host with
 // the free vSphere Hypervisor licence returns for every write.
 func IsRestricted(err error) bool {

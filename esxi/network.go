@@ -2,8 +2,10 @@ package esxi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/planetstage/planetstage/plan"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -13,10 +15,10 @@ import (
 // VSwitch is a standard virtual switch on one host.
 type VSwitch struct {
 	Name string
-	// Uplink is the physical NIC (e.g. "vmnic1") that connects the switch
-	// to the physical network, trunking the port groups' VLANs. Empty
-	// makes a host-internal switch: VMs on it reach only each other.
-	Uplink string
+	// Uplinks are the physical NICs (e.g. "vmnic1") that connect the
+	// switch to the physical network, trunking the port groups' VLANs.
+	// None makes a host-internal switch: VMs on it reach only each other.
+	Uplinks []string
 	// MTU defaults to 1500.
 	MTU int
 }
@@ -88,6 +90,43 @@ func findPortGroup(info *types.HostNetworkInfo, name string) *types.HostPortGrou
 	return nil
 }
 
+// UplinkError is an uplink that is not a physical NIC of the host.
+type UplinkError struct {
+	Uplink string
+	// Have are the host's physical NICs.
+	Have []string
+}
+
+func (e *UplinkError) Error() string {
+	return fmt.Sprintf("uplink %s is not a physical NIC of this host (it has %s)", e.Uplink, strings.Join(e.Have, ", "))
+}
+
+// checkUplinks returns an *UplinkError for the first uplink the host does
+// not have. The physical NICs are read from the host's config, which both a
+// real host and govmomi's simulator report (the simulator's network system
+// lists none).
+func (c *Client) checkUplinks(ctx context.Context, uplinks []string) error {
+	if len(uplinks) == 0 {
+		return nil
+	}
+	var host mo.HostSystem
+	if err := c.hostSys.Properties(ctx, c.hostSys.Reference(), []string{"config.network.pnic"}, &host); err != nil {
+		return c.errorf("host system", "read its physical NICs", err)
+	}
+	var have []string
+	if host.Config != nil && host.Config.Network != nil {
+		for _, p := range host.Config.Network.Pnic {
+			have = append(have, p.Device)
+		}
+	}
+	for _, u := range uplinks {
+		if !slices.Contains(have, u) {
+			return &UplinkError{Uplink: u, Have: have}
+		}
+	}
+	return nil
+}
+
 // InspectVSwitch says what EnsureVSwitch would change. It changes nothing.
 func (c *Client) InspectVSwitch(ctx context.Context, s VSwitch) (plan.Change, error) {
 	if s.Name == "" {
@@ -97,23 +136,32 @@ func (c *Client) InspectVSwitch(ctx context.Context, s VSwitch) (plan.Change, er
 	if err != nil {
 		return plan.Change{}, err
 	}
+	if err := c.checkUplinks(ctx, s.Uplinks); err != nil {
+		var ue *UplinkError
+		if errors.As(err, &ue) {
+			return plan.Change{}, c.errorf(s.object(), "inspect", err)
+		}
+		return plan.Change{}, err
+	}
 	vs := findVSwitch(info, s.Name)
 	if vs == nil {
 		how := "no uplink (host-internal)"
-		if s.Uplink != "" {
-			how = "uplink " + s.Uplink
+		if len(s.Uplinks) > 0 {
+			how = "uplinks " + strings.Join(s.Uplinks, ", ")
 		}
 		return plan.Change{Action: plan.Create, Reason: fmt.Sprintf("vswitch %s missing; create with %s", s.Name, how)}, nil
 	}
 	// A real host always reports NumPorts; govmomi's simulator stores no
 	// spec at all, so uplinks can only be compared where a spec is reported.
-	if s.Uplink != "" && vs.Spec.NumPorts != 0 {
+	if len(s.Uplinks) > 0 && vs.Spec.NumPorts != 0 {
 		var have []string
 		if b, ok := vs.Spec.Bridge.(*types.HostVirtualSwitchBondBridge); ok {
 			have = b.NicDevice
 		}
-		if !slices.Contains(have, s.Uplink) {
-			return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("vswitch %s uplinks %v, want %s", s.Name, have, s.Uplink)}, nil
+		for _, u := range s.Uplinks {
+			if !slices.Contains(have, u) {
+				return plan.Change{Action: plan.Update, Reason: fmt.Sprintf("vswitch %s uplinks %v, want %v", s.Name, have, s.Uplinks)}, nil
+			}
 		}
 	}
 	return noop(fmt.Sprintf("vswitch %s exists", s.Name)), nil
@@ -125,8 +173,8 @@ func (s VSwitch) spec() *types.HostVirtualSwitchSpec {
 		mtu = 1500
 	}
 	spec := &types.HostVirtualSwitchSpec{NumPorts: 128, Mtu: int32(mtu)}
-	if s.Uplink != "" {
-		spec.Bridge = &types.HostVirtualSwitchBondBridge{NicDevice: []string{s.Uplink}}
+	if len(s.Uplinks) > 0 {
+		spec.Bridge = &types.HostVirtualSwitchBondBridge{NicDevice: s.Uplinks}
 	}
 	return spec
 }

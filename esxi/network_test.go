@@ -28,11 +28,22 @@ func TestPortGroups(t *testing.T) {
 	h := newSimHost(t, false)
 	c := h.connect(t)
 
-	ch, err := c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs1", Uplink: "vmnic1"})
+	// An uplink the host does not have is refused before anything is
+	// made, naming what the host has.
+	_, err := c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs1", Uplinks: []string{"vmnic1", "vmnic7"}})
+	var ue *esxi.UplinkError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, "vmnic7", ue.Uplink)
+	assert.ErrorContains(t, err, "uplink vmnic7 is not a physical NIC of this host (it has vmnic0, vmnic1)")
+	missing, err := c.InspectVSwitch(ctx, esxi.VSwitch{Name: "vs1"})
+	require.NoError(t, err)
+	assert.Equal(t, plan.Create, missing.Action, "nothing was created")
+
+	ch, err := c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs1", Uplinks: []string{"vmnic1"}})
 	require.NoError(t, err)
 	assert.Equal(t, plan.Create, ch.Action)
-	assert.Contains(t, ch.Reason, "uplink vmnic1")
-	ch, err = c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs1", Uplink: "vmnic1"})
+	assert.Contains(t, ch.Reason, "uplinks vmnic1")
+	ch, err = c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs1", Uplinks: []string{"vmnic1"}})
 	require.NoError(t, err)
 	assert.Equal(t, plan.NoOp, ch.Action)
 	_, err = c.EnsureVSwitch(ctx, esxi.VSwitch{Name: "vs2"})

@@ -1,10 +1,12 @@
 package esxi
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strings"
 
@@ -52,6 +54,23 @@ type NIC struct {
 	PortGroup string
 	// Type is "vmxnet3" (default), "e1000" or "e1000e".
 	Type string
+	// MAC, when set, is the card's address, given rather than generated
+	// (VMware's static range: 00:50:56:00:00:00 to 00:50:56:3f:ff:ff), so
+	// that a guest's network configuration can name the card before the VM
+	// exists. A card with another address is changed to it.
+	MAC string
+}
+
+// StaticMAC says whether mac is in VMware's range for addresses given by
+// hand, 00:50:56:00:00:00 to 00:50:56:3f:ff:ff (ESXi generates others).
+func StaticMAC(mac string) bool {
+	hw, err := net.ParseMAC(mac)
+	return err == nil && len(hw) == 6 && hw[0] == 0x00 && hw[1] == 0x50 && hw[2] == 0x56 && hw[3] <= 0x3f
+}
+
+// nicMAC is the address of a card.
+func nicMAC(d types.BaseVirtualDevice) string {
+	return strings.ToLower(d.(types.BaseVirtualEthernetCard).GetVirtualEthernetCard().MacAddress)
 }
 
 // CloudInit holds cloud-init data for the VMware datasource (cloud-init
@@ -199,13 +218,24 @@ func (c *Client) VMInfo(ctx context.Context, name string) (*VMInfo, error) {
 	}
 	info := &VMInfo{Name: name, CPUs: st.cpus, MemoryMB: st.memMB, PowerOn: st.power == types.VirtualMachinePowerStatePoweredOn, Owner: st.owner()}
 	for _, card := range st.nics() {
-		info.NICs = append(info.NICs, NIC{PortGroup: backingName(card), Type: nicType(card)})
+		n := NIC{PortGroup: backingName(card), Type: nicType(card)}
+		if mac := nicMAC(card); StaticMAC(mac) {
+			n.MAC = mac // a given address; a generated one is not ours to report
+		}
+		info.NICs = append(info.NICs, n)
 	}
 	return info, nil
 }
 
+// nics are the VM's cards in the order of their device keys, which is the
+// order they were added in (eth0 first). The list's own order is not:
+// govmomi's simulator moves an edited card to its end.
 func (s *vmState) nics() object.VirtualDeviceList {
-	return s.devices.SelectByType((*types.VirtualEthernetCard)(nil))
+	l := s.devices.SelectByType((*types.VirtualEthernetCard)(nil))
+	slices.SortStableFunc(l, func(a, b types.BaseVirtualDevice) int {
+		return cmp.Compare(a.GetVirtualDevice().Key, b.GetVirtualDevice().Key)
+	})
+	return l
 }
 
 func backingName(d types.BaseVirtualDevice) string {
@@ -286,6 +316,10 @@ func (c *Client) diffVM(want VM, st *vmState, created bool) (*vmDiff, error) {
 		}
 		if typ := nicType(have[i]); typ != n.Type {
 			d.reasons = append(d.reasons, fmt.Sprintf("nic %d is %s, want %s", i, typ, n.Type))
+			d.nics = true
+		}
+		if mac := nicMAC(have[i]); n.MAC != "" && mac != strings.ToLower(n.MAC) {
+			d.reasons = append(d.reasons, fmt.Sprintf("nic %d has address %s, want %s", i, mac, strings.ToLower(n.MAC)))
 			d.nics = true
 		}
 	}

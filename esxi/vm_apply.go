@@ -138,7 +138,17 @@ func (c *Client) newNIC(ctx context.Context, v VM, n NIC) (types.BaseVirtualDevi
 	if err != nil {
 		return nil, c.errorf(v.object(), "nic on "+n.PortGroup, err)
 	}
+	if n.MAC != "" {
+		setMAC(nic, n.MAC)
+	}
 	return nic, nil
+}
+
+// setMAC gives card d the static address mac.
+func setMAC(d types.BaseVirtualDevice, mac string) {
+	card := d.(types.BaseVirtualEthernetCard).GetVirtualEthernetCard()
+	card.AddressType = string(types.VirtualEthernetCardMacTypeManual)
+	card.MacAddress = mac
 }
 
 // createVM reports whether it made the VM; false with no error means
@@ -240,14 +250,21 @@ func (c *Client) nicChanges(ctx context.Context, v VM, st *vmState) ([]types.Bas
 	have := st.nics()
 	for i, n := range v.NICs {
 		if i < len(have) && nicType(have[i]) == n.Type {
-			if backingName(have[i]) == n.PortGroup {
+			rebacked := backingName(have[i]) != n.PortGroup
+			readdressed := n.MAC != "" && nicMAC(have[i]) != strings.ToLower(n.MAC)
+			if !rebacked && !readdressed {
 				continue
 			}
-			b, err := c.backing(ctx, v, n.PortGroup)
-			if err != nil {
-				return nil, err
+			if rebacked {
+				b, err := c.backing(ctx, v, n.PortGroup)
+				if err != nil {
+					return nil, err
+				}
+				have[i].(types.BaseVirtualEthernetCard).GetVirtualEthernetCard().Backing = b
 			}
-			have[i].(types.BaseVirtualEthernetCard).GetVirtualEthernetCard().Backing = b
+			if readdressed {
+				setMAC(have[i], n.MAC)
+			}
 			out = append(out, &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationEdit, Device: have[i]})
 			continue
 		}

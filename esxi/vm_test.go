@@ -50,6 +50,7 @@ func TestVMDrift(t *testing.T) {
 		{name: "remove nic", change: func(v *esxi.VM) { v.NICs = v.NICs[:1] }, reason: "remove nic 1 on site-a"},
 		{name: "cloud-init", change: func(v *esxi.VM) { v.CloudInit.UserData = "#cloud-config\nhostname: x\n" }, reason: "extraConfig guestinfo.userdata"},
 		{name: "grow disk", change: func(v *esxi.VM) { v.DiskGB = 4 }, reason: "disk 2→4 GB"},
+		{name: "static MAC", change: func(v *esxi.VM) { v.NICs[0].MAC = "00:50:56:01:02:03" }, reason: "nic 0 has address"},
 	}
 	for _, tt := range tests {
 		want := r
@@ -70,7 +71,20 @@ func TestVMDrift(t *testing.T) {
 	}
 	info, err := c.VMInfo(ctx, "vyos01")
 	require.NoError(t, err)
-	assert.Equal(t, []esxi.NIC{{PortGroup: "underlay", Type: "vmxnet3"}, {PortGroup: "site-a", Type: "e1000"}}, info.NICs)
+	assert.Equal(t, []esxi.NIC{{PortGroup: "underlay", Type: "vmxnet3", MAC: "00:50:56:01:02:03"}, {PortGroup: "site-a", Type: "e1000"}}, info.NICs,
+		"an address once given stays")
+
+	// A VM created with static addresses has them from the start.
+	m := vm("mac01", 1, 512, "site-a")
+	m.NICs[0].MAC = "00:50:56:3F:00:01"
+	_, err = c.EnsureVM(ctx, m)
+	require.NoError(t, err)
+	info, err = c.VMInfo(ctx, "mac01")
+	require.NoError(t, err)
+	assert.Equal(t, "00:50:56:3f:00:01", info.NICs[0].MAC)
+	ch, err = c.InspectVM(ctx, m)
+	require.NoError(t, err)
+	assert.Equal(t, plan.NoOp, ch.Action, "upper or lower case, the same address: %s", ch.Reason)
 
 	// Secrets in cloud-init never show in a reason, only the key names.
 	secret := r

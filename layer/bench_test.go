@@ -3,11 +3,11 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"testing"
 
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // generated returns a hub-spoke testbed of n sites with hostsPerSite hosts

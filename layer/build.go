@@ -12,7 +12,10 @@ import (
 // Plan validates t and builds the graph of steps that brings the testbed
 // up: every layer's steps, or only those of the layers named (steps of other
 // layers are taken as done). Nothing is touched: building a plan only reads
-// the topology and env.State.
+// the topology and env.State. Walking it without applying still makes the
+// key material its steps compare with (VPN keys, cluster CAs) when the
+// state lacks it: give such a walk an Env whose State is env.State.DryRun()
+// and nothing is written.
 func (s *Set) Plan(t *topology.Topology, env *Env, only ...string) (*plan.Graph, error) {
 	return s.build(t, env, only, func(l Layer) stepsFunc { return l.Steps })
 }
@@ -84,6 +87,8 @@ func (s *Set) build(t *topology.Topology, env *Env, only []string, steps func(La
 }
 
 // Render returns what every layer (or those named) would apply to machine.
+// It writes nothing: key material the state lacks (VPN keys, cluster CAs)
+// is generated for the render alone (topology.State.DryRun).
 func (s *Set) Render(t *topology.Topology, env *Env, machine string, only ...string) ([]Artifact, error) {
 	only, err := s.Select(only...)
 	if err != nil {
@@ -96,6 +101,13 @@ func (s *Set) Render(t *topology.Topology, env *Env, machine string, only ...str
 		return nil, fmt.Errorf("topology %s has no machine %q", t.Name, machine)
 	}
 	env = withLatency(t, env)
+	if env.State != nil && !env.State.IsDryRun() {
+		// Rendering shows what would be applied; the keys it needs but
+		// the state lacks are made for the render alone.
+		e := *env
+		e.State = env.State.DryRun()
+		env = &e
+	}
 	var out []Artifact
 	for _, l := range s.layers {
 		if l.Render == nil || (len(only) > 0 && !slices.Contains(only, l.Name)) {

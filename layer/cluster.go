@@ -3,7 +3,6 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // clusterLayer bootstraps the kubeadm HA cluster over the topology's hosts:

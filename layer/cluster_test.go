@@ -9,7 +9,6 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/kubeadm/kubeadmtest"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"log/slog"
 	"net"
 	"strconv"
 	"sync"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // SSHPool reaches a topology's machines over SSH, one connection per
@@ -21,6 +21,10 @@ import (
 type SSHPool struct {
 	t   *topology.Topology
 	log *slog.Logger
+	// Pinned is a known_hosts file trusted besides ssh.knownHosts: the
+	// host keys the machines layer made for the VMs it creates (NewEnv
+	// sets it to the state directory's, PinnedKnownHostsFile).
+	Pinned string
 
 	mu      sync.Mutex
 	runners map[string]*remote.SSH
@@ -103,6 +107,7 @@ func (p *SSHPool) baseConfig(m topology.Machine) remote.SSHConfig {
 	base := remote.SSHConfig{
 		User:                  s.User,
 		KnownHostsFile:        s.KnownHosts,
+		PinnedKnownHosts:      p.Pinned,
 		InsecureIgnoreHostKey: s.InsecureIgnoreHostKey,
 		Agent:                 s.IdentityFile == "",
 		Retry:                 remote.BootRetry,
@@ -129,4 +134,21 @@ func (p *SSHPool) Close() error {
 		delete(p.runners, name)
 	}
 	return errors.Join(errs...)
+}
+
+// SSHCommand is the OpenSSH command line that reaches machine as t's ssh
+// section says (user, key, known_hosts, hosts through their site's router)
+// and runs command there, or a login shell: what `stage ssh` runs.
+func SSHCommand(t *topology.Topology, machine string, command ...string) ([]string, error) {
+	return NewSSHPool(t, nil).SSHCommand(machine, command...)
+}
+
+// SSHCommand is the OpenSSH command line that reaches machine as the
+// pool would, Pinned included, and runs command there, or a login shell.
+func (p *SSHPool) SSHCommand(machine string, command ...string) ([]string, error) {
+	cfg, err := p.Config(machine)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.OpenSSHArgs(command...), nil
 }

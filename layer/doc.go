@@ -7,7 +7,8 @@
 //	          sites' hypervisors through a Provider (ESXi is built in),
 //	          or a reachability check where the machines already exist
 //	routers   the site-to-site tunnels and routes, on VyOS or Linux routers,
-//	          carried by the tunnel kind of vpn.type (OpenVPN is built in)
+//	          carried by the tunnel kind of vpn.type (OpenVPN and
+//	          WireGuard are built in)
 //	wan       the emulated latency between sites (netem) on the routers
 //	lb        HAProxy in front of the control planes
 //	cluster   the kubeadm HA bootstrap across the sites
@@ -24,7 +25,13 @@
 // are one model (package tunnel) whatever the kind: the kind gives each
 // router a TunnelDriver (inspect, apply, remove, render) and names the
 // tunnels' interfaces, and the wan layer, the relay plan and MeasureWAN
-// need nothing else from it.
+// need nothing else from it. A router carries one kind at a time: when
+// vpn.type changes, the routers layer removes what the other kinds left
+// on Linux routers (TunnelSweeper) before the new kind applies, and a
+// VyOS router's configuration replaces the other kind's in one commit.
+// Each router's configuration is built when the plan is, so a router
+// that cannot carry the topology (a VyOS version without what it asks
+// for) fails the plan before any step runs.
 //
 // Every layer acts on machines through Env.Dial, a remote.Runner per
 // machine: SSHPool reaches real machines (routers at their WAN address,

@@ -3,6 +3,7 @@ package layer
 import (
 	"context"
 	"errors"
+	"golang.org/x/crypto/ssh"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -21,6 +22,11 @@ import (
 type Env struct {
 	// State holds generated material between runs. Required.
 	State *topology.State
+	// HostKey gives the SSH host key a new VM is bootstrapped with (its
+	// OpenSSH private key and public key), which the machines layer pins
+	// before the VM boots; nil means one made and kept in State. The lab
+	// passes its own, which its known_hosts already lists.
+	HostKey func(machine string) ([]byte, ssh.PublicKey, error)
 	// Dial returns a Runner for the router or host called machine. The
 	// runner may be shared: callers do not close it. SSHDialer builds the
 	// usual one; the lab provides its own.
@@ -88,11 +94,31 @@ func (env *Env) Secret(s string) string {
 // GOVC_* variables. Close it when done.
 func NewEnv(t *topology.Topology, state *topology.State, log *slog.Logger) *Env {
 	pool := NewSSHPool(t, log)
+	if state != nil {
+		pool.Pinned, _ = state.Path(PinnedKnownHostsFile) // a name of ours: cannot fail
+	}
 	esxi := &ESXiOptions{}
 	return &Env{State: state, Dial: pool.Dial, Log: log, ESXi: esxi, closers: []func(context.Context) error{
 		esxi.Close,
 		func(context.Context) error { return pool.Close() },
 	}}
+}
+
+// OpenEnv is NewEnv with t's state opened (OpenState) from dir, or from
+// topology.DefaultStateDir(t.Name) when dir is empty: how a program that
+// acts on real machines starts. Close the Env when done.
+func OpenEnv(t *topology.Topology, dir string, log *slog.Logger) (*Env, error) {
+	if dir == "" {
+		var err error
+		if dir, err = topology.DefaultStateDir(t.Name); err != nil {
+			return nil, err
+		}
+	}
+	st, err := topology.OpenState(dir)
+	if err != nil {
+		return nil, err
+	}
+	return NewEnv(t, st, log), nil
 }
 
 // Close ends what NewEnv opened: SSH connections and hypervisor sessions.

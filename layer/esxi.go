@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"net"
 	"os"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/planetstage/planetstage/esxi"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // ESXi is the provider of hypervisors of kind "esxi" (the default): it
@@ -53,17 +53,13 @@ func (ESXi) Render(t *topology.Topology, env *Env, machine string) ([]Artifact, 
 }
 
 // ESXiOptions configures the ESXi provider (Env.ESXi). The zero value works:
-// credentials come from GOVC_USERNAME / GOVC_PASSWORD, the datastore from
-// GOVC_DATASTORE. One value caches a session per hypervisor across walks;
+// what the topology file says of each hypervisor (uplinks, vSwitch,
+// datastore, TLS pin or CA, which variables hold its credentials) comes
+// first, govc's GOVC_* variables fill in the rest. One value caches a session per hypervisor across walks;
 // Close logs them out.
 type ESXiOptions struct {
 	// Getenv reads the GOVC_* variables; nil means os.Getenv.
 	Getenv func(string) string
-	// Uplinks names, per hypervisor, the physical NIC ("vmnic1") that
-	// connects the staging vSwitch to the physical switch, which must trunk
-	// the topology's VLANs. A hypervisor without one gets a host-internal
-	// vSwitch: its VMs reach only each other.
-	Uplinks map[string]string
 	// ConnectTimeout bounds a login; 0 means 15 s. A hypervisor that cannot
 	// be reached in that time is reported as unreachable by plan.
 	ConnectTimeout time.Duration
@@ -126,8 +122,17 @@ func (o *ESXiOptions) client(ctx context.Context, env *Env, h topology.Hyperviso
 	if err != nil {
 		return nil, fmt.Errorf("hypervisor %s: %w", h.Name, err)
 	}
-	cfg.Thumbprint = h.Thumbprint
+	cfg.Thumbprint, cfg.CAFile = h.Thumbprint, h.CAFile
 	cfg.Insecure = cfg.Insecure || h.Insecure
+	if h.Datastore != "" {
+		cfg.Datastore = h.Datastore
+	}
+	if c := h.Credentials; c != nil {
+		cfg.Username, cfg.Password = getenv(c.UsernameEnv), getenv(c.PasswordEnv)
+		if cfg.Username == "" {
+			return nil, fmt.Errorf("hypervisor %s: credentials.usernameEnv: $%s is empty", h.Name, c.UsernameEnv)
+		}
+	}
 	cfg.Logger = env.logger()
 	timeout := o.ConnectTimeout
 	if timeout == 0 {
@@ -137,7 +142,11 @@ func (o *ESXiOptions) client(ctx context.Context, env *Env, h topology.Hyperviso
 	defer cancel()
 	cl, err := esxi.Connect(cctx, cfg)
 	if err != nil {
-		c.err, c.failed = fmt.Errorf("hypervisor %s: %w", h.Name, err), time.Now()
+		field := ""
+		if errors.Is(err, esxi.ErrNoDatastore) {
+			field = " datastore"
+		}
+		c.err, c.failed = fmt.Errorf("hypervisor %s%s: %w", h.Name, field, err), time.Now()
 		return nil, c.err
 	}
 	c.client, c.err = cl, nil
@@ -213,7 +222,15 @@ func (r *esxiLayerRun) step(id, target string, deps []string, h topology.Hypervi
 
 // Names of what the layer creates; the topology name keeps two testbeds on
 // one host apart.
-func esxiSwitchName(t *topology.Topology) string        { return "vSwitch-" + t.Name }
+// esxiSwitchName is h's staging vSwitch: the file's, else one named
+// after the topology.
+func esxiSwitchName(t *topology.Topology, h topology.Hypervisor) string {
+	if h.VSwitch != "" {
+		return h.VSwitch
+	}
+	return "vSwitch-" + t.Name
+}
+
 func esxiUnderlayPortGroup(t *topology.Topology) string { return t.Name + "-underlay" }
 func esxiSitePortGroup(t *topology.Topology, s topology.Site) string {
 	return t.Name + "-" + s.Name
@@ -234,7 +251,7 @@ func ESXiVMID(machine string) string { return "esxi/vm/" + machine }
 func esxiHostNetworks(t *topology.Topology, on []topology.Hypervisor) (hyps []topology.Hypervisor, pgs map[string][]esxi.PortGroup) {
 	pgs = map[string][]esxi.PortGroup{}
 	for _, h := range on {
-		sw := esxiSwitchName(t)
+		sw := esxiSwitchName(t, h)
 		var list []esxi.PortGroup
 		for _, s := range t.Sites {
 			if s.Hypervisor != h.Name {
@@ -269,12 +286,17 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 	hyps, pgs := esxiHostNetworks(t, on)
 	var nodes []plan.Node
 	for _, h := range hyps {
-		sw := esxi.VSwitch{Name: esxiSwitchName(t), Uplink: r.opts.Uplinks[h.Name]}
+		sw := esxi.VSwitch{Name: esxiSwitchName(t, h), Uplinks: h.Uplinks}
 		swID := ESXiVSwitchID(h.Name)
 		nodes = append(nodes, r.step(swID, fmt.Sprintf("vswitch %s on %s", sw.Name, h.Name), nil, h,
 			func() plan.Change { return plan.Change{Action: plan.Create} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
-				return c.InspectVSwitch(ctx, sw)
+				ch, err := c.InspectVSwitch(ctx, sw)
+				var ue *esxi.UplinkError
+				if errors.As(err, &ue) {
+					return ch, fmt.Errorf("hypervisor %s uplinks: %w", h.Name, err)
+				}
+				return ch, err
 			},
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
 				if err := c.ApplyVSwitch(ctx, sw, ch); err != nil || ch.Action != plan.Create {
@@ -297,11 +319,39 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 				}))
 		}
 	}
+	// A new VM authorizes the ssh section's key and offers a host key made
+	// here and pinned before it boots. Without a readable key, creating a
+	// VM fails (a plan still shows it).
+	authorized, authErr := authorizedKey(t)
+	var pinned []topology.Machine
+	macs := map[string]string{}
 	for _, m := range onHypervisors(t, on) {
 		h, _ := t.Hypervisor(m.Site.Hypervisor)
-		v, err := esxiVM(t, m)
+		// A plan shows the VM whatever stops it; creating it says what.
+		userData, createErr := "", authErr
+		if isVyOS(m) {
+			if ud, err := vyosUserData(t, m, authorized); err == nil {
+				userData = ud
+			} else if createErr == nil {
+				createErr = err
+			}
+		} else {
+			key, pub, err := vmHostKey(env, m.Name)
+			if err != nil {
+				return nil, err
+			}
+			userData = esxiUserData(t, m, key, pub, authorized, true)
+			pinned = append(pinned, m)
+		}
+		v, err := esxiVM(t, m, userData)
 		if err != nil {
 			return nil, err
+		}
+		for _, n := range v.NICs {
+			if other, dup := macs[n.MAC]; dup {
+				return nil, fmt.Errorf("machines %s and %s: their cards would share the address %s; rename one", other, m.Name, n.MAC)
+			}
+			macs[n.MAC] = m.Name
 		}
 		var deps []string
 		for _, n := range v.NICs {
@@ -312,6 +362,9 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 			func() plan.Change { return plan.Change{Action: plan.Create} },
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) { return c.InspectVM(ctx, v) },
 			func(ctx context.Context, c *esxi.Client, ch plan.Change) error {
+				if createErr != nil && ch.Action == plan.Create {
+					return fmt.Errorf("vm %s: %w", m.Name, createErr)
+				}
 				return c.ApplyVM(ctx, v, ch)
 			}))
 		nodes = append(nodes, r.step(topology.MachineUpID(m.Name), fmt.Sprintf("power of vm %s on %s", m.Name, h.Name), []string{vmID}, h,
@@ -326,5 +379,14 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 			},
 			func(ctx context.Context, c *esxi.Client, _ plan.Change) error { return c.ApplyPower(ctx, m.Name, true) }))
 	}
+	if err := pinHostKeys(t, env, pinned); err != nil {
+		return nil, err
+	}
 	return nodes, nil
+}
+
+// isVyOS says whether m is a VyOS router, whose image takes configuration
+// commands in its user-data (vyosUserData) instead of cloud-init's modules.
+func isVyOS(m topology.Machine) bool {
+	return m.IsRouter() && m.Site.Router.Kind == topology.RouterVyOS
 }

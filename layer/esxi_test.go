@@ -2,13 +2,24 @@ package layer_test
 
 import (
 	"context"
+	"encoding/base64"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+	"sigs.k8s.io/yaml"
 
 	"github.com/planetstage/planetstage/esxi"
 	"github.com/planetstage/planetstage/esxi/esxitest"
@@ -27,9 +38,13 @@ func thesisOnSimulators(t *testing.T) (*topology.Topology, [2]*esxitest.Host) {
 	require.NoError(t, err)
 	sims := [2]*esxitest.Host{esxitest.New(t, esxitest.Options{}), esxitest.New(t, esxitest.Options{})}
 	require.Len(t, topo.Hypervisors, 2)
+	// The key new VMs authorize: the file's (~/.ssh/id_ed25519) is not on
+	// a test machine.
+	topo.SSH.IdentityFile = esxitest.Identity(t)
 	for i := range topo.Hypervisors {
 		topo.Hypervisors[i].URL = sims[i].URL
 		topo.Hypervisors[i].Thumbprint = sims[i].Thumbprint
+		topo.Hypervisors[i].Datastore = "LocalDS_0" // the simulator's; the file says datastore1
 	}
 	return topo, sims
 }
@@ -215,6 +230,185 @@ func TestESXiLayerUnreachable(t *testing.T) {
 	assert.Equal(t, 27, res.Summary().Skipped, "everything after them is skipped")
 }
 
+// TestESXiLayerWhatTheFileSays: the file's vSwitch name and credential
+// variables are used; an uplink the host lacks and a datastore it lacks
+// fail the plan's inspect, naming the field, before anything is created.
+func TestESXiLayerWhatTheFileSays(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	topo, sims := thesisOnSimulators(t)
+	for i := range topo.Hypervisors {
+		topo.Hypervisors[i].VSwitch = "vSwitch-planet"
+		topo.Hypervisors[i].Credentials = &topology.Credentials{UsernameEnv: "ESXI_USER", PasswordEnv: "ESXI_PASSWORD"}
+	}
+	st, err := topology.OpenState(t.TempDir())
+	require.NoError(t, err)
+	// Only the file's variables are set: GOVC_USERNAME is not.
+	vars := map[string]string{"ESXI_USER": esxitest.Username, "ESXI_PASSWORD": esxitest.Password}
+	opts := &layer.ESXiOptions{Getenv: func(k string) string { return vars[k] }}
+	t.Cleanup(func() { _ = opts.Close(context.Background()) })
+	env := &layer.Env{State: st, ESXi: opts}
+
+	g, err := layer.Plan(topo, env, layer.Machines)
+	require.NoError(t, err)
+	res := walk(ctx, t, g, true)
+	assert.Zero(t, res.Summary().Failed)
+	pgs, err := sims[0].Connect(t).PortGroups(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, pgs, esxi.PortGroup{Name: "thesis-site-a", VSwitch: "vSwitch-planet", VLAN: 10})
+
+	check := func(mutate func(*topology.Hypervisor), want string) {
+		t.Helper()
+		bad := topo.Clone()
+		bad.Name = "thesis2" // objects of its own, so that it would create
+		mutate(&bad.Hypervisors[0])
+		env := &layer.Env{State: st, ESXi: &layer.ESXiOptions{Getenv: func(k string) string { return vars[k] }}}
+		defer env.ESXi.Close(ctx)
+		g, err := layer.Plan(bad, env, layer.Machines)
+		require.NoError(t, err)
+		_, err = plan.Walk(ctx, g, plan.Options{})
+		assert.ErrorContains(t, err, want, "the plan says it")
+		_, err = plan.Walk(ctx, g, plan.Options{Apply: true})
+		assert.ErrorContains(t, err, want, "and so does the apply")
+		pgs, err := sims[0].Connect(t).PortGroups(ctx)
+		require.NoError(t, err)
+		for _, p := range pgs {
+			assert.NotEqual(t, "thesis2-site-a", p.Name, "nothing was made on esxi1")
+		}
+	}
+	check(func(h *topology.Hypervisor) { h.Uplinks = []string{"vmnic7"} },
+		"hypervisor esxi1 uplinks: esxi "+strings.TrimPrefix(strings.TrimSuffix(sims[0].URL, "/sdk"), "https://")+`: vswitch "vSwitch-planet": inspect: uplink vmnic7 is not a physical NIC of this host (it has vmnic0, vmnic1)`)
+	check(func(h *topology.Hypervisor) { h.Datastore = "datastore9" }, "hypervisor esxi1 datastore:")
+	check(func(h *topology.Hypervisor) { h.Credentials.UsernameEnv = "NOBODY" }, "hypervisor esxi1: credentials.usernameEnv: $NOBODY is empty")
+}
+
+// TestESXiLayerBootstrap: every new VM but a VyOS router gets user-data
+// (read back here with govmomi, not through package esxi) that authorizes
+// the ssh section's key and installs a host key made in the state, and
+// that key is pinned in the state's known_hosts, which the SSH pool
+// trusts, before the VM boots. The user-data passes cloud-init's own
+// schema check where cloud-init is installed.
+func TestESXiLayerBootstrap(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	topo, sims := thesisOnSimulators(t)
+	env := esxiEnv(t)
+	g, err := layer.Plan(topo, env, layer.Machines)
+	require.NoError(t, err)
+	walk(ctx, t, g, true)
+
+	pub, err := os.ReadFile(topo.SSH.IdentityFile + ".pub")
+	require.NoError(t, err)
+	pinsPath, err := env.State.Path(layer.PinnedKnownHostsFile)
+	require.NoError(t, err)
+	pins, err := knownhosts.New(pinsPath)
+	require.NoError(t, err)
+	vim := sims[0].Connect(t).Vim()
+	for _, name := range []string{"lb", "master01"} { // esxi1's hosts
+		vm, err := find.NewFinder(vim).VirtualMachine(ctx, name)
+		require.NoError(t, err)
+		var o mo.VirtualMachine
+		require.NoError(t, vm.Properties(ctx, vm.Reference(), []string{"config.extraConfig"}, &o))
+		extra := map[string]string{}
+		for _, opt := range o.Config.ExtraConfig {
+			if v := opt.GetOptionValue(); v != nil {
+				extra[v.Key], _ = v.Value.(string)
+			}
+		}
+		assert.Equal(t, "base64", extra["guestinfo.userdata.encoding"], name)
+		ud, err := base64.StdEncoding.DecodeString(extra["guestinfo.userdata"])
+		require.NoError(t, err, name)
+		assert.Contains(t, string(ud), strings.TrimSpace(string(pub)), "%s authorizes the ssh section's key", name)
+		assert.Contains(t, string(ud), "BEGIN OPENSSH PRIVATE KEY", "%s gets its host key", name)
+
+		// The pinned key is the one in the user-data.
+		var conf struct {
+			SSHKeys map[string]string `json:"ssh_keys"`
+		}
+		require.NoError(t, yaml.Unmarshal(ud, &conf))
+		signer, err := ssh.ParsePrivateKey([]byte(conf.SSHKeys["ed25519_private"]))
+		require.NoError(t, err, name)
+		m, _ := topo.Machine(name)
+		addr := &net.TCPAddr{IP: m.Address.AsSlice(), Port: 22}
+		assert.NoError(t, pins(addr.String(), addr, signer.PublicKey()), "%s's host key is pinned under its address", name)
+
+		if _, err := exec.LookPath("cloud-init"); err == nil {
+			f := filepath.Join(t.TempDir(), "user-data")
+			require.NoError(t, os.WriteFile(f, ud, 0o600))
+			out, err := exec.CommandContext(ctx, "cloud-init", "schema", "--config-file", f).CombinedOutput()
+			assert.NoError(t, err, "cloud-init schema: %s", out)
+		} else {
+			t.Log("cloud-init is not installed: the schema check is skipped (.ci/packages installs it)")
+		}
+	}
+	// A VyOS router's user-data is configuration commands: its addresses,
+	// SSH, the key for the vyos user (the file logs in as root, which VyOS
+	// reserves). Its meta-data gives each card its address too, naming the
+	// card by the MAC address the VM has.
+	vm, err := find.NewFinder(vim).VirtualMachine(ctx, "vyos01")
+	require.NoError(t, err)
+	var o mo.VirtualMachine
+	require.NoError(t, vm.Properties(ctx, vm.Reference(), []string{"config.extraConfig", "config.hardware.device"}, &o))
+	var meta, ud []byte
+	for _, opt := range o.Config.ExtraConfig {
+		v := opt.GetOptionValue()
+		switch v.Key {
+		case "guestinfo.metadata":
+			meta, err = base64.StdEncoding.DecodeString(v.Value.(string))
+			require.NoError(t, err)
+		case "guestinfo.userdata":
+			ud, err = base64.StdEncoding.DecodeString(v.Value.(string))
+			require.NoError(t, err)
+		}
+	}
+	var cmds struct {
+		Commands []string `json:"vyos_config_commands"`
+	}
+	require.NoError(t, yaml.Unmarshal(ud, &cmds), "%s", ud)
+	key := strings.Fields(string(pub))
+	assert.Contains(t, cmds.Commands, "set interfaces ethernet eth0 address 10.4.0.90/16")
+	assert.Contains(t, cmds.Commands, "set system login user vyos authentication public-keys planetstage key '"+key[1]+"'")
+	var netcfg struct {
+		Network struct {
+			Ethernets map[string]struct {
+				Match     struct{ MACAddress string } `json:"match"`
+				Addresses []string                    `json:"addresses"`
+			} `json:"ethernets"`
+		} `json:"network"`
+	}
+	require.NoError(t, yaml.Unmarshal(meta, &netcfg), "%s", meta)
+	var macs []string
+	for _, d := range object.VirtualDeviceList(o.Config.Hardware.Device).SelectByType((*types.VirtualEthernetCard)(nil)) {
+		macs = append(macs, d.(types.BaseVirtualEthernetCard).GetVirtualEthernetCard().MacAddress)
+	}
+	eth := netcfg.Network.Ethernets
+	assert.ElementsMatch(t, macs, []string{eth["wan"].Match.MACAddress, eth["site"].Match.MACAddress})
+	assert.Equal(t, []string{"10.4.0.90/16"}, eth["wan"].Addresses)
+	assert.Equal(t, []string{"192.168.10.1/24"}, eth["site"].Addresses)
+
+	// A second apply changes nothing, and the pins are the same bytes.
+	before, err := os.ReadFile(pinsPath)
+	require.NoError(t, err)
+	g, err = layer.Plan(topo, env, layer.Machines)
+	require.NoError(t, err)
+	res := walk(ctx, t, g, true)
+	assert.Equal(t, plan.Summary{Unchanged: len(res.Steps)}, res.Summary())
+	after, err := os.ReadFile(pinsPath)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+
+	// Without a readable key a plan still shows the VMs; creating one fails
+	// naming the field.
+	fresh, _ := thesisOnSimulators(t)
+	fresh.SSH.IdentityFile = filepath.Join(t.TempDir(), "absent")
+	g, err = layer.Plan(fresh, esxiEnv(t), layer.Machines)
+	require.NoError(t, err)
+	_, err = plan.Walk(ctx, g, plan.Options{Apply: true})
+	assert.ErrorContains(t, err, "ssh.identityFile")
+}
+
 func TestESXiLayerRender(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("../examples/thesis/thesis.yaml")
@@ -223,14 +417,23 @@ func TestESXiLayerRender(t *testing.T) {
 	require.NoError(t, err)
 	arts, err := layer.Render(topo, esxiEnv(t), "vyos03", "esxi")
 	require.NoError(t, err)
-	require.Len(t, arts, 2)
+	require.Len(t, arts, 3)
+	assert.Contains(t, arts[2].Content, "(none: ssh.identityFile:", "no key file here: said in the user-data's place")
 	assert.Equal(t, "vm vyos03 on hypervisor esxi2 (guest debian10_64Guest)\ncpus: 1\nmemoryMB: 1024\ndiskGB: 8\n"+
 		"nic0: vmxnet3 on port group thesis-underlay (VLAN 0, vSwitch vSwitch-thesis)\n"+
 		"nic1: vmxnet3 on port group thesis-site-c (VLAN 30, vSwitch vSwitch-thesis)\n"+
 		"extraConfig planetstage.topology: thesis\n", arts[0].Content)
+	topo.SSH.IdentityFile = esxitest.Identity(t)
 	arts, err = layer.Render(topo, esxiEnv(t), "master02", "esxi")
 	require.NoError(t, err)
-	require.Len(t, arts, 2)
+	require.Len(t, arts, 3)
+	// The user-data: the key authorized (public: shown), the host key's
+	// private half redacted.
+	pub, err := os.ReadFile(topo.SSH.IdentityFile + ".pub")
+	require.NoError(t, err)
+	assert.Contains(t, arts[2].Content, strings.TrimSpace(string(pub)))
+	assert.Contains(t, arts[2].Content, "ed25519_private: |\n    <redacted>\n  ed25519_public: ssh-ed25519 ")
+	assert.NotContains(t, arts[2].Content, "PRIVATE KEY")
 	assert.Equal(t, "instance-id: thesis-master02\nlocal-hostname: master02\nnetwork:\n  version: 2\n  ethernets:\n    site:\n"+
-		"      match: {name: \"e*\"}\n      addresses: [192.168.10.102/24]\n      routes: [{to: default, via: 192.168.10.1}]\n", arts[1].Content)
+		"      match: {macaddress: \"00:50:56:20:8c:4b\"}\n      addresses: [192.168.10.102/24]\n      routes: [{to: default, via: 192.168.10.1}]\n", arts[1].Content)
 }

@@ -2,16 +2,17 @@ package layer
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"strings"
 	"sync"
 
 	"github.com/planetstage/planetstage/esxi"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // esxiRoleDefaults size a machine's VM when neither the machine nor the
@@ -57,9 +58,12 @@ func esxiSizing(t *topology.Topology, m topology.Machine) topology.VM {
 }
 
 // esxiVM is machine m's VM: routers have the underlay NIC (eth0) and the
-// site NIC (eth1), hosts only the site NIC. Cloud-init meta-data names the
-// machine and, for hosts, sets the site address and the router as gateway.
-func esxiVM(t *topology.Topology, m topology.Machine) (esxi.VM, error) {
+// site NIC (eth1), hosts only the site NIC, each with an address of its
+// own (vmMAC). Cloud-init meta-data names the machine and gives each card
+// its address: a router its WAN and LAN addresses, a host its site
+// address and the router as gateway. userData, when not empty, is its
+// user-data (esxiUserData).
+func esxiVM(t *topology.Topology, m topology.Machine, userData string) (esxi.VM, error) {
 	size := esxiSizing(t, m)
 	v := esxi.VM{Name: m.Name, GuestID: "ubuntu64Guest", CPUs: size.CPUs, MemoryMB: size.MemoryMB, DiskGB: size.DiskGB, Owner: t.Name}
 	if img := size.Image; img != "" {
@@ -69,21 +73,40 @@ func esxiVM(t *topology.Topology, m topology.Machine) (esxi.VM, error) {
 		}
 		v.Source = img
 	}
-	site := esxi.NIC{PortGroup: esxiSitePortGroup(t, m.Site)}
 	meta := fmt.Sprintf("instance-id: %s-%s\nlocal-hostname: %s\n", t.Name, m.Name, m.Name)
+	// Every card has an address of its own, given, so that the guest's
+	// network configuration names each card before the VM exists.
+	site := esxi.NIC{PortGroup: esxiSitePortGroup(t, m.Site)}
 	if m.IsRouter() {
 		if m.Site.Router.Kind == topology.RouterVyOS {
 			v.GuestID = "debian10_64Guest" // VyOS 1.2+ is Debian based
 		}
-		v.NICs = []esxi.NIC{{PortGroup: esxiUnderlayPortGroup(t)}, site}
+		wan := esxi.NIC{PortGroup: esxiUnderlayPortGroup(t), MAC: vmMAC(t, m, 0)}
+		site.MAC = vmMAC(t, m, 1)
+		v.NICs = []esxi.NIC{wan, site}
+		meta += fmt.Sprintf("network:\n  version: 2\n  ethernets:\n"+
+			"    wan:\n      match: {macaddress: \"%s\"}\n      addresses: [%s/%d]\n"+
+			"    site:\n      match: {macaddress: \"%s\"}\n      addresses: [%s/%d]\n",
+			wan.MAC, m.WAN, t.Underlay.Prefix.Bits(), site.MAC, m.Address, m.Site.Prefix.Bits())
 	} else {
+		site.MAC = vmMAC(t, m, 0)
 		v.NICs = []esxi.NIC{site}
-		meta += fmt.Sprintf("network:\n  version: 2\n  ethernets:\n    site:\n      match: {name: \"e*\"}\n"+
+		meta += fmt.Sprintf("network:\n  version: 2\n  ethernets:\n    site:\n      match: {macaddress: \"%s\"}\n"+
 			"      addresses: [%s/%d]\n      routes: [{to: default, via: %s}]\n",
-			m.Address, m.Site.Prefix.Bits(), m.Site.Router.LAN)
+			site.MAC, m.Address, m.Site.Prefix.Bits(), m.Site.Router.LAN)
 	}
-	v.CloudInit = &esxi.CloudInit{MetaData: meta}
+	v.CloudInit = &esxi.CloudInit{MetaData: meta, UserData: userData}
 	return v, nil
+}
+
+// vmMAC is the address of card i of m's VM: in VMware's range for
+// addresses given by hand (00:50:56:00:00:00-00:50:56:3f:ff:ff), from a
+// hash of the topology, the machine and the card, so that every run gives
+// the same one. Two cards of a topology with the same address are refused
+// by esxiSteps.
+func vmMAC(t *topology.Topology, m topology.Machine, i int) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%d", t.Name, m.Name, i)))
+	return fmt.Sprintf("00:50:56:%02x:%02x:%02x", h[0]&0x3f, h[1], h[2])
 }
 
 // esxiCreated is the state file that records what the layer created, so
@@ -202,7 +225,7 @@ func esxiDestroySteps(t *topology.Topology, env *Env, on []topology.Hypervisor) 
 					return r.record(h.Name, "portGroups", p.Name, false)
 				}))
 		}
-		sw := esxiSwitchName(t)
+		sw := esxiSwitchName(t, h)
 		nodes = append(nodes, r.step("esxi/destroy/vswitch/"+h.Name, fmt.Sprintf("vswitch %s on %s", sw, h.Name), pgIDs, h, nil,
 			func(ctx context.Context, c *esxi.Client) (plan.Change, error) {
 				mine, err := r.isCreated(h.Name, "vswitches", sw)
@@ -224,15 +247,35 @@ func esxiDestroySteps(t *topology.Topology, env *Env, on []topology.Hypervisor) 
 // esxiRender shows the VM the layer would build for machine: sizing, NICs
 // with their port groups and VLANs, and the cloud-init meta-data (which
 // holds no secrets).
-func esxiRender(t *topology.Topology, _ *Env, machine string) ([]Artifact, error) {
+func esxiRender(t *topology.Topology, env *Env, machine string) ([]Artifact, error) {
 	m, ok := t.Machine(machine)
 	if !ok || m.Site.Hypervisor == "" {
 		return nil, nil
 	}
-	v, err := esxiVM(t, m)
+	// The user-data as the VM gets it, the host key's private half
+	// redacted; what stops it from being made is said in its place.
+	authorized, err := authorizedKey(t)
+	if err != nil {
+		authorized = "# " + err.Error()
+	}
+	userData := "(not rendered without a state directory)\n"
+	switch {
+	case isVyOS(m):
+		if userData, err = vyosUserData(t, m, authorized); err != nil {
+			userData = "(none: " + err.Error() + ")\n"
+		}
+	case env != nil && env.State != nil:
+		key, pub, err := vmHostKey(env, m.Name)
+		if err != nil {
+			return nil, err
+		}
+		userData = esxiUserData(t, m, key, pub, authorized, env.ShowSecrets)
+	}
+	v, err := esxiVM(t, m, "")
 	if err != nil {
 		return nil, err
 	}
+	hyp, _ := t.Hypervisor(m.Site.Hypervisor)
 	vlan := map[string]int{esxiUnderlayPortGroup(t): t.Underlay.VLAN}
 	for _, s := range t.Sites {
 		vlan[esxiSitePortGroup(t, s)] = s.VLAN
@@ -244,11 +287,12 @@ func esxiRender(t *topology.Topology, _ *Env, machine string) ([]Artifact, error
 		fmt.Fprintf(&b, "source: %s\n", v.Source)
 	}
 	for i, n := range v.NICs {
-		fmt.Fprintf(&b, "nic%d: vmxnet3 on port group %s (VLAN %d, vSwitch %s)\n", i, n.PortGroup, vlan[n.PortGroup], esxiSwitchName(t))
+		fmt.Fprintf(&b, "nic%d: vmxnet3 on port group %s (VLAN %d, vSwitch %s)\n", i, n.PortGroup, vlan[n.PortGroup], esxiSwitchName(t, hyp))
 	}
 	fmt.Fprintf(&b, "extraConfig %s: %s\n", esxi.OwnerKey, t.Name)
 	return []Artifact{
 		{Title: "esxi vm", Content: b.String()},
 		{Title: "cloud-init meta-data (guestinfo.metadata)", Content: v.CloudInit.MetaData},
+		{Title: "cloud-init user-data (guestinfo.userdata)", Content: userData},
 	}, nil
 }

@@ -3,11 +3,11 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 
 	"github.com/planetstage/planetstage/haproxy"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // lbLayer puts HAProxy on the host with role load-balancer, in front of

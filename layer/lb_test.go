@@ -3,7 +3,6 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"net/netip"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/wan"
 )
@@ -18,6 +18,12 @@ type MeasureOptions struct {
 	// Pings per tunnel, Interval apart; 20 and 200ms when zero.
 	Pings    int
 	Interval time.Duration
+	// Paths measures site pairs end to end, through the hubs their
+	// traffic crosses, against the sum of those tunnels' targets: 0
+	// measures each tunnel once (its two sites), AllPaths every pair of
+	// sites, n > 0 a sample of n pairs spread evenly over all of them (the
+	// same n, the same pairs; Report.Sample names it).
+	Paths int
 	// Throughput is how long each tunnel's TCP runs last; zero skips them
 	// (and the CPU figures).
 	Throughput time.Duration
@@ -34,9 +40,9 @@ type MeasureOptions struct {
 // o.Throughput, TCP throughput through the tunnel and between the same
 // routers' WAN addresses, with the busier router's CPU during the tunnel
 // run. Site pairs without a tunnel of their own (spokes, in hub-spoke
-// mode) are not measured. A tunnel whose routers lack iperf3 gets no
-// throughput, and Report.TunnelsSkipped says so. Problems are joined;
-// what could be measured is returned with them.
+// and regional mode) are measured only with o.Paths. A tunnel whose
+// routers lack iperf3 gets no throughput, and Report.TunnelsSkipped says
+// so. Problems are joined; what could be measured is returned with them.
 func MeasureWAN(ctx context.Context, t *topology.Topology, env *Env, o MeasureOptions) (wan.Report, error) {
 	if t.VPN == nil {
 		return wan.Report{}, errors.New("measure: the topology has no vpn")
@@ -90,6 +96,19 @@ func MeasureWAN(ctx context.Context, t *topology.Topology, env *Env, o MeasureOp
 		checked[router] = ok
 		return ok
 	}
+	var sample string
+	if o.Paths != 0 {
+		var pairs [][2]string
+		pairs, sample = samplePairs(m, o.Paths)
+		for _, p := range pairs {
+			client, err := dial(mustSite(m, p[0]).Router)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			probes = append(probes, pathProbe(m, targets, p[0], p[1], client))
+		}
+	}
 	for _, tn := range m.Tunnels {
 		from, to := tn.Ends[0], tn.Ends[1]
 		client, err := dial(from.Router)
@@ -102,8 +121,10 @@ func MeasureWAN(ctx context.Context, t *topology.Topology, env *Env, o MeasureOp
 			errs = append(errs, err)
 			continue
 		}
-		probes = append(probes, wan.SiteProbe{From: from.Site, To: to.Site, Target: targets[wan.NewPair(from.Site, to.Site)],
-			Runner: client, Addr: to.Address})
+		if o.Paths == 0 {
+			probes = append(probes, wan.SiteProbe{From: from.Site, To: to.Site, Target: targets[wan.NewPair(from.Site, to.Site)],
+				Runner: client, Addr: to.Address})
+		}
 		if o.Throughput <= 0 {
 			continue
 		}
@@ -122,7 +143,7 @@ func MeasureWAN(ctx context.Context, t *topology.Topology, env *Env, o MeasureOp
 		}
 		tunnels = append(tunnels, p)
 	}
-	var rep wan.Report
+	rep := wan.Report{Sample: sample}
 	switch {
 	case o.Throughput <= 0:
 		rep.TunnelsSkipped = "not asked for"
@@ -150,4 +171,59 @@ func cpuCounter(ctx context.Context, o MeasureOptions, router string, r remote.R
 		return nil, fmt.Errorf("router %q: cpu: %w", router, err)
 	}
 	return c, nil
+}
+
+// AllPaths is MeasureOptions.Paths for every pair of sites.
+const AllPaths = -1
+
+// samplePairs returns the site pairs MeasureOptions.Paths asks for, each
+// once (the earlier site in the topology first), and what the sample is
+// when it is not all of them.
+func samplePairs(m *tunnel.Model, n int) ([][2]string, string) {
+	var all [][2]string
+	for i, a := range m.Spec.Sites {
+		for _, b := range m.Spec.Sites[i+1:] {
+			all = append(all, [2]string{a.Name, b.Name})
+		}
+	}
+	if n < 0 || n >= len(all) {
+		return all, ""
+	}
+	// Evenly spread: the pair at i*len/n for i < n, so every region of
+	// the list (every site as the first of a pair) is drawn from.
+	out := make([][2]string, 0, n)
+	for i := range n {
+		out = append(out, all[i*len(all)/n])
+	}
+	return out, fmt.Sprintf("%d of %d site pairs, spread evenly over them in site order", n, len(all))
+}
+
+// pathProbe measures from's router to to's along the path between them:
+// to the far end's tunnel address where one tunnel joins them (as the
+// per-tunnel measurement does), else its LAN address; the target is the
+// sum of the path's tunnels'.
+func pathProbe(m *tunnel.Model, targets map[wan.Pair]time.Duration, from, to string, client remote.Runner) wan.SiteProbe {
+	path := m.Path(from, to)
+	var target time.Duration
+	for i := 1; i < len(path); i++ {
+		target += targets[wan.NewPair(path[i-1], path[i])]
+	}
+	p := wan.SiteProbe{From: from, To: to, Target: target, Runner: client, Addr: mustSite(m, to).LAN}
+	if len(path) == 2 {
+		for _, tn := range m.TunnelsOf(from) {
+			if _, peer, _ := tn.Local(from); peer.Site == to {
+				p.Addr = peer.Address
+			}
+		}
+		return p
+	}
+	p.Path = path
+	return p
+}
+
+// mustSite is the model's site called name, which samplePairs took from
+// the model.
+func mustSite(m *tunnel.Model, name string) tunnel.Site {
+	s, _ := m.Site(name)
+	return s
 }

@@ -3,7 +3,6 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"io"
 	"io/fs"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -141,4 +141,62 @@ func TestMeasureWAN(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `router "r3"`)
 	assert.Len(t, rep.Sites, 1)
+}
+
+// TestMeasureWANPaths measures site pairs end to end in a regional VPN:
+// two hubs (Tokyo and Frankfurt), a spoke of each (sites placed by the
+// "planet" preset: site-c São Paulo joins Frankfurt, site-d New York
+// too, nearer than Tokyo).
+func TestMeasureWANPaths(t *testing.T) {
+	t.Parallel()
+	top := routersTopology(topology.RouterLinux, topology.RouterLinux, topology.RouterLinux, topology.RouterLinux)
+	require.NoError(t, top.PlaceSites("planet"))
+	top.VPN.Mode, top.VPN.Hubs = topology.VPNRegional, []string{"site-a", "site-b"}
+	require.NoError(t, top.Validate())
+	env := &Env{}
+	routers := map[string]*measuredRouter{}
+	for _, s := range top.Sites {
+		routers[s.Router.Name] = &measuredRouter{name: s.Router.Name, rttMs: 150}
+	}
+	env.Dial = func(_ context.Context, name string) (remote.Runner, error) { return routers[name], nil }
+
+	rep, err := MeasureWAN(t.Context(), top, env, MeasureOptions{Pings: 3, Interval: time.Millisecond, Paths: AllPaths})
+	require.NoError(t, err)
+	require.Len(t, rep.Sites, 6, "every pair of four sites")
+	assert.Empty(t, rep.Sample, "all pairs: no sample")
+	matrix, _, err := LatencyMatrix(top, withLatency(top, env))
+	require.NoError(t, err)
+	tunnelMs := map[wan.Pair]float64{}
+	for _, e := range matrix {
+		tunnelMs[e.Pair] = float64(e.RTT) / float64(time.Millisecond)
+	}
+	require.Len(t, tunnelMs, 3, "the hubs' tunnel and one per spoke")
+	byPair := map[string]wan.SiteResult{}
+	for _, s := range rep.Sites {
+		byPair[s.From+" "+s.To] = s
+	}
+	// São Paulo to New York: both spokes of Frankfurt.
+	cd := byPair["site-c site-d"]
+	assert.Equal(t, []string{"site-c", "site-b", "site-d"}, cd.Path)
+	assert.InDelta(t, tunnelMs[wan.NewPair("site-b", "site-c")]+tunnelMs[wan.NewPair("site-b", "site-d")], cd.TargetMs, 0.02)
+	// Tokyo's hub to São Paulo: hub, hub, spoke.
+	ac := byPair["site-a site-c"]
+	assert.Equal(t, []string{"site-a", "site-b", "site-c"}, ac.Path)
+	assert.InDelta(t, tunnelMs[wan.NewPair("site-a", "site-b")]+tunnelMs[wan.NewPair("site-b", "site-c")], ac.TargetMs, 0.02)
+	// A pair joined by a tunnel has no path beyond itself, and its target
+	// is that tunnel's.
+	ab := byPair["site-a site-b"]
+	assert.Empty(t, ab.Path)
+	assert.InDelta(t, tunnelMs[wan.NewPair("site-a", "site-b")], ab.TargetMs, 0.01)
+	// Through hubs the far router's LAN address is pinged; over one tunnel
+	// its tunnel address.
+	assert.Contains(t, routers["r3"].cmds, "LC_ALL=C ping -n -c 3 -i 0.001 -W 2 192.168.40.1")
+	assert.Contains(t, routers["r1"].cmds, "LC_ALL=C ping -n -c 3 -i 0.001 -W 2 10.255.0.2")
+
+	rep, err = MeasureWAN(t.Context(), top, env, MeasureOptions{Pings: 3, Interval: time.Millisecond, Paths: 2})
+	require.NoError(t, err)
+	require.Len(t, rep.Sites, 2)
+	assert.Equal(t, "2 of 6 site pairs, spread evenly over them in site order", rep.Sample)
+	assert.Equal(t, []string{"site-a", "site-b"}, []string{rep.Sites[0].From, rep.Sites[0].To})
+	assert.Equal(t, []string{"site-b", "site-c"}, []string{rep.Sites[1].From, rep.Sites[1].To})
 }

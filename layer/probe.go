@@ -58,6 +58,9 @@ func tunnelProbe(t *topology.Topology, env *Env, tn tunnel.Tunnel) plan.Node {
 					case <-ctx.Done():
 						return ctx.Err()
 					case <-wait.Done():
+						if ctx.Err() != nil { // cancelled, not out of time
+							return ctx.Err()
+						}
 						return fmt.Errorf("tunnel %s–%s: %s got no answer from %s through it in %s: %w",
 							from.Site, to.Site, from.Router, to.Address, bound, err)
 					case <-time.After(time.Second):

@@ -3,12 +3,13 @@ package layer
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"strings"
 
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/tunnel"
 )
 
@@ -35,12 +36,21 @@ func TunnelSpec(t *topology.Topology) (tunnel.Spec, error) {
 		return tunnel.Spec{}, fmt.Errorf("topology %s has no vpn", t.Name)
 	}
 	spec := tunnel.Spec{
-		Mode: tunnel.Mode(t.VPN.Mode), Hub: t.VPN.Hub, Transit: t.VPN.Transit,
+		Mode: tunnel.Mode(t.VPN.Mode), Hub: t.VPN.Hub, Hubs: t.VPN.Hubs, Transit: t.VPN.Transit,
 		// A topology that skipped SetDefaults means the default port.
 		Port: uint16(cmp.Or(t.VPN.Port, topology.DefaultVPNPort)),
 	}
+	// Regional: each spoke's hub, named or the nearest.
+	hubOf, err := t.Hubs()
+	if err != nil {
+		return tunnel.Spec{}, err
+	}
 	for _, s := range t.Sites {
-		spec.Sites = append(spec.Sites, tunnel.Site{Name: s.Name, Router: s.Router.Name, WAN: s.Router.WAN, LAN: s.Router.LAN, Prefix: s.Prefix})
+		site := tunnel.Site{Name: s.Name, Router: s.Router.Name, WAN: s.Router.WAN, LAN: s.Router.LAN, Prefix: s.Prefix}
+		if hub := hubOf[s.Name]; hub != s.Name {
+			site.Hub = hub
+		}
+		spec.Sites = append(spec.Sites, site)
 	}
 	return spec, nil
 }
@@ -49,6 +59,7 @@ func TunnelSpec(t *topology.Topology) (tunnel.Spec, error) {
 // model and the tunnel kind bound to it.
 type routers struct {
 	env     *Env
+	kind    string // vpn.type
 	model   *tunnel.Model
 	tunnels TunnelRouters
 }
@@ -71,7 +82,49 @@ func newRouters(t *topology.Topology, env *Env) (*routers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &routers{env: env, model: m, tunnels: tunnels}, nil
+	return &routers{env: env, kind: cmp.Or(t.VPN.Type, topology.VPNTypeOpenVPN), model: m, tunnels: tunnels}, nil
+}
+
+// leftovers returns what removes other tunnel kinds' leftovers from
+// site's router: a Linux router's, since a VyOS router's configuration
+// replaces them itself.
+func (rs *routers) leftovers(site topology.Site) []TunnelCleaner {
+	if site.Router.Kind != topology.RouterLinux {
+		return nil
+	}
+	return rs.env.sweepers(rs.kind, site, rs.model)
+}
+
+// sweepReasons lists what the other tunnel kinds left on the router.
+func (rs *routers) sweepReasons(ctx context.Context, site topology.Site, r remote.Runner) ([]string, error) {
+	var reasons []string
+	for _, c := range rs.leftovers(site) {
+		rr, err := c.InspectRemove(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		for _, reason := range rr {
+			reasons = append(reasons, reason+" (vpn.type is "+rs.kind+")")
+		}
+	}
+	return reasons, nil
+}
+
+// sweep removes what the other tunnel kinds left on the router.
+func (rs *routers) sweep(ctx context.Context, site topology.Site, r remote.Runner) error {
+	for _, c := range rs.leftovers(site) {
+		rr, err := c.InspectRemove(ctx, r)
+		if err != nil {
+			return err
+		}
+		if len(rr) == 0 {
+			continue
+		}
+		if err := c.Remove(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // driver returns the tunnel kind's driver for site's router.
@@ -92,6 +145,18 @@ func routerSteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 	}
 	for _, w := range rs.tunnels.Warnings() {
 		env.logger().Warn(w, "topology", t.Name)
+	}
+	// Every router's configuration is built now, so that one its router
+	// cannot carry (a VyOS version without what the topology asks for)
+	// fails the plan before any step touches a machine.
+	var errs []error
+	for _, s := range t.Sites {
+		if _, err := rs.driver(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	var nodes []plan.Node
 	for _, s := range t.Sites {
@@ -151,6 +216,11 @@ func (st *routerStep) Inspect(ctx context.Context) (plan.Change, error) {
 	if err != nil {
 		return plan.Change{}, err
 	}
+	stale, err := st.rs.sweepReasons(ctx, st.site, r)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	reasons = append(stale, reasons...)
 	switch {
 	case len(reasons) == 0:
 		return plan.Change{Action: plan.NoOp, Reason: "tunnels and routes as planned"}, nil
@@ -164,6 +234,11 @@ func (st *routerStep) Inspect(ctx context.Context) (plan.Change, error) {
 func (st *routerStep) Apply(ctx context.Context, _ plan.Change) error {
 	d, r, err := st.driver(ctx)
 	if err != nil {
+		return err
+	}
+	// The old kind's devices go first, and with them their routes, which
+	// the new kind's then replace.
+	if err := st.rs.sweep(ctx, st.site, r); err != nil {
 		return err
 	}
 	return d.Apply(ctx, r)
@@ -195,6 +270,11 @@ func routerDestroySteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 					if err != nil {
 						return plan.Change{}, err
 					}
+					stale, err := rs.sweepReasons(ctx, st.site, r)
+					if err != nil {
+						return plan.Change{}, err
+					}
+					reasons = append(reasons, stale...)
 					if len(reasons) == 0 {
 						return plan.Change{Action: plan.NoOp, Reason: "no tunnels left"}, nil
 					}
@@ -205,7 +285,10 @@ func routerDestroySteps(t *topology.Topology, env *Env) ([]plan.Node, error) {
 					if err != nil {
 						return err
 					}
-					return d.Remove(ctx, r)
+					if err := d.Remove(ctx, r); err != nil {
+						return err
+					}
+					return rs.sweep(ctx, st.site, r)
 				},
 			},
 		})
@@ -252,7 +335,7 @@ func hostRoutes(m *tunnel.Model, host topology.Machine) Artifact {
 			fmt.Fprintf(&b, "ip route replace %s via %s  # site %s\n", s.Prefix, host.Site.Router.LAN, s.Name)
 		}
 	}
-	if m.Spec.Mode == tunnel.HubSpoke {
+	if m.Spec.Mode != tunnel.Mesh {
 		// Other spokes' routers answer from their tunnel addresses.
 		fmt.Fprintf(&b, "ip route replace %s via %s  # the tunnels' transit addresses\n", m.Spec.Transit.Masked(), host.Site.Router.LAN)
 	}

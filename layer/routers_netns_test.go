@@ -3,7 +3,6 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/planetstage/planetstage/openvpn/openvpntest"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 )
 
 // TestRoutersLayerWithRealOpenVPN is the routers layer end to end on Linux

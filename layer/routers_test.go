@@ -2,9 +2,9 @@ package layer
 
 import (
 	"context"
-	"github.com/planetstage/planetstage/topology"
 	"io/fs"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +16,8 @@ import (
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/secret"
+	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/tunnel"
 )
 
 // emptyMachine is a fake remote.Runner for a machine with nothing on it:
@@ -160,4 +162,45 @@ func TestRenderRouters(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, h, 1)
 	assert.Contains(t, h[0].Content, "ip route replace 192.168.10.0/24 via 192.168.20.1")
+}
+
+// Rendering shows what an apply would do and writes nothing: a state
+// directory without keys stays empty, and one with keys keeps them.
+func TestRenderWritesNoKeys(t *testing.T) {
+	t.Parallel()
+	topo := routersTopology(topology.RouterVyOS, topology.RouterLinux)
+	dir := t.TempDir()
+	st, err := topology.OpenState(dir)
+	require.NoError(t, err)
+	for _, m := range []string{"r1", "r2", "h2"} {
+		_, err := Render(topo, &Env{State: st, ShowSecrets: true}, m)
+		require.NoError(t, err, m)
+	}
+	var files []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	}))
+	assert.Empty(t, files, "render wrote into the state")
+
+	// With the keys an apply made, render shows those keys.
+	resolved, err := topo.Resolve()
+	require.NoError(t, err)
+	spec, err := TunnelSpec(resolved)
+	require.NoError(t, err)
+	tm, err := tunnel.New(spec)
+	require.NoError(t, err)
+	om, err := openvpn.New(tm, openvpn.Options{Auth: openvpn.Auth(resolved.VPN.Auth)})
+	require.NoError(t, err)
+	keys, err := openvpn.LoadKeys(st, om)
+	require.NoError(t, err)
+	arts, err := Render(topo, &Env{State: st, ShowSecrets: true}, "r2")
+	require.NoError(t, err)
+	var all strings.Builder
+	for _, a := range arts {
+		all.WriteString(a.Content)
+	}
+	assert.Contains(t, all.String(), strings.TrimSpace(string(keys.Certs["r2"].KeyPEM)))
 }

@@ -16,7 +16,8 @@ import (
 // vpn.type. The routers layer builds the kind-neutral tunnel model
 // (package tunnel: which sites are joined, ports, transit addresses,
 // routes) and the kind carries it with its own software on the routers.
-// OpenVPN is built in (OpenVPN); a program adds a kind, or replaces one,
+// OpenVPN (OpenVPN) and WireGuard (WireGuard) are built in; a program adds
+// a kind, or replaces one,
 // through Env.TunnelKinds.
 //
 // Nothing else in the layers knows the kind: the wan layer, the relay
@@ -67,7 +68,7 @@ type TunnelDriver interface {
 
 // TunnelKinds returns the built-in tunnel kinds by vpn.type.
 func TunnelKinds() map[string]TunnelKind {
-	return map[string]TunnelKind{topology.VPNTypeOpenVPN: OpenVPN{}}
+	return map[string]TunnelKind{topology.VPNTypeOpenVPN: OpenVPN{}, topology.VPNTypeWireGuard: WireGuard{}}
 }
 
 // tunnelKind returns the kind of t's tunnels: env.TunnelKinds first, then

@@ -52,9 +52,9 @@ func TestUnknownVPNTypeNamesTheField(t *testing.T) {
 	st, err := topology.OpenState(t.TempDir())
 	require.NoError(t, err)
 	topo := routersTopology(topology.RouterLinux, topology.RouterLinux)
-	topo.VPN.Type = "wireguard"
+	topo.VPN.Type = "ipsec"
 	env := &Env{State: st, TunnelKinds: map[string]TunnelKind{"fake": fakeKind{}}}
-	const want = `vpn.type: no tunnel kind "wireguard"; kinds are [fake openvpn]`
+	const want = `vpn.type: no tunnel kind "ipsec"; kinds are [fake openvpn wireguard]`
 	cases := []struct {
 		name string
 		run  func() error
@@ -67,7 +67,7 @@ func TestUnknownVPNTypeNamesTheField(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			assert.ErrorContains(t, tc.run(), "vpn.type: no tunnel kind \"wireguard\"")
+			assert.ErrorContains(t, tc.run(), "vpn.type: no tunnel kind \"ipsec\"")
 		})
 	}
 	assert.ErrorContains(t, cases[0].run(), want, "the message lists the kinds there are")
@@ -90,14 +90,16 @@ func TestTunnelKindFromEnv(t *testing.T) {
 				TunnelKinds: map[string]TunnelKind{name: fakeKind{}},
 				Dial:        func(_ context.Context, m string) (remote.Runner, error) { return &emptyMachine{name: m}, nil }}
 
+			// A router the kind cannot drive fails the plan, before any step.
+			_, err = routerSteps(topo, env)
+			assert.ErrorContains(t, err, `router "r3": fake tunnels need a Linux router`)
+			topo.Sites[2].Router.Kind, topo.Sites[2].Router.Version = topology.RouterLinux, ""
 			nodes, err := routerSteps(topo, env)
 			require.NoError(t, err)
 			require.Len(t, nodes, 3+3, "a step per router, then a probe per tunnel")
 			c, err := nodes[0].Step.Inspect(t.Context())
 			require.NoError(t, err)
 			assert.Equal(t, "bring up 2 fake tunnels on r1", c.Reason)
-			_, err = nodes[2].Step.Inspect(t.Context())
-			assert.ErrorContains(t, err, `router "r3": fake tunnels need a Linux router`)
 			assert.Contains(t, log.String(), "fake tunnels carry nothing")
 
 			arts, err := Render(topo, env, "r2", Routers)

@@ -3,12 +3,12 @@ package layer
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/wan"
 )

@@ -2,7 +2,6 @@ package layer
 
 import (
 	"context"
-	"github.com/planetstage/planetstage/topology"
 	"net/netip"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
+	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/tunnel"
 	"github.com/planetstage/planetstage/wan"
 )

@@ -9,6 +9,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,8 +18,10 @@ import (
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/planetstage/planetstage/esxi"
+	"github.com/planetstage/planetstage/secret"
 )
 
 // Credentials the simulated hosts accept (the simulator accepts any).
@@ -115,4 +119,28 @@ func (u *portGroupUpdater) UpdatePortGroup(req *types.UpdatePortGroup) soap.HasF
 		}
 	}
 	return &methods.UpdatePortGroupBody{Fault_: simulator.Fault("", &types.NotFound{})}
+}
+
+// Identity writes a new SSH key and its .pub into a directory of t's and
+// returns the private key's path: the ssh section's identityFile of a
+// topology whose VMs the machines layer creates on a simulated host (they
+// authorize its public half), where a test machine has no ~/.ssh key.
+func Identity(t testing.TB) string {
+	t.Helper()
+	key, err := secret.NewSSHKey("esxitest")
+	if err != nil {
+		t.Fatalf("esxitest: %v", err)
+	}
+	signer, err := ssh.ParsePrivateKey(key)
+	if err != nil {
+		t.Fatalf("esxitest: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		t.Fatalf("esxitest: %v", err)
+	}
+	if err := os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
+		t.Fatalf("esxitest: %v", err)
+	}
+	return path
 }
