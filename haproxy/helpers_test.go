@@ -117,6 +117,30 @@ func (lb *loopbackLB) spread(n int) map[string]int {
 	return got
 }
 
+// answers collects n answers, each on its own connection, and counts who
+// gave them. A request that fails is asked again, until within: right
+// after a reload, while the new worker takes over the listener, a
+// connection can be refused or reset, and that is not what a caller of
+// answers checks. It fails the test when n answers do not arrive in time.
+func (lb *loopbackLB) answers(t *testing.T, n int, within time.Duration) map[string]int {
+	t.Helper()
+	got := make(map[string]int)
+	var last error
+	deadline := time.Now().Add(within)
+	for answered := 0; answered < n; {
+		name, err := lb.who()
+		if err != nil {
+			last = err
+			require.True(t, time.Now().Before(deadline), "%d of %d answers within %s (%v); the last error: %v", answered, n, within, got, last)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		got[name]++
+		answered++
+	}
+	return got
+}
+
 // status reads a server's status ("UP", "DOWN", "UP 1/2", …) from the
 // stats page's CSV.
 func (lb *loopbackLB) status(server string) (string, error) {

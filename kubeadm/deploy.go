@@ -20,8 +20,17 @@ type Workload struct {
 	Name string
 	// Image to run; it must be pullable by (or already on) every worker.
 	Image string
+	// Args replace the image's command arguments; none when empty.
+	Args []string
 	// Namespace; "default" when empty.
 	Namespace string
+	// HostNetwork runs the pods in their node's network namespace: the
+	// workload listens on the node's own address, as a peer-to-peer
+	// system's nodes usually do.
+	HostNetwork bool
+	// PullPolicy; Kubernetes' default when empty (PullNever for an image
+	// imported into the nodes offline).
+	PullPolicy PullPolicy
 	// Timeout bounds the wait; 5 minutes when zero.
 	Timeout time.Duration
 }
@@ -51,6 +60,7 @@ func (w Workload) namespace() string {
 
 // Manifest renders the DaemonSet as JSON (which kubectl reads as YAML). No
 // toleration is added, so the control planes' taint keeps it on the workers.
+// The container gets its node's name from the downward API as NODE_NAME.
 func (w Workload) Manifest() ([]byte, error) {
 	var errs []error
 	if !dnsLabel.MatchString(w.Name) {
@@ -62,10 +72,26 @@ func (w Workload) Manifest() ([]byte, error) {
 	if w.Namespace != "" && !dnsLabel.MatchString(w.Namespace) {
 		errs = append(errs, fmt.Errorf("workload: namespace %q is not a lowercase DNS label", w.Namespace))
 	}
+	switch w.PullPolicy {
+	case "", PullAlways, PullIfNotPresent, PullNever:
+	default:
+		errs = append(errs, fmt.Errorf("workload: pull policy %q is not Always, IfNotPresent or Never", w.PullPolicy))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	labels := map[string]string{"app": w.Name, "app.kubernetes.io/managed-by": "planetstage"}
+	container := map[string]any{"name": w.Name, "image": w.Image, "env": []any{fieldEnv("NODE_NAME", "spec.nodeName")}}
+	if len(w.Args) > 0 {
+		container["args"] = w.Args
+	}
+	if w.PullPolicy != "" {
+		container["imagePullPolicy"] = string(w.PullPolicy)
+	}
+	pod := map[string]any{"containers": []any{container}}
+	if w.HostNetwork {
+		pod["hostNetwork"] = true
+	}
 	ds := map[string]any{
 		"apiVersion": "apps/v1",
 		"kind":       "DaemonSet",
@@ -74,9 +100,7 @@ func (w Workload) Manifest() ([]byte, error) {
 			"selector": map[string]any{"matchLabels": map[string]string{"app": w.Name}},
 			"template": map[string]any{
 				"metadata": map[string]any{"labels": labels},
-				"spec": map[string]any{
-					"containers": []any{map[string]any{"name": w.Name, "image": w.Image}},
-				},
+				"spec":     pod,
 			},
 		},
 	}

@@ -54,27 +54,41 @@ func (b *Bootstrapper) Kubectl(ctx context.Context, args ...string) (out, via st
 // onControlPlane runs command on the first control plane that can run it
 // (see Kubectl).
 func (b *Bootstrapper) onControlPlane(ctx context.Context, command string, stdin []byte) (out, via string, err error) {
+	via, err = b.firstControlPlane(ctx, "run kubectl", func(r remote.Runner) (bool, error) {
+		var err error
+		out, err = b.run(ctx, r, command, stdin)
+		var exit *remote.ExitError
+		return err == nil || errors.As(err, &exit), err
+	})
+	return out, via, err
+}
+
+// firstControlPlane calls try on the control planes, the one that last
+// answered first (kubectlOrder), until one answers: try says whether its
+// error, nil or not, is the answer, or a reason to pass the node over. A
+// node that cannot be dialled is passed over. what says, for the error when
+// none answers, what they were asked to do.
+func (b *Bootstrapper) firstControlPlane(ctx context.Context, what string, try func(remote.Runner) (answered bool, err error)) (via string, err error) {
 	var errs []error
 	for _, cp := range b.kubectlOrder() {
 		r, err := b.dial(ctx, cp.Name)
 		if err == nil {
-			out, err = b.run(ctx, r, command, stdin)
-			var exit *remote.ExitError
-			if err == nil || errors.As(err, &exit) {
+			var answered bool
+			if answered, err = try(r); answered {
 				b.viaMu.Lock()
 				b.via = cp.Name
 				b.viaMu.Unlock()
-				return out, cp.Name, err
+				return cp.Name, err
 			}
 			err = fmt.Errorf("node %q: %w", cp.Name, err)
 		}
 		if ctx.Err() != nil {
-			return "", "", ctx.Err()
+			return "", ctx.Err()
 		}
-		b.log().Debug("control plane cannot run kubectl, trying the next", "node", cp.Name, "error", err)
+		b.log().Debug("control plane cannot "+what+", trying the next", "node", cp.Name, "error", err)
 		errs = append(errs, err)
 	}
-	return "", "", fmt.Errorf("no control plane could run kubectl: %w", errors.Join(errs...))
+	return "", fmt.Errorf("no control plane could %s: %w", what, errors.Join(errs...))
 }
 
 // kubectlOrder is the control planes with the last one that ran kubectl

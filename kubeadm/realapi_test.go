@@ -207,6 +207,15 @@ func TestRealAPIServer(t *testing.T) {
 		assert.NotEmpty(t, p.Reason, "%s: the scheduler's message", p.Pod)
 	}
 
+	// The pending pods go first: the scheduler would place them as the
+	// nodes arrive, one informer event at a time, and with only node01
+	// known a spread of one domain lets all four land there (CI saw it).
+	// Unbound pods are deleted at once, without a kubelet.
+	_, _, err = b.onControlPlane(ctx, kubectl("delete deployment nginx"), nil)
+	require.NoError(t, err)
+	_, _, err = b.onControlPlane(ctx, kubectl("delete replicasets,pods -l app=nginx --wait=true"), nil)
+	require.NoError(t, err)
+
 	// The thesis's nodes as API objects (no kubelet behind them): the
 	// scheduler binds the pods, one per worker, none on a tainted master.
 	_, _, err = b.onControlPlane(ctx, kubectl("apply -f -"), nodeObjects(t, b.Cluster))

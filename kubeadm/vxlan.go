@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/planetstage/planetstage/remote"
 )
@@ -108,8 +109,26 @@ func (v VXLAN) files(self string, peers []vxlanPeer) (conflist, script []byte, e
 	return conflist, []byte(s.String()), nil
 }
 
+// podCIDRWait bounds the wait for the podCIDRs of nodes that have just
+// joined.
+const podCIDRWait = time.Minute
+
 func (b *Bootstrapper) vxlanPeers(ctx context.Context) ([]vxlanPeer, error) {
+	// The controller manager gives a node its podCIDR a moment after the
+	// node registers, which comes after kubeadm join returns: seconds
+	// when the API server is a long round trip away (São Paulo joining a
+	// control plane in Tokyo through the lab's WAN relay missed it once).
+	// A node still without one after podCIDRWait is an error.
+	deadline := b.now().Add(podCIDRWait)
 	cidrs, err := b.PodCIDRs(ctx)
+	for err != nil && b.now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return nil, errors.Join(ctx.Err(), err)
+		case <-time.After(b.poll()):
+		}
+		cidrs, err = b.PodCIDRs(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/reach"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -19,7 +19,9 @@ import (
 const planStateDir = "plan"
 
 // DefaultConverge bounds how long Apply waits, after configuring routers,
-// until every machine reaches every other.
+// until every machine reaches every other; a lab of more than 20 tunnels
+// gets 3 s more per tunnel (a matrix of 100 machines alone takes tens of
+// seconds on two cores).
 const DefaultConverge = time.Minute
 
 // ApplyOptions tune Apply.
@@ -32,7 +34,8 @@ type ApplyOptions struct {
 	Set *layer.Set
 	// State keeps what the plan generates; nil means State().
 	State *topology.State
-	// DryRun inspects and reports what would change, and changes nothing.
+	// DryRun inspects and reports what would change, and changes nothing,
+	// not even the state (topology.State.DryRun).
 	DryRun bool
 	// Hook receives the walk's progress (plan.Progress prints it).
 	Hook plan.Hook
@@ -40,8 +43,8 @@ type ApplyOptions struct {
 	Parallelism int
 	// Converge bounds the wait, once the routers layer is applied, until
 	// every machine reaches every other: an apply returns when what it
-	// built carries traffic. 0 means DefaultConverge; negative skips the
-	// wait.
+	// built carries traffic. 0 means DefaultConverge (longer for a large
+	// lab); negative skips the wait.
 	Converge time.Duration
 }
 
@@ -61,7 +64,7 @@ func (l *Lab) State() (*topology.State, error) {
 	if l.state == nil {
 		st, err := topology.OpenState(filepath.Join(l.stateDir, planStateDir))
 		if err != nil {
-			return nil, fmt.Errorf("lab %q: %w", l.spec.Name, err)
+			return nil, fmt.Errorf("lab %q: %w", l.name, err)
 		}
 		l.state = st
 	}
@@ -71,12 +74,14 @@ func (l *Lab) State() (*topology.State, error) {
 // Apply plans the layers against the lab's topology and walks the plan,
 // as on hardware: the machines layer creates the VMs in the simulated
 // hypervisors, and each VM's container starts as its VM powers on. When
-// the routers layer is among those applied, Apply returns once every
-// machine reaches every other (or fails, naming the pairs that do not).
-// A topology with latency gets its WAN relay (re)started first.
+// the routers layer is among those applied and the walk changed
+// something, Apply returns once every machine reaches every other (or
+// fails, naming the pairs that do not); a walk that changed nothing has
+// already probed every tunnel. A topology with latency gets its WAN relay (re)started first.
 func (l *Lab) Apply(ctx context.Context, o ApplyOptions) (*plan.Result, error) {
-	if l.topo == nil {
-		return nil, fmt.Errorf("lab %q: Apply needs a lab made from a topology (Up or Attach)", l.spec.Name)
+	t := l.Topology()
+	if t == nil {
+		return nil, fmt.Errorf("lab %q: Apply needs a lab made from a topology (Up or Attach)", l.name)
 	}
 	set := o.Set
 	if set == nil {
@@ -96,18 +101,27 @@ func (l *Lab) Apply(ctx context.Context, o ApplyOptions) (*plan.Result, error) {
 			return nil, err
 		}
 	}
-	if !o.DryRun && l.relay != nil && !l.RelayRunning() {
+	if o.DryRun {
+		state = state.DryRun() // keys a plan makes are not written
+	}
+	if !o.DryRun && l.relay != nil && !l.relayUpToDate() {
 		if err := l.phaseDetail(PhaseRelay, "again", func() error { return l.startRelay(ctx) }); err != nil {
 			return nil, err
 		}
 	}
-	g, err := set.Plan(l.topo, l.Env(state), names...)
+	g, err := set.Plan(t, l.Env(state), names...)
 	if err != nil {
 		return nil, err
 	}
 	res, err := plan.Walk(ctx, g, plan.Options{Apply: !o.DryRun, Parallelism: o.Parallelism, Hook: o.Hook})
-	if err != nil || o.DryRun || !slices.Contains(names, layer.Routers) || l.topo.VPN == nil || o.Converge < 0 {
+	if err != nil || o.DryRun || !slices.Contains(names, layer.Routers) || t.VPN == nil || o.Converge < 0 {
 		return res, err
+	}
+	// A walk that changed nothing found every tunnel carrying traffic
+	// already (each has a probe step): the whole matrix again would make
+	// a no-op apply of a large lab cost half of the first.
+	if s := res.Summary(); s.Created+s.Updated+s.Deleted == 0 {
+		return res, nil
 	}
 	return res, l.phase(PhaseConverge, func() error { return l.converge(ctx, o.Converge) })
 }
@@ -115,27 +129,19 @@ func (l *Lab) Apply(ctx context.Context, o ApplyOptions) (*plan.Result, error) {
 // converge waits until every machine reaches every other.
 func (l *Lab) converge(ctx context.Context, bound time.Duration) error {
 	if bound == 0 {
-		bound = DefaultConverge
+		bound = DefaultConverge + 3*time.Second*time.Duration(max(0, l.Topology().TunnelCount()-20))
 	}
 	wctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	m, err := l.MatrixUntil(wctx, func(m Matrix) bool { return len(m.Unreachable()) == 0 })
+	m, err := l.MatrixUntil(wctx, func(m reach.Matrix) bool { return len(m.Unreachable()) == 0 })
 	if err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if broken := m.Unreachable(); len(broken) > 0 {
-		var pairs []string
-		for _, p := range broken[:min(len(broken), 5)] {
-			pairs = append(pairs, p.From+"→"+p.To)
-		}
-		more := ""
-		if len(broken) > 5 {
-			more = fmt.Sprintf(" and %d more", len(broken)-5)
-		}
-		return fmt.Errorf("%d of %d machine pairs still unreachable after %s: %s%s", len(broken), len(m.Pairs), bound, strings.Join(pairs, ", "), more)
+	if err := m.CheckConnected(); err != nil {
+		return fmt.Errorf("tunnels not converged after %s: %w", bound, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -26,14 +28,8 @@ func TestApplyBootsVMsAndConverges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	topo := simTopology("labtest-apply")
-	addr, pfx := netip.MustParseAddr, netip.MustParsePrefix
-	topo.Underlay.Prefix = pfx("10.28.0.0/16")
-	for i, s := range []struct{ wan, lan, host string }{{"10.28.0.90", "172.28.10.0/24", "172.28.10.101"}, {"10.28.0.91", "172.28.20.0/24", "172.28.20.101"}} {
-		topo.Sites[i].Prefix = pfx(s.lan)
-		topo.Sites[i].Router.WAN, topo.Sites[i].Router.LAN = addr(s.wan), pfx(s.lan).Addr().Next()
-		topo.Sites[i].Hosts[0].Address = addr(s.host)
-	}
-	topo.VPN = &topology.VPN{Mode: topology.VPNMesh, Transit: pfx("10.255.28.0/24")}
+	renumber(topo, 28)
+	topo.VPN = &topology.VPN{Mode: topology.VPNMesh, Transit: netip.MustParsePrefix("10.255.28.0/24")}
 	require.NoError(t, topo.Validate())
 
 	l, err := Up(ctx, topo, Options{StateDir: t.TempDir()})
@@ -64,6 +60,22 @@ func TestApplyBootsVMsAndConverges(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, exists, "%s's VM is on, so its machine runs", name)
 	}
+	// master01 booted as a VMware guest: cloud-init ran on its VM's
+	// user-data and meta-data (the instance is the VM's), and its SSH
+	// keys came from there; gw2, a machine that exists, got the lab's.
+	r, err := l.Exec("master01")
+	require.NoError(t, err)
+	id, err := remote.Output(ctx, r, "cat /var/lib/cloud/data/instance-id")
+	require.NoError(t, err)
+	assert.Equal(t, "labtest-apply-master01", strings.TrimSpace(id), "cloud-init read the VM's meta-data")
+	log, err := remote.Output(ctx, r, "cat /var/log/planetstage-cloud-init.log")
+	require.NoError(t, err)
+	assert.Contains(t, log, "running 'init'")
+	assert.NotContains(t, log, "Traceback")
+	r, err = l.Exec("gw2")
+	require.NoError(t, err)
+	_, err = remote.Output(ctx, r, "test -e /var/lib/cloud/seed/nocloud/user-data")
+	assert.Error(t, err, "a machine without a VM has no seed")
 	assert.NotContains(t, phases, PhaseConverge, "no routers layer, no wait for the tunnels")
 
 	_, err = l.Apply(ctx, ApplyOptions{})
@@ -73,11 +85,13 @@ func TestApplyBootsVMsAndConverges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, m.Unreachable(), "Apply returned once the tunnels carried every pair")
 
+	converged := len(phases)
 	again, err := l.Apply(ctx, ApplyOptions{})
 	require.NoError(t, err)
 	for _, s := range again.Steps {
 		assert.Equal(t, plan.NoOp, s.Action, "%s: %s", s.ID, s.Reason)
 	}
+	assert.NotContains(t, phases[converged:], PhaseConverge, "a no-op apply probed every tunnel: no whole matrix again")
 	assert.Equal(t, []string{layer.Machines, layer.Routers, layer.WAN, layer.LB}, l.DefaultLayers(nil), "no node image, no cluster")
 	_, err = l.Apply(ctx, ApplyOptions{Layers: []string{"bogus"}})
 	assert.ErrorContains(t, err, "unknown layer bogus")

@@ -3,7 +3,6 @@ package lab_test
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -11,7 +10,9 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/reach"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -111,7 +112,7 @@ func BenchmarkNetwork(b *testing.B) {
 				}
 				applyDur += walk()
 				wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-				m, err := l.MatrixUntil(wctx, func(m lab.Matrix) bool { return len(m.Unreachable()) == 0 })
+				m, err := l.MatrixUntil(wctx, func(m reach.Matrix) bool { return len(m.Unreachable()) == 0 })
 				cancel()
 				if err != nil || len(m.Unreachable()) > 0 {
 					b.Fatalf("not every pair answers: %v\n%s", err, m.Table())

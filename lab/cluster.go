@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/planetstage/planetstage/kubeadm"
@@ -15,14 +16,15 @@ import (
 // the lab's Dial and plan state: for reaching the cluster from one point
 // (kubectl through the load balancer, deployments, node lists).
 func (l *Lab) Bootstrapper() (*kubeadm.Bootstrapper, error) {
-	if l.topo == nil {
-		return nil, fmt.Errorf("lab %q: no topology", l.spec.Name)
+	t := l.Topology()
+	if t == nil {
+		return nil, fmt.Errorf("lab %q: no topology", l.name)
 	}
 	state, err := l.State()
 	if err != nil {
 		return nil, err
 	}
-	return layer.ClusterBootstrapper(l.topo, l.Env(state))
+	return layer.ClusterBootstrapper(t, l.Env(state))
 }
 
 // AddHost grows the running testbed by host h in site (the thesis's "add a
@@ -44,6 +46,42 @@ func (l *Lab) AddHost(ctx context.Context, t *topology.Topology, site string, h 
 	}
 	res, err := l.Apply(ctx, o)
 	return grown, res, err
+}
+
+// NodeAddition is the thesis's "add a node" as data: a host added to the
+// running cluster, timed from the changed topology to its node Ready.
+type NodeAddition struct {
+	Node    string  `json:"node"`
+	Site    string  `json:"site"`
+	Seconds float64 `json:"seconds"`
+	// Ready says whether the cluster lists the node Ready afterwards.
+	Ready bool `json:"ready"`
+	// Result is the walk that added it (nil when none began).
+	Result *plan.Result `json:"-"`
+}
+
+// AddNode adds host h to site as AddHost does (o's default layers include
+// the cluster's, which joins h) and then asks the cluster through the load
+// balancer whether h is a Ready node. The addition is returned with what
+// failed; t is as for AddHost.
+func (l *Lab) AddNode(ctx context.Context, t *topology.Topology, site string, h topology.Host, o ApplyOptions) (NodeAddition, error) {
+	add := NodeAddition{Node: h.Name, Site: site}
+	start := time.Now()
+	_, res, err := l.AddHost(ctx, t, site, h, o)
+	add.Result, add.Seconds = res, seconds(time.Since(start))
+	if err != nil {
+		return add, fmt.Errorf("add node %s: %w", h.Name, err)
+	}
+	b, err := l.Bootstrapper()
+	if err != nil {
+		return add, err
+	}
+	nodes, _, err := b.Nodes(ctx)
+	add.Ready = slices.ContainsFunc(nodes, func(n kubeadm.NodeStatus) bool { return n.Name == h.Name && n.Ready })
+	if err != nil {
+		return add, fmt.Errorf("add node %s: %w", h.Name, err)
+	}
+	return add, nil
 }
 
 // ControlPlaneLoss is what LoseControlPlane saw.
@@ -97,7 +135,7 @@ func (l *Lab) LoseControlPlane(ctx context.Context, master string, o ApplyOption
 	if err := b.WaitControlPlane(ctx, master, 3*time.Minute); err != nil {
 		return loss, fmt.Errorf("bring %s back: %w", master, err)
 	}
-	loss.RecoverSeconds, loss.Recovered = time.Since(start).Round(time.Millisecond).Seconds(), true
+	loss.RecoverSeconds, loss.Recovered = seconds(time.Since(start)), true
 	if apiErr != nil {
 		return loss, fmt.Errorf("the API did not answer with %s down: %w", master, apiErr)
 	}

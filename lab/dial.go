@@ -3,11 +3,11 @@ package lab
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"net"
 	"time"
 
 	"github.com/planetstage/planetstage/lab/k8snode"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -21,9 +21,9 @@ import (
 // machine whose VM is powered on but has no container yet gets it first.
 // Runners are shared per machine; Down closes them.
 func (l *Lab) Dial(ctx context.Context, name string) (remote.Runner, error) {
-	m, ok := l.machines[name]
+	m, ok := l.Machine(name)
 	if !ok {
-		return nil, fmt.Errorf("lab %q: no machine %q", l.spec.Name, name)
+		return nil, fmt.Errorf("lab %q: no machine %q", l.name, name)
 	}
 	exists, err := l.syncVM(ctx, name)
 	if err != nil {
@@ -44,13 +44,14 @@ func (l *Lab) Dial(ctx context.Context, name string) (remote.Runner, error) {
 		IdentityFiles:  []string{l.IdentityFile()},
 		KnownHostsFile: l.KnownHostsFile(),
 	}
-	if l.topo != nil {
+	if t := l.Topology(); t != nil {
 		if l.pool == nil {
-			l.pool = layer.NewSSHPool(l.topo, l.log)
+			l.pool = layer.NewSSHPool(t, l.log)
 		}
 		if cfg, err = l.pool.Config(name); err != nil {
 			return nil, err
 		}
+		cfg = l.loginAs(cfg)
 	}
 	// The pool's retries suit a VM that is booting (two minutes). A lab
 	// machine's sshd already answered before anything dials it, so a dial
@@ -97,7 +98,7 @@ func (l *Lab) closeRunners() {
 // it; a program that builds its own plan passes it to layer.Plan with
 // Topology().
 func (l *Lab) Env(state *topology.State) *layer.Env {
-	env := &layer.Env{State: state, Dial: l.Dial, Log: l.log,
+	env := &layer.Env{State: state, Dial: l.Dial, Log: l.log, HostKey: l.keys.hostKey,
 		Providers: map[string]layer.Provider{topology.HypervisorESXi: vmProvider{l: l, inner: layer.ESXi{}}}}
 	if l.relay != nil {
 		// The tunnels cross the WAN relay, which also stands in for the

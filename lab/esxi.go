@@ -3,11 +3,13 @@ package lab
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
 	"sync"
 
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/view"
@@ -72,6 +74,9 @@ func (l *Lab) Credentials(hypervisor string) (user, password string, ok bool) {
 	return h.login.Username(), p, true
 }
 
+// simDatastore is the datastore of govmomi's ESX model.
+const simDatastore = "LocalDS_0"
+
 // Getenv answers the GOVC_* variables the ESXi provider reads, for the lab's
 // simulators; anything else is empty. All simulators share one login.
 func (l *Lab) Getenv(key string) string {
@@ -83,7 +88,7 @@ func (l *Lab) Getenv(key string) string {
 			p, _ := h.login.Password()
 			return p
 		case "GOVC_DATASTORE":
-			return "LocalDS_0"
+			return simDatastore
 		}
 	}
 	return ""
@@ -109,6 +114,49 @@ func (h *simHypervisor) vmPower(ctx context.Context) (map[string]types.VirtualMa
 		out[vm.Name] = vm.Runtime.PowerState
 	}
 	return out, nil
+}
+
+// cloudInit returns the cloud-init user-data and meta-data the machines
+// layer put on VM name (guestinfo.userdata and guestinfo.metadata, base64),
+// as a VMware guest's cloud-init reads them; empty when it has none.
+func (h *simHypervisor) cloudInit(ctx context.Context, name string) (userData, metaData []byte, err error) {
+	c, err := h.vimClient(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hypervisor %s: %w", h.name, err)
+	}
+	defer v.Destroy(context.WithoutCancel(ctx))
+	var vms []mo.VirtualMachine
+	if err := v.RetrieveWithFilter(ctx, []string{"VirtualMachine"}, []string{"name", "config.extraConfig"}, &vms, property.Match{"name": name}); err != nil {
+		return nil, nil, fmt.Errorf("hypervisor %s: vm %s: %w", h.name, name, err)
+	}
+	if len(vms) != 1 || vms[0].Config == nil {
+		return nil, nil, fmt.Errorf("hypervisor %s: no vm %s", h.name, name)
+	}
+	extra := map[string]string{}
+	for _, o := range vms[0].Config.ExtraConfig {
+		if ov := o.GetOptionValue(); ov != nil {
+			extra[ov.Key], _ = ov.Value.(string)
+		}
+	}
+	part := func(key string) ([]byte, error) {
+		v, ok := extra["guestinfo."+key]
+		if !ok {
+			return nil, nil
+		}
+		if enc := extra["guestinfo."+key+".encoding"]; enc != "base64" {
+			return nil, fmt.Errorf("vm %s: guestinfo.%s.encoding %q: the lab reads base64", name, key, enc)
+		}
+		return base64.StdEncoding.DecodeString(v)
+	}
+	if userData, err = part("userdata"); err != nil {
+		return nil, nil, err
+	}
+	metaData, err = part("metadata")
+	return userData, metaData, err
 }
 
 func (h *simHypervisor) vimClient(ctx context.Context) (*vim25.Client, error) {
@@ -140,11 +188,11 @@ func (h *simHypervisor) vimClient(ctx context.Context) (*vim25.Client, error) {
 // whose container already exists is left alone, running or not: a stopped
 // or killed container is a crashed machine, and only Start revives it.
 func (l *Lab) syncVMs(ctx context.Context) error {
-	names := sortedNames(l.machines)
+	names := l.machineNames()
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
-		if !l.vmBacked[name] {
+		if !l.isVMBacked(name) {
 			continue
 		}
 		wg.Add(1)
@@ -160,10 +208,10 @@ func (l *Lab) syncVMs(ctx context.Context) error {
 // syncVM makes name's container if its VM is on and it has none, and says
 // whether the machine exists (its VM is on, or it needs no VM).
 func (l *Lab) syncVM(ctx context.Context, name string) (bool, error) {
-	if !l.vmBacked[name] {
+	if !l.isVMBacked(name) {
 		return true, nil
 	}
-	m := l.machines[name]
+	m, _ := l.Machine(name)
 	h := l.sims[l.hypervisorOf[m.Site]]
 	if h == nil {
 		return false, fmt.Errorf("machine %q: site %s has no simulated hypervisor", name, m.Site)

@@ -2,7 +2,6 @@ package lab_test
 
 import (
 	"context"
-	"github.com/planetstage/planetstage/layer"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -14,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/reach"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -118,7 +119,7 @@ func TestFaults(t *testing.T) {
 		require.NoError(t, err)
 		firstApply := time.Since(start)
 		wctx, wcancel := context.WithTimeout(ctx, time.Minute)
-		m, err := l.MatrixUntil(wctx, func(m lab.Matrix) bool { return len(m.Unreachable()) == 0 })
+		m, err := l.MatrixUntil(wctx, func(m reach.Matrix) bool { return len(m.Unreachable()) == 0 })
 		wcancel()
 		require.NoError(t, err)
 		assert.Empty(t, m.Unreachable(), "after the re-run:\n%s", m.Table())
@@ -162,7 +163,7 @@ func TestFaults(t *testing.T) {
 		// keepalive's ping-restart (60 s).
 		wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer wcancel()
-		m, err := l.MatrixUntil(wctx, func(m lab.Matrix) bool { return len(m.Unreachable()) == 0 })
+		m, err := l.MatrixUntil(wctx, func(m reach.Matrix) bool { return len(m.Unreachable()) == 0 })
 		require.NoError(t, err)
 		assert.Empty(t, m.Unreachable(), "after the restart, without re-apply:\n%s", m.Table())
 	})

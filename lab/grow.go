@@ -17,39 +17,47 @@ import (
 // on a hypervisor site gets its container when the plan powers its VM on
 // (Apply, Dial); any other new host starts now. Topology() then returns
 // the grown topology, for the plan that joins the new hosts.
+//
+// Grow may run while other methods of the lab do (an Apply, a Matrix):
+// they see the lab before or after it grew, never halfway.
 func (l *Lab) Grow(ctx context.Context, t *topology.Topology) error {
-	if l.topo == nil {
-		return fmt.Errorf("lab %q: Grow needs a lab made from a topology (Up)", l.spec.Name)
+	if l.Topology() == nil {
+		return fmt.Errorf("lab %q: Grow needs a lab made from a topology (Up)", l.name)
 	}
 	next := SpecFrom(t)
 	if err := next.Validate(); err != nil {
-		return fmt.Errorf("lab %q: grow: %w", l.spec.Name, err)
+		return fmt.Errorf("lab %q: grow: %w", l.name, err)
 	}
+	topo, notes := l.adapted(t)
+	l.mu.Lock()
 	added, err := l.spec.added(next)
-	if err != nil {
-		return fmt.Errorf("lab %q: grow: %w", l.spec.Name, err)
-	}
-	if len(added) == 0 {
+	if err != nil || len(added) == 0 {
+		l.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("lab %q: grow: %w", l.name, err)
+		}
 		return nil
 	}
 	l.spec = next
+	vmBacked := map[string]bool{}
 	for _, m := range added {
 		l.machines[m.Name] = m
 		if site, ok := t.Site(m.Site); ok && l.followVMs && site.Hypervisor != "" {
 			l.vmBacked[m.Name] = true
+			vmBacked[m.Name] = true
 		}
 	}
+	l.topo, l.notes = topo, notes
+	l.mu.Unlock()
 	if err := l.keys.writeKnownHosts(l.Machines()); err != nil {
 		return err
 	}
-	l.notes = nil
-	l.adapt(t)
 	l.dialMu.Lock()
 	l.pool = nil // its configurations came from the old topology
 	l.dialMu.Unlock()
 	var errs []error
 	for _, m := range added {
-		if l.vmBacked[m.Name] {
+		if vmBacked[m.Name] {
 			continue
 		}
 		if err := l.startMachine(ctx, m); err != nil {

@@ -1,11 +1,15 @@
 package lab
 
 import (
+	"context"
 	"net/netip"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/topology"
 )
 
 // TestSpecAdded: a running lab can gain hosts on its sites and nothing
@@ -54,4 +58,60 @@ func TestSpecAdded(t *testing.T) {
 			assert.Equal(t, tt.wantAdded, names)
 		})
 	}
+}
+
+// Grow changes the lab while an Apply's steps and a harness read it; with
+// -race this shows they never see it halfway (CI runs it so). The lab is
+// not up: a host on a hypervisor site starts with its VM, so Grow starts
+// no container and needs no engine.
+func TestGrowWhileOthersRead(t *testing.T) {
+	t.Parallel()
+	topo := simTopology("labtest-grow-race")
+	l, err := newLab(SpecFrom(topo), nil, Options{StateDir: t.TempDir()})
+	require.NoError(t, err)
+	l.followVMs = true
+	for _, m := range topo.Machines() {
+		l.vmBacked[m.Name] = m.Site.Hypervisor != ""
+	}
+	l.adapt(topo)
+
+	grown := topo.Clone()
+	grown.Sites[0].Hosts = append(grown.Sites[0].Hosts, topology.Host{Name: "node09", Address: netip.MustParseAddr("172.25.10.109"), Role: topology.RoleWorker})
+	grown.SetDefaults()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = l.Machines()
+				_, _ = l.Machine("node09")
+				_ = l.isVMBacked("node09")
+				_ = l.machineNames()
+				if lt := l.Topology(); lt != nil {
+					_ = lt.Machines()
+				}
+				_ = l.Notes()
+				_ = l.Spec()
+			}
+		}()
+	}
+	err = l.Grow(context.Background(), grown)
+	close(stop)
+	wg.Wait()
+	require.NoError(t, err)
+	m, ok := l.Machine("node09")
+	require.True(t, ok)
+	assert.Equal(t, "a", m.Site)
+	assert.True(t, l.isVMBacked("node09"), "a host on a hypervisor site waits for its VM")
+	_, ok = l.Topology().Machine("node09")
+	assert.True(t, ok, "Topology() is the grown topology")
+	assert.Contains(t, l.machineNames(), "node09")
 }

@@ -4,17 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/planetstage/planetstage/internal/flock"
 	"github.com/planetstage/planetstage/internal/proc"
+	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/preflight"
 	"github.com/planetstage/planetstage/remote"
 )
 
@@ -38,19 +38,24 @@ type Recipe struct {
 }
 
 // DefaultRecipe is the node image every lab machine runs unless Options.Image
-// names another: Debian with sshd and what routers (openvpn, iproute2,
-// iptables) and load balancers (haproxy) need, plus ping for the matrix and
-// iperf3 for measuring the tunnels' throughput (stage verify --measure).
+// names another: Debian with sshd and what routers (openvpn, wireguard-go
+// and wireguard-tools, iproute2, iptables) and load balancers (haproxy)
+// need, plus ping for the matrix and iperf3 for measuring the tunnels'
+// throughput (stage verify --measure). The kernel here has no WireGuard
+// module, so a WireGuard router runs wireguard-go on the container's
+// /dev/net/tun.
 func DefaultRecipe() Recipe {
 	return Recipe{
 		Suite: "bookworm",
 		Packages: []string{
 			"ca-certificates", "haproxy", "iperf3", "iproute2", "iptables", "iputils-ping",
-			"netcat-openbsd", "openssh-server", "openvpn", "procps",
+			"netcat-openbsd", "openssh-server", "openvpn", "procps", "wireguard-go", "wireguard-tools",
+			"cloud-init",
 		},
 		Files: map[string]string{
 			initPath: initScript,
-			"/etc/ssh/sshd_config.d/planetstage.conf": sshdConfig,
+			"/etc/ssh/sshd_config.d/planetstage.conf":       sshdConfig,
+			"/etc/cloud/cloud.cfg.d/90-planetstage-lab.cfg": cloudConfig,
 		},
 		Entrypoint: []string{initPath},
 	}
@@ -66,9 +71,24 @@ const initPath = "/usr/local/sbin/planetstage-init"
 // own; each layer owns its daemons. Docker gives every container a default
 // route to the host's bridge; a router drops it, so that nothing routes
 // towards the world.
+//
+// A machine whose VM the machines layer made boots as a VMware guest does:
+// cloud-init runs, by hand since no service manager runs here, on the VM's
+// user-data and meta-data (the lab seeds them from the VM's guestinfo as
+// NoCloud), once per instance; its SSH host key and the authorized key
+// come from there. Only its local and init stages run (finding the seed,
+// users, SSH keys): the config and final modules, which the machines
+// layer's user-data does not use, cost seconds of Python per machine.
 const initScript = `#!/bin/sh
-# planetstage lab init: boot hooks, then sshd in the foreground.
+# planetstage lab init: cloud-init (VM machines), boot hooks, then sshd in the foreground.
 mkdir -p /run/sshd && chmod 0755 /run/sshd
+seed=/var/lib/cloud/seed/nocloud
+if [ -s $seed/user-data ] && [ ! -e /var/lib/cloud/instance/boot-finished ]; then
+	for stage in "init --local" init; do
+		cloud-init $stage >>/var/log/planetstage-cloud-init.log 2>&1 ||
+			echo "planetstage-init: cloud-init $stage failed, see /var/log/planetstage-cloud-init.log" >&2
+	done
+fi
 if [ "$(cat /etc/planetstage/role 2>/dev/null)" = router ]; then
 	ip route del default 2>/dev/null
 fi
@@ -80,13 +100,31 @@ exec /usr/sbin/sshd -D -e
 
 // sshdConfig is read before Debian's defaults (Include comes first), so it
 // wins: the lab's own ed25519 host key, keys only, and no PAM, whose
-// pam_loginuid refuses logins in a container.
+// pam_loginuid refuses logins in a container. MaxStartups is raised from
+// OpenSSH's 10: one process opens many sessions to a machine at once (plan
+// steps, the matrix, probes, the banner wait), and on a loaded machine the
+// handshakes queue up long enough for sshd to drop them ("Exceeded
+// MaxStartups", seen once in CI).
 const sshdConfig = `HostKey /etc/ssh/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 UseDNS no
+MaxStartups 100:30:200
+`
+
+// cloudConfig is what cloud-init cannot do in a lab container, turned off:
+// the NoCloud seed is the only source (the lab writes it from the VM's
+// guestinfo), Docker owns the network (each card's address and the
+// meta-data's MAC match do not apply to a container's interfaces) and the
+// host name (its /etc/hostname is Docker's); the root file system is not
+// resized, and the locale is one the image has.
+const cloudConfig = `datasource_list: [NoCloud, None]
+network: {config: disabled}
+preserve_hostname: true
+resize_rootfs: false
+locale: C.UTF-8
 `
 
 // Tag returns the image reference for r: ImageRepository:<hash of r>.
@@ -118,38 +156,42 @@ type ImageOptions struct {
 
 // EnsureImage returns the tag of r's image, building it when the engine does
 // not have it: mmdebstrap makes the root file system from the configured
-// Debian mirror and `docker import` turns it into an image. mmdebstrap is
-// installed with apt when it is missing and this process runs as root;
-// otherwise the error names the command to run. Nothing is pulled.
+// Debian mirror and `docker import` turns it into an image. Before it
+// builds, it checks ImageRequirements: mmdebstrap is installed with apt
+// when it is missing and this process runs as root; otherwise the error
+// names the command to run. Nothing is pulled.
 func EnsureImage(ctx context.Context, r Recipe) (string, error) {
 	return EnsureImageWith(ctx, r, ImageOptions{})
 }
 
 // EnsureImageWith is EnsureImage with options.
 func EnsureImageWith(ctx context.Context, r Recipe, opts ImageOptions) (string, error) {
-	d, err := newDockerCLI()
+	d, err := newEngine()
 	if err != nil {
 		return "", err
 	}
 	return ensureImage(ctx, d, r, opts)
 }
 
-func ensureImage(ctx context.Context, d dockerCLI, r Recipe, opts ImageOptions) (string, error) {
+func ensureImage(ctx context.Context, d *engine, r Recipe, opts ImageOptions) (string, error) {
 	tag := r.Tag()
-	if _, err := d.run(ctx, nil, "image", "inspect", "--format", "{{.Id}}", tag); err == nil {
-		return tag, nil
+	if ok, err := d.imageExists(tag); err != nil || ok {
+		return tag, err
+	}
+	progress := progressFunc(opts.Progress)
+	if _, err := preflight.Ensure(ctx, ImageRequirements(), preflight.Options{Hook: preflightEvents(progress)}); err != nil {
+		return "", fmt.Errorf("lab: building the lab image: %w", err)
 	}
 	// One build per recipe at a time on this machine: parallel tests and
 	// programs wait for the first and then reuse its image.
-	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "planetstage-image-"+strings.TrimPrefix(tag, ImageRepository+":")+".lock"))
+	unlock, err := flock.Lock(ctx, filepath.Join(os.TempDir(), "planetstage-image-"+strings.TrimPrefix(tag, ImageRepository+":")+".lock"), 0o600)
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	if _, err := d.run(ctx, nil, "image", "inspect", "--format", "{{.Id}}", tag); err == nil {
-		return tag, nil
+	if ok, err := d.imageExists(tag); err != nil || ok {
+		return tag, err
 	}
-	progress := progressFunc(opts.Progress)
 	start := time.Now()
 	progress(Event{Phase: PhaseImage, Detail: tag})
 	err = buildImage(ctx, d, r, tag, opts.Mirror)
@@ -160,10 +202,7 @@ func ensureImage(ctx context.Context, d dockerCLI, r Recipe, opts ImageOptions) 
 	return tag, nil
 }
 
-func buildImage(ctx context.Context, d dockerCLI, r Recipe, tag, mirror string) error {
-	if err := ensureMmdebstrap(ctx); err != nil {
-		return err
-	}
+func buildImage(ctx context.Context, d *engine, r Recipe, tag, mirror string) error {
 	if mirror == "" {
 		var err error
 		if mirror, err = DebianMirror(r.Suite); err != nil {
@@ -213,36 +252,34 @@ func buildImage(ctx context.Context, d dockerCLI, r Recipe, tag, mirror string) 
 		}
 		return fmt.Errorf("lab: mmdebstrap %s: %w: %s", r.Suite, err, strings.TrimSpace(tail(out.String(), 2048)))
 	}
-	importArgs := []string{"import",
-		"--change", "ENTRYPOINT " + jsonArray(r.Entrypoint),
-		"--change", "LABEL io.planetstage.recipe=" + strings.TrimPrefix(tag, ImageRepository+":"),
-		rootfs, tag}
-	if _, err := d.run(ctx, nil, importArgs...); err != nil {
+	changes := []string{
+		"ENTRYPOINT " + jsonArray(r.Entrypoint),
+		"LABEL io.planetstage.recipe=" + strings.TrimPrefix(tag, ImageRepository+":"),
+	}
+	if err := d.importImage(ctx, rootfs, tag, changes); err != nil {
 		return fmt.Errorf("lab: import node image: %w", err)
 	}
 	return nil
 }
 
-// ensureMmdebstrap installs mmdebstrap with apt when it is missing and this
-// process may (root); otherwise it names the command to run.
-func ensureMmdebstrap(ctx context.Context) error {
-	if _, err := exec.LookPath("mmdebstrap"); err == nil {
-		return nil
+// ImageRequirements are what building the lab's image needs from this
+// machine: mmdebstrap, run as root. EnsureImage checks them before it
+// builds (not when the image is there) and installs mmdebstrap with
+// apt-get when it runs as root.
+func ImageRequirements() []preflight.Requirement {
+	const why = "the lab's image (mmdebstrap --mode=root)"
+	return []preflight.Requirement{
+		preflight.Command("mmdebstrap", "mmdebstrap", why),
+		preflight.Root(why),
 	}
-	const install = "apt-get install -y mmdebstrap"
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("lab: building the node image needs mmdebstrap; run `sudo %s`, or name an image with lab.Options.Image", install)
-	}
-	// Other apt users (unattended upgrades, a parallel job) hold the lock for
-	// a while; wait for it rather than fail.
-	out, err := proc.Command(ctx, "apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "mmdebstrap").CombinedOutput()
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if err != nil {
-		return fmt.Errorf("lab: %s: %w: %s", install, err, strings.TrimSpace(tail(string(out), 1024)))
-	}
-	return nil
+}
+
+// preflightEvents shows a preflight's install as a lab phase.
+func preflightEvents(progress func(Event)) plan.Hook {
+	return plan.HookFunc(func(e plan.Event) {
+		s := e.Step
+		progress(Event{Phase: PhasePackages, Detail: s.Target, Done: e.Kind == plan.Finished, Elapsed: s.Duration, Err: s.Err})
+	})
 }
 
 func jsonArray(words []string) string {
@@ -251,29 +288,4 @@ func jsonArray(words []string) string {
 		quoted[i] = fmt.Sprintf("%q", w)
 	}
 	return "[" + strings.Join(quoted, ",") + "]"
-}
-
-// lockFile takes an exclusive flock on path, waiting until it is free or ctx
-// ends, and returns the function that releases it.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lab: image build lock: %w", err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lab: image build lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }

@@ -1,9 +1,6 @@
 package lab
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -57,17 +54,7 @@ func (k keyStore) hostKey(machine string) (pemBytes []byte, pub ssh.PublicKey, e
 }
 
 func (k keyStore) key(name, comment string) ([]byte, ssh.PublicKey, error) {
-	data, err := k.dir.LoadOrCreate(name, true, func() ([]byte, error) {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, fmt.Errorf("generate key: %w", err)
-		}
-		block, err := ssh.MarshalPrivateKey(priv, comment)
-		if err != nil {
-			return nil, fmt.Errorf("encode key: %w", err)
-		}
-		return pem.EncodeToMemory(block), nil
-	})
+	data, err := k.dir.LoadOrCreate(name, true, func() ([]byte, error) { return secret.NewSSHKey(comment) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("lab: key: %w", err)
 	}

@@ -27,14 +27,15 @@ func (l *Lab) waitNodeReady(ctx context.Context, m Machine) error {
 	defer cancel()
 	ctr := l.ContainerName(m.Name)
 	for {
-		if _, err := l.d.run(ctx, nil, "exec", ctr, "test", "-e", k8snode.ReadyFile); err == nil {
+		if status, err := l.d.exec(ctx, execSpec{Container: ctr, Cmd: []string{"test", "-e", k8snode.ReadyFile}}); err == nil && status == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			tail, _ := l.d.run(context.WithoutCancel(ctx), nil, "exec", ctr, "tail", "-n", "5", "/var/log/k8snode-init.log")
+			var tail strings.Builder
+			_, _ = l.d.exec(context.WithoutCancel(ctx), execSpec{Container: ctr, Cmd: []string{"tail", "-n", "5", "/var/log/k8snode-init.log"}, Stdout: &tail})
 			return fmt.Errorf("machine %q: Kubernetes node not ready after %s (containerd and image import): %w; its init log ends:\n%s",
-				m.Name, nodeReadyTimeout, ctx.Err(), strings.TrimSpace(tail))
+				m.Name, nodeReadyTimeout, ctx.Err(), strings.TrimSpace(tail.String()))
 		case <-time.After(500 * time.Millisecond):
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,8 +13,10 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/lab/k8snode"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/wan"
 )
 
 // LabelKey labels every container and network of a lab with the lab's name.
@@ -55,6 +56,14 @@ type Options struct {
 	Kubernetes bool
 	// NodeImageOptions tune that build (cache directory, log).
 	NodeImageOptions k8snode.Options
+	// VyOSImage is a real VyOS image, built by the user from a VyOS ISO
+	// (see the package doc), that routers of kind vyos run in; VyOSVersion
+	// is the VyOS version it runs (1.2 … 1.5), whose syntax package vyos
+	// then speaks to every such router. Empty: the environment's
+	// PLANETSTAGE_VYOS_IMAGE and PLANETSTAGE_VYOS_VERSION; when they are
+	// empty too, routers of kind vyos run in the VyOS stand-in
+	// (vyos/vyosstandin), in their own version.
+	VyOSImage, VyOSVersion string
 }
 
 // Phase is a stage of bringing a lab up or applying to it.
@@ -62,13 +71,17 @@ type Phase string
 
 // The phases, in the order a lab goes through them.
 const (
+	PhasePackages  Phase = "Installing Debian packages"
 	PhaseImage     Phase = "Building the lab image"
 	PhaseNodeImage Phase = "Kubernetes node image"
-	PhaseNetworks  Phase = "Creating networks"
-	PhaseRelay     Phase = "Starting the WAN relay"
-	PhaseMachines  Phase = "Starting machines"
-	PhaseSSH       Phase = "Waiting for sshd"
-	PhaseConverge  Phase = "Waiting until the tunnels carry every pair"
+	// PhaseStandinImage adds the VyOS stand-in to the node image, for
+	// routers of kind vyos when no VyOS image is given.
+	PhaseStandinImage Phase = "Building the VyOS stand-in image"
+	PhaseNetworks     Phase = "Creating networks"
+	PhaseRelay        Phase = "Starting the WAN relay"
+	PhaseMachines     Phase = "Starting machines"
+	PhaseSSH          Phase = "Waiting for sshd"
+	PhaseConverge     Phase = "Waiting until the tunnels carry every pair"
 )
 
 // Event is a progress report: a phase started (Done false) or ended.
@@ -101,22 +114,30 @@ func progressFunc(f func(Event)) func(Event) {
 
 // Lab is a running lab: one container per machine of a Spec.
 type Lab struct {
+	name    string // spec.Name, which never changes
+	d       *engine
+	keys    keyStore
+	image   string
+	nodeImg string
+	// cloudInit says the lab image runs cloud-init: a machine of that image
+	// whose VM the machines layer made boots from the VM's user-data.
+	cloudInit bool
+	log       *slog.Logger
+	progress  func(Event)
+
+	// mu guards what Grow changes while other methods may run: the spec,
+	// its machines, the topology as the lab runs it and the notes.
+	mu       sync.RWMutex
 	spec     Spec
-	d        dockerCLI
-	keys     keyStore
-	image    string
-	nodeImg  string
-	log      *slog.Logger
 	machines map[string]Machine
-	progress func(Event)
 
 	// Set when the lab runs a topology (Up rather than UpSpec).
-	topo         *topology.Topology
-	notes        []string
+	topo         *topology.Topology // guarded by mu
+	notes        []string           // guarded by mu
 	sims         map[string]*simHypervisor
 	hypervisorOf map[string]string // site -> hypervisor
 	followVMs    bool              // machines of hypervisor sites wait for their VM
-	vmBacked     map[string]bool   // machines that exist once their VM is on
+	vmBacked     map[string]bool   // machines that exist once their VM is on; guarded by mu
 	startLocks   sync.Map          // machine -> *sync.Mutex
 
 	// The WAN relay (nil without latency), how to run it as a process,
@@ -124,8 +145,15 @@ type Lab struct {
 	relay        *Relay
 	relayCommand RelayCommand
 	stopRelay    func() error
+	relayStarted []byte     // the in-process relay's paths (relayConfig)
+	liveRelay    *wan.Relay // the relay stopRelay stops, for live changes; guarded by mu
 	stateDir     string
 	state        *topology.State
+
+	// A real VyOS image for routers of kind vyos, or the stand-in's.
+	vyosImage, vyosVersion string
+	standinMu              sync.Mutex
+	standinImg             string // guarded by standinMu
 
 	dialMu  sync.Mutex
 	pool    *layer.SSHPool
@@ -146,7 +174,7 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology) (*La
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
 	}
-	d, err := newDockerCLI()
+	d, err := newEngine()
 	if err != nil {
 		return nil, err
 	}
@@ -165,13 +193,18 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology) (*La
 			}
 		}
 	}
-	if l.image == "" {
-		if l.image, err = ensureImage(ctx, d, DefaultRecipe(), ImageOptions{Mirror: opts.Mirror, Progress: opts.Progress}); err != nil {
+	// The node image first: its preflight covers the lab image's needs
+	// too, so a machine that lacks something learns it before any build.
+	if t != nil && opts.Kubernetes && t.Cluster != nil && l.nodeImg == "" {
+		if err := l.buildNodeImage(ctx, opts.NodeImageOptions); err != nil {
 			return nil, err
 		}
 	}
-	if t != nil && opts.Kubernetes && t.Cluster != nil && l.nodeImg == "" {
-		if err := l.buildNodeImage(ctx, opts.NodeImageOptions); err != nil {
+	if l.image == "" {
+		// The default image has cloud-init: VM machines boot from their
+		// VMs' user-data. An image of the caller's is not assumed to.
+		l.cloudInit = true
+		if l.image, err = ensureImage(ctx, d, DefaultRecipe(), ImageOptions{Mirror: opts.Mirror, Progress: opts.Progress}); err != nil {
 			return nil, err
 		}
 	}
@@ -207,6 +240,10 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology) (*La
 			l.closeSimulators()
 			return nil, err
 		}
+		if err := l.ensureStandin(ctx); err != nil {
+			l.closeSimulators()
+			return nil, err
+		}
 	}
 	if err := l.up(ctx); err != nil {
 		// Cleanup must run even when ctx is what failed.
@@ -218,8 +255,8 @@ func up(ctx context.Context, spec Spec, opts Options, t *topology.Topology) (*La
 }
 
 // newLab is a Lab for spec with its key store open, not yet up.
-func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
-	l := &Lab{spec: spec, d: d, log: opts.Log, image: opts.Image, nodeImg: opts.NodeImage, machines: map[string]Machine{}, relayCommand: opts.RelayCommand,
+func newLab(spec Spec, d *engine, opts Options) (*Lab, error) {
+	l := &Lab{name: spec.Name, spec: spec, d: d, log: opts.Log, image: opts.Image, nodeImg: opts.NodeImage, machines: map[string]Machine{}, relayCommand: opts.RelayCommand,
 		progress: progressFunc(opts.Progress), sims: map[string]*simHypervisor{}, hypervisorOf: map[string]string{},
 		vmBacked: map[string]bool{}}
 	if l.log == nil {
@@ -228,9 +265,12 @@ func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
 	for _, m := range spec.Machines() {
 		l.machines[m.Name] = m
 	}
+	var err error
+	if l.vyosImage, l.vyosVersion, err = vyosOptions(opts); err != nil {
+		return nil, err
+	}
 	dir := opts.StateDir
 	if dir == "" {
-		var err error
 		if dir, err = DefaultStateDir(spec.Name); err != nil {
 			return nil, err
 		}
@@ -244,6 +284,12 @@ func newLab(spec Spec, d dockerCLI, opts Options) (*Lab, error) {
 }
 
 func (l *Lab) up(ctx context.Context) error {
+	// The client key exists before any machine does: the machines layer
+	// authorizes it in the user-data of the VMs it creates, which may be
+	// every machine of the lab.
+	if _, _, err := l.keys.clientKey(); err != nil {
+		return fmt.Errorf("lab %q: client key: %w", l.name, err)
+	}
 	if err := l.phase(PhaseNetworks, func() error { return l.createNetworks(ctx) }); err != nil {
 		return err
 	}
@@ -265,13 +311,16 @@ func (l *Lab) buildNodeImage(ctx context.Context, o k8snode.Options) error {
 	if o.Log == nil {
 		o.Log = l.log
 	}
+	if o.Preflight.Hook == nil && o.Hook == nil {
+		o.Preflight.Hook = preflightEvents(l.progress)
+	}
 	start := time.Now()
 	l.progress(Event{Phase: PhaseNodeImage, Detail: "(a cold build compiles Kubernetes: tens of minutes on 2 cores)"})
 	res, err := k8snode.Build(ctx, o)
 	done := Event{Phase: PhaseNodeImage, Done: true, Elapsed: time.Since(start), Err: err}
 	if err != nil {
 		l.progress(done)
-		return fmt.Errorf("lab %q: %s: %w", l.spec.Name, PhaseNodeImage, err)
+		return fmt.Errorf("lab %q: %s: %w", l.name, PhaseNodeImage, err)
 	}
 	l.nodeImg = res.Image
 	done.Detail, done.Cached = res.Image+" (cached)", len(res.Built) == 0
@@ -291,7 +340,7 @@ func (l *Lab) phaseDetail(p Phase, detail string, f func() error) error {
 	e := Event{Phase: p, Detail: detail, Done: true, Elapsed: time.Since(start), Err: err}
 	l.progress(e)
 	if err != nil {
-		return fmt.Errorf("lab %q: %s: %w", l.spec.Name, e, err)
+		return fmt.Errorf("lab %q: %s: %w", l.name, e, err)
 	}
 	return nil
 }
@@ -306,21 +355,45 @@ func DefaultStateDir(name string) (string, error) {
 }
 
 // Name returns the lab's name.
-func (l *Lab) Name() string { return l.spec.Name }
+func (l *Lab) Name() string { return l.name }
 
-// Spec returns what the lab was built from.
-func (l *Lab) Spec() Spec { return l.spec }
+// Spec returns what the lab was built from (and grown to).
+func (l *Lab) Spec() Spec {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.spec
+}
 
 // Image returns the image the machines run.
 func (l *Lab) Image() string { return l.image }
 
+// NodeImage is the Kubernetes node image the lab's control planes and
+// workers run; empty when the lab runs no cluster.
+func (l *Lab) NodeImage() string { return l.nodeImg }
+
 // Machines lists the lab's machines in spec order.
-func (l *Lab) Machines() []Machine { return l.spec.Machines() }
+func (l *Lab) Machines() []Machine { return l.Spec().Machines() }
 
 // Machine returns the machine called name.
 func (l *Lab) Machine(name string) (Machine, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	m, ok := l.machines[name]
 	return m, ok
+}
+
+// machineNames are the names of the lab's machines, sorted.
+func (l *Lab) machineNames() []string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return sortedNames(l.machines)
+}
+
+// isVMBacked says whether machine name exists only once its VM is on.
+func (l *Lab) isVMBacked(name string) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.vmBacked[name]
 }
 
 // KnownHostsFile is the known_hosts file with every machine's host key,
@@ -331,16 +404,16 @@ func (l *Lab) KnownHostsFile() string { return l.keys.KnownHostsFile() }
 func (l *Lab) IdentityFile() string { return l.keys.IdentityFile() }
 
 // ContainerName returns the Docker container that runs machine name.
-func (l *Lab) ContainerName(name string) string { return l.spec.Name + "-" + name }
+func (l *Lab) ContainerName(name string) string { return l.name + "-" + name }
 
-// Exec returns a Runner that runs commands in machine name's container with
-// `docker exec`, bypassing SSH: for looking from inside (the matrix) and for
+// Exec returns a Runner that runs commands in machine name's container
+// through the Docker engine's exec, bypassing SSH: for looking from inside (the matrix) and for
 // tests. Layers should use Dial, as they would on real machines.
 func (l *Lab) Exec(name string) (remote.Runner, error) {
-	if _, ok := l.machines[name]; !ok {
-		return nil, fmt.Errorf("lab %q: no machine %q", l.spec.Name, name)
+	if _, ok := l.Machine(name); !ok {
+		return nil, fmt.Errorf("lab %q: no machine %q", l.name, name)
 	}
-	return execRunner{d: l.d, container: l.ContainerName(name), name: name}, nil
+	return execRunner{e: l.d, container: l.ContainerName(name), name: name}, nil
 }
 
 // Down removes the lab's containers, networks and firewall rules, and stops
@@ -348,7 +421,7 @@ func (l *Lab) Exec(name string) (remote.Runner, error) {
 func (l *Lab) Down(ctx context.Context) error {
 	l.closeRunners()
 	l.closeSimulators()
-	return errors.Join(l.stopRelays(ctx), sweep(ctx, l.d, l.spec.Name, l.image))
+	return errors.Join(l.stopRelays(ctx), sweep(ctx, l.d, l.name, l.image))
 }
 
 func (l *Lab) closeSimulators() {
@@ -363,7 +436,7 @@ func (l *Lab) closeSimulators() {
 // state directory (opts.StateDir, or the default): what `--down` and a
 // crashed run's next Up do.
 func Down(ctx context.Context, name string, opts Options) error {
-	d, err := newDockerCLI()
+	d, err := newEngine()
 	if err != nil {
 		return err
 	}

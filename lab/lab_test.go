@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +15,14 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/planetstage/planetstage/reach"
 	"github.com/planetstage/planetstage/remote"
 )
 
 // needDocker skips when no Docker engine answers.
-func needDocker(t testing.TB) dockerCLI {
+func needDocker(t testing.TB) *engine {
 	t.Helper()
-	d, err := newDockerCLI()
+	d, err := newEngine()
 	if err != nil {
 		t.Skipf("lab tests need Docker: %v", err)
 	}
@@ -97,6 +99,18 @@ func TestUpNetworksRoutesAndMatrix(t *testing.T) {
 	err = h1.Run(ctx, remote.Cmd{Command: "ip link add dummy0 type dummy"})
 	assert.Error(t, err, "a host must not hold NET_ADMIN")
 
+	// The command line a person would type reaches the machine, with the
+	// host key checked against the lab's known_hosts.
+	argv, err := l.SSHCommand("h1", "hostname")
+	require.NoError(t, err)
+	if _, err := exec.LookPath(argv[0]); err == nil {
+		hostname, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+		require.NoError(t, err, "%v: %s", argv, hostname)
+		assert.Equal(t, "h1", strings.TrimSpace(string(hostname)))
+	}
+	_, err = l.SSHCommand("nosuch")
+	assert.ErrorContains(t, err, `no machine "nosuch"`)
+
 	// Before any tunnel: only pairs within a site answer.
 	before, err := l.Matrix(ctx)
 	require.NoError(t, err)
@@ -120,7 +134,7 @@ func TestUpNetworksRoutesAndMatrix(t *testing.T) {
 	// half a minute passes, and the assertion below fails).
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	after, err := l.MatrixUntil(wait, func(m Matrix) bool { return len(m.Unreachable()) == 0 })
+	after, err := l.MatrixUntil(wait, func(m reach.Matrix) bool { return len(m.Unreachable()) == 0 })
 	require.NoError(t, err)
 	assert.Empty(t, after.Unreachable())
 	p, ok := after.Pair("h1", "h2")

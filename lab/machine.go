@@ -24,15 +24,17 @@ func (l *Lab) startMachines(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(l.machines))
-	for i, name := range sortedNames(l.machines) {
-		if l.vmBacked[name] {
+	names := l.machineNames()
+	errs := make([]error, len(names))
+	for i, name := range names {
+		if l.isVMBacked(name) {
 			continue
 		}
+		m, _ := l.Machine(name)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.startMachine(ctx, l.machines[name]); err != nil {
+			if err := l.startMachine(ctx, m); err != nil {
 				errs[i] = fmt.Errorf("machine %q: %w", name, err)
 			}
 		}()
@@ -44,72 +46,107 @@ func (l *Lab) startMachines(ctx context.Context) error {
 // startMachine creates m's container on its first network, gives it its keys
 // before sshd ever runs, joins a router to its site, starts it, and points a
 // host's default route at its router.
-func (l *Lab) startMachine(ctx context.Context, m Machine) error {
+func (l *Lab) startMachine(ctx context.Context, m Machine) (err error) {
 	ctr := l.ContainerName(m.Name)
+	run := l.routerRunOf(m.Name)
+	spec, role, err := l.machineContainer(ctx, m, run)
+	if err != nil {
+		return err
+	}
+	seed, err := l.cloudSeed(ctx, m, spec)
+	if err != nil {
+		return err
+	}
+	if _, err := l.d.createContainer(ctx, spec); err != nil {
+		return err
+	}
+	files, err := l.provisionTar(m, role, seed)
+	if err != nil {
+		return err
+	}
+	if err := l.d.upload(ctx, ctr, "/", bytes.NewReader(files)); err != nil {
+		return fmt.Errorf("install keys: %w", err)
+	}
+	if err := l.prepareVyOS(ctx, ctr, run); err != nil {
+		return err
+	}
+	if m.Router {
+		if err := l.d.connectNetwork(ctx, l.networkName(m.Site), ctr, m.Address); err != nil {
+			return err
+		}
+	}
+	if err := l.start(ctx, m); err != nil {
+		return err
+	}
+	return l.bootstrapVyOS(ctx, m, run)
+}
+
+// machineContainer is the container machine m runs in, and its role;
+// run is how m runs when it is a router.
+func (l *Lab) machineContainer(ctx context.Context, m Machine, run RouterRun) (containerSpec, string, error) {
 	role := "host"
-	args := []string{"create", "--name", ctr, "--hostname", m.Name,
-		"--label", LabelKey + "=" + l.spec.Name,
-		"--label", "io.planetstage.machine=" + m.Name}
-	image := l.image
+	spec := containerSpec{Name: l.ContainerName(m.Name), Hostname: m.Name, Image: l.image,
+		Labels: map[string]string{LabelKey: l.name, machineLabel: m.Name}}
 	switch {
 	case l.kubernetesNode(m):
 		// A Kubernetes node runs containerd and the kubelet: the node
 		// image, with the powers and mounts those need (its own init
 		// reaps and supervises).
-		role, image = "kubernetes", l.nodeImg
-		args = append(args, k8snode.RunFlags()...)
-		args = append(args, "--env", "K8SNODE_ROLE="+m.Kubernetes)
+		role, spec.Image = "kubernetes", l.nodeImg
+		if err := applyRunFlags(&spec, k8snode.RunFlags()); err != nil {
+			return containerSpec{}, "", err
+		}
+		spec.Env = append(spec.Env, "K8SNODE_ROLE="+m.Kubernetes)
+	case m.Router && run.Kind != RouterLinux:
+		image, flags, err := l.vyosRun(ctx, run)
+		if err != nil {
+			return containerSpec{}, "", err
+		}
+		spec.Image = image
+		if err := applyRunFlags(&spec, flags); err != nil {
+			return containerSpec{}, "", err
+		}
 	default:
 		// docker-init as PID 1 reaps the daemons the machine's services leave.
-		args = append(args, "--init")
+		spec.Init = boolPtr(true)
 	}
 	if m.Router {
 		role = "router"
 		// A router needs to configure interfaces and routes, open tunnels and
 		// forward; nothing else is added.
-		args = append(args, "--cap-add", "NET_ADMIN", "--device", "/dev/net/tun",
-			"--sysctl", "net.ipv4.ip_forward=1",
-			"--network", l.networkName(""), "--ip", m.Addresses[0].String())
+		spec.CapAdd = append(spec.CapAdd, "NET_ADMIN")
+		spec.Devices = append(spec.Devices, "/dev/net/tun")
+		spec.Sysctls = map[string]string{"net.ipv4.ip_forward": "1"}
+		spec.Network, spec.IP = l.networkName(""), m.Addresses[0]
 	} else {
-		args = append(args, "--network", l.networkName(m.Site), "--ip", m.Address.String())
+		spec.Network, spec.IP = l.networkName(m.Site), m.Address
 	}
-	args = append(args, "--label", "io.planetstage.role="+role, image)
-	if _, err := l.d.run(ctx, nil, args...); err != nil {
-		return err
-	}
-	files, err := l.provisionTar(m, role)
-	if err != nil {
-		return err
-	}
-	if _, err := l.d.run(ctx, bytes.NewReader(files), "cp", "-", ctr+":/"); err != nil {
-		return fmt.Errorf("install keys: %w", err)
-	}
-	if m.Router {
-		if _, err := l.d.run(ctx, nil, "network", "connect", "--ip", m.Address.String(), l.networkName(m.Site), ctr); err != nil {
-			return err
-		}
-	}
-	return l.start(ctx, m)
+	spec.Labels[roleLabel] = role
+	return spec, role, nil
 }
+
+// roleLabel labels a machine's container with its role (host, router,
+// kubernetes).
+const roleLabel = "io.planetstage.role"
 
 // start starts m's container and sets its routes. A host has no NET_ADMIN,
 // so its default route is set from a short-lived helper container that joins
 // the host's network namespace with NET_ADMIN and exits: the host itself
-// never holds the capability. (docker exec --privileged would not do: an
+// never holds the capability. (An exec with Privileged would not do: an
 // engine without every capability, like this one, refuses it.) A router's
 // init drops Docker's default route itself.
 func (l *Lab) start(ctx context.Context, m Machine) error {
 	ctr := l.ContainerName(m.Name)
-	if _, err := l.d.run(ctx, nil, "start", ctr); err != nil {
+	if err := l.d.startContainer(ctx, ctr); err != nil {
 		return err
 	}
 	if m.Router {
 		return nil
 	}
 	router := l.routerOf(m.Site)
-	_, err := l.d.run(ctx, nil, "run", "--rm", "--network", "container:"+ctr, "--cap-add", "NET_ADMIN",
-		"--label", LabelKey+"="+l.spec.Name, "--label", helperLabel, "--entrypoint", "ip", l.image,
-		"route", "replace", "default", "via", router.Address.String())
+	_, err := l.d.run(ctx, containerSpec{Image: l.image, Network: "container:" + ctr,
+		CapAdd: []string{"NET_ADMIN"}, Labels: helperLabels(l.name),
+		Entrypoint: []string{"ip"}, Cmd: []string{"route", "replace", "default", "via", router.Address.String()}})
 	if err != nil {
 		return fmt.Errorf("default route via %s: %w", router.Name, err)
 	}
@@ -120,7 +157,7 @@ func (l *Lab) start(ctx context.Context, m Machine) error {
 }
 
 func (l *Lab) routerOf(site string) Machine {
-	for _, m := range l.machines {
+	for _, m := range l.Machines() {
 		if m.Router && m.Site == site {
 			return m
 		}
@@ -128,9 +165,35 @@ func (l *Lab) routerOf(site string) Machine {
 	return Machine{}
 }
 
+// cloudSeed is what a machine boots from when its VM was made by the
+// machines layer and it runs the lab image: the VM's cloud-init user-data
+// and meta-data, read from the simulated hypervisor as a guest reads its
+// guestinfo. nil for any other machine, whose keys the lab installs itself.
+func (l *Lab) cloudSeed(ctx context.Context, m Machine, spec containerSpec) (*cloudSeed, error) {
+	if !l.cloudInit || spec.Image != l.image || !l.isVMBacked(m.Name) {
+		return nil, nil
+	}
+	h := l.sims[l.hypervisorOf[m.Site]]
+	if h == nil {
+		return nil, nil // an attached lab: its simulators are gone, and so are the VMs' user-data
+	}
+	ud, md, err := h.cloudInit(ctx, m.Name)
+	if err != nil {
+		return nil, fmt.Errorf("machine %s: %w", m.Name, err)
+	}
+	if len(ud) == 0 {
+		return nil, fmt.Errorf("machine %s: its VM has no cloud-init user-data to boot from", m.Name)
+	}
+	return &cloudSeed{userData: ud, metaData: md}, nil
+}
+
+// cloudSeed is a NoCloud seed: user-data and meta-data.
+type cloudSeed struct{ userData, metaData []byte }
+
 // provisionTar is the archive `docker cp` unpacks at / before the first
-// start: the host key, the authorized client key and the machine's role.
-func (l *Lab) provisionTar(m Machine, role string) ([]byte, error) {
+// start: the machine's role and either its cloud-init seed (a VM's
+// machine) or the host key and the authorized client key.
+func (l *Lab) provisionTar(m Machine, role string, seed *cloudSeed) ([]byte, error) {
 	hostPEM, hostPub, err := l.keys.hostKey(m.Name)
 	if err != nil {
 		return nil, err
@@ -151,15 +214,28 @@ func (l *Lab) provisionTar(m Machine, role string) ([]byte, error) {
 		_, err := tw.Write(data)
 		return err
 	}
-	err = errors.Join(
-		dir("etc/", 0o755), dir("etc/ssh/", 0o755), dir("etc/planetstage/", 0o755),
-		file("etc/ssh/ssh_host_ed25519_key", 0o600, hostPEM),
-		file("etc/ssh/ssh_host_ed25519_key.pub", 0o644, ssh.MarshalAuthorizedKey(hostPub)),
-		file("etc/planetstage/role", 0o644, []byte(role+"\n")),
-		dir("root/", 0o700), dir("root/.ssh/", 0o700),
-		file("root/.ssh/authorized_keys", 0o600, ssh.MarshalAuthorizedKey(clientPub)),
-		tw.Close(),
-	)
+	if seed != nil {
+		// The VM's own bootstrap; cloud-init installs the keys from it.
+		err = errors.Join(
+			dir("etc/", 0o755), dir("etc/planetstage/", 0o755),
+			file("etc/planetstage/role", 0o644, []byte(role+"\n")),
+			dir("var/", 0o755), dir("var/lib/", 0o755), dir("var/lib/cloud/", 0o755),
+			dir("var/lib/cloud/seed/", 0o700), dir("var/lib/cloud/seed/nocloud/", 0o700),
+			file("var/lib/cloud/seed/nocloud/user-data", 0o600, seed.userData),
+			file("var/lib/cloud/seed/nocloud/meta-data", 0o600, seed.metaData),
+			tw.Close(),
+		)
+	} else {
+		err = errors.Join(
+			dir("etc/", 0o755), dir("etc/ssh/", 0o755), dir("etc/planetstage/", 0o755),
+			file("etc/ssh/ssh_host_ed25519_key", 0o600, hostPEM),
+			file("etc/ssh/ssh_host_ed25519_key.pub", 0o644, ssh.MarshalAuthorizedKey(hostPub)),
+			file("etc/planetstage/role", 0o644, []byte(role+"\n")),
+			dir("root/", 0o700), dir("root/.ssh/", 0o700),
+			file("root/.ssh/authorized_keys", 0o600, ssh.MarshalAuthorizedKey(clientPub)),
+			tw.Close(),
+		)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("provisioning archive: %w", err)
 	}
@@ -172,16 +248,17 @@ func (l *Lab) waitSSH(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	names := sortedNames(l.machines)
+	names := l.machineNames()
 	errs := make([]error, len(names))
 	for i, name := range names {
-		if l.vmBacked[name] {
+		if l.isVMBacked(name) {
 			continue
 		}
+		m, _ := l.Machine(name)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = waitBanner(ctx, l.machines[name])
+			errs[i] = waitBanner(ctx, m)
 		}()
 	}
 	wg.Wait()
@@ -224,36 +301,36 @@ func readBanner(ctx context.Context, addr string) error {
 
 // Stop stops machine name's container, as a powered-off machine.
 func (l *Lab) Stop(ctx context.Context, name string) error {
-	return l.lifecycle(ctx, name, "stop", "--time", "1")
+	return l.lifecycle(name, "stop", func(ctr string) error { return l.d.stopContainer(ctx, ctr, 1) })
 }
 
 // Kill kills machine name's container at once, as a crashed machine.
 func (l *Lab) Kill(ctx context.Context, name string) error {
-	return l.lifecycle(ctx, name, "kill")
+	return l.lifecycle(name, "kill", func(ctr string) error { return l.d.killContainer(ctx, ctr) })
 }
 
 // Start starts a stopped machine again, as a reboot: its services come back
 // as their init starts them, its routes are set again, and Start returns
 // when its sshd answers.
 func (l *Lab) Start(ctx context.Context, name string) error {
-	m, ok := l.machines[name]
+	m, ok := l.Machine(name)
 	if !ok {
-		return fmt.Errorf("lab %q: no machine %q", l.spec.Name, name)
+		return fmt.Errorf("lab %q: no machine %q", l.name, name)
 	}
 	if err := l.start(ctx, m); err != nil {
-		return fmt.Errorf("lab %q: start %q: %w", l.spec.Name, name, err)
+		return fmt.Errorf("lab %q: start %q: %w", l.name, name, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return waitBanner(wctx, m)
 }
 
-func (l *Lab) lifecycle(ctx context.Context, name string, verb ...string) error {
-	if _, ok := l.machines[name]; !ok {
-		return fmt.Errorf("lab %q: no machine %q", l.spec.Name, name)
+func (l *Lab) lifecycle(name, verb string, do func(ctr string) error) error {
+	if _, ok := l.Machine(name); !ok {
+		return fmt.Errorf("lab %q: no machine %q", l.name, name)
 	}
-	if _, err := l.d.run(ctx, nil, append(verb, l.ContainerName(name))...); err != nil {
-		return fmt.Errorf("lab %q: %s %q: %w", l.spec.Name, verb[0], name, err)
+	if err := do(l.ContainerName(name)); err != nil {
+		return fmt.Errorf("lab %q: %s %q: %w", l.name, verb, name, err)
 	}
 	return nil
 }
@@ -261,9 +338,5 @@ func (l *Lab) lifecycle(ctx context.Context, name string, verb ...string) error 
 // containerExists reports whether machine name has a container, running or
 // not.
 func (l *Lab) containerExists(ctx context.Context, name string) (bool, error) {
-	out, err := l.d.run(ctx, nil, "ps", "-aq", "--filter", "name=^/"+l.ContainerName(name)+"$")
-	if err != nil {
-		return false, err
-	}
-	return strings.TrimSpace(out) != "", nil
+	return l.d.containerExists(ctx, l.ContainerName(name))
 }

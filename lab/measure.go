@@ -3,8 +3,6 @@ package lab
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/remote"
@@ -19,11 +17,12 @@ import (
 // not nil. A lab whose WAN relay does not run has tunnels with no path,
 // and is refused.
 func (l *Lab) MeasureWAN(ctx context.Context, o layer.MeasureOptions, latency *wan.Model) (wan.Report, error) {
-	if l.topo == nil {
-		return wan.Report{}, fmt.Errorf("lab %q: MeasureWAN needs a lab made from a topology", l.spec.Name)
+	t := l.Topology()
+	if t == nil {
+		return wan.Report{}, fmt.Errorf("lab %q: MeasureWAN needs a lab made from a topology", l.name)
 	}
 	if !l.RelayRunning() {
-		return wan.Report{}, fmt.Errorf("lab %q: the WAN relay (%s) does not run, so the tunnels have no path; apply again to restart it", l.spec.Name, l.relay.Bind)
+		return wan.Report{}, fmt.Errorf("lab %q: the WAN relay (%s) does not run, so the tunnels have no path; apply again to restart it", l.name, l.relay.Bind)
 	}
 	state, err := l.State()
 	if err != nil {
@@ -36,19 +35,18 @@ func (l *Lab) MeasureWAN(ctx context.Context, o layer.MeasureOptions, latency *w
 	if o.CPU == nil {
 		o.CPU = l.cgroupCPU
 	}
-	return layer.MeasureWAN(ctx, l.topo, env, o)
+	return layer.MeasureWAN(ctx, t, env, o)
 }
 
 // cgroupCPU counts a lab router's CPU from its container's cgroup, found
 // through the container's main process.
 func (l *Lab) cgroupCPU(ctx context.Context, router string, _ remote.Runner) (wan.CPUCounter, error) {
-	out, err := l.d.run(ctx, nil, "inspect", "-f", "{{.State.Pid}}", l.ContainerName(router))
+	c, err := l.d.inspectContainer(ctx, l.ContainerName(router))
 	if err != nil {
 		return nil, err
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(out))
-	if err != nil || pid <= 0 {
-		return nil, fmt.Errorf("container of %s: no running process (docker says %q)", router, strings.TrimSpace(out))
+	if c.State.Pid <= 0 {
+		return nil, fmt.Errorf("container of %s: no running process (docker says %s)", router, c.State.StateString())
 	}
-	return wan.PIDCgroupCPU(&remote.Local{}, pid), nil
+	return wan.PIDCgroupCPU(&remote.Local{}, c.State.Pid), nil
 }

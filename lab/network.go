@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	dc "github.com/ory/dockertest/v3/docker"
 )
 
 // network is one Docker network of a lab.
@@ -21,14 +23,15 @@ type network struct {
 // on the underlay and eth1 on their site, as in the thesis.
 func (l *Lab) networkName(site string) string {
 	if site == "" {
-		return l.spec.Name + "-0-underlay"
+		return l.name + "-0-underlay"
 	}
-	return l.spec.Name + "-1-" + site
+	return l.name + "-1-" + site
 }
 
 func (l *Lab) networks() ([]network, error) {
+	spec := l.Spec()
 	used := map[netip.Addr]bool{}
-	for _, m := range l.machines {
+	for _, m := range spec.Machines() {
 		for _, a := range m.Addresses {
 			used[a] = true
 		}
@@ -42,10 +45,10 @@ func (l *Lab) networks() ([]network, error) {
 		out = append(out, network{name: name, prefix: p.Masked(), gateway: gw})
 		return nil
 	}
-	if err := add(l.networkName(""), l.spec.Underlay); err != nil {
+	if err := add(l.networkName(""), spec.Underlay); err != nil {
 		return nil, err
 	}
-	for _, s := range l.spec.Sites {
+	for _, s := range spec.Sites {
 		if err := add(l.networkName(s.Name), s.Prefix); err != nil {
 			return nil, err
 		}
@@ -66,15 +69,11 @@ func (l *Lab) createNetworks(ctx context.Context) error {
 	}
 	var bridges []string
 	for _, n := range nets {
-		out, err := l.d.run(ctx, nil, "network", "create", "--internal",
-			"--subnet", n.prefix.String(), "--gateway", n.gateway.String(),
-			"--label", LabelKey+"="+l.spec.Name,
-			"--label", "io.planetstage.image="+l.image,
-			n.name)
+		id, err := l.d.createNetwork(ctx, networkSpec{Name: n.name, Subnet: n.prefix, Gateway: n.gateway, Internal: true,
+			Labels: map[string]string{LabelKey: l.name, imageLabel: l.image}})
 		if err != nil {
 			return fmt.Errorf("network %s (%s): %w", n.name, n.prefix, err)
 		}
-		id := strings.TrimSpace(out)
 		if len(id) < 12 {
 			return fmt.Errorf("network %s: docker returned no id", n.name)
 		}
@@ -99,8 +98,17 @@ func (l *Lab) relayRule(underlay string) string {
 // iptablesPrelude picks the iptables variant that holds Docker's chains.
 const iptablesPrelude = `ipt=iptables; $ipt -S DOCKER-USER >/dev/null 2>&1 || ipt=iptables-legacy; $ipt -S DOCKER-USER >/dev/null 2>&1 || { echo "no DOCKER-USER chain: docker runs without iptables" >&2; exit 0; }; `
 
-// helperLabel marks the lab's short-lived helper containers.
-const helperLabel = "io.planetstage.helper=1"
+// helperLabelKey marks the lab's short-lived helper containers.
+const helperLabelKey = "io.planetstage.helper"
+
+// imageLabel labels a lab's networks with the image its firewall helper
+// runs, so that Down finds it.
+const imageLabel = "io.planetstage.image"
+
+// helperLabels are the labels of a helper container of lab.
+func helperLabels(lab string) map[string]string {
+	return map[string]string{LabelKey: lab, helperLabelKey: "1"}
+}
 
 func ruleComment(lab string) string { return LabelKey + "=" + lab }
 
@@ -115,12 +123,12 @@ func (l *Lab) allowBridged(ctx context.Context, bridges []string, input string) 
 	var b strings.Builder
 	b.WriteString(iptablesPrelude)
 	for _, br := range bridges {
-		fmt.Fprintf(&b, "$ipt -I DOCKER-USER -i %s -o %s -m comment --comment %s -j ACCEPT || exit 1; ", br, br, ruleComment(l.spec.Name))
+		fmt.Fprintf(&b, "$ipt -I DOCKER-USER -i %s -o %s -m comment --comment %s -j ACCEPT || exit 1; ", br, br, ruleComment(l.name))
 	}
 	if input != "" {
-		fmt.Fprintf(&b, "$ipt -I INPUT %s -m comment --comment %s -j ACCEPT || exit 1; ", input, ruleComment(l.spec.Name))
+		fmt.Fprintf(&b, "$ipt -I INPUT %s -m comment --comment %s -j ACCEPT || exit 1; ", input, ruleComment(l.name))
 	}
-	if err := hostNetHelper(ctx, l.d, l.spec.Name, l.image, b.String()); err != nil {
+	if err := hostNetHelper(ctx, l.d, l.name, l.image, b.String()); err != nil {
 		return fmt.Errorf("allow routing on the lab's bridges: %w", err)
 	}
 	return nil
@@ -129,9 +137,9 @@ func (l *Lab) allowBridged(ctx context.Context, bridges []string, input string) 
 // hostNetHelper runs script in a short-lived container in the host's
 // network namespace with NET_ADMIN. It carries the lab's label, so that a
 // crash that leaves it behind is swept like the rest.
-func hostNetHelper(ctx context.Context, d dockerCLI, lab, image, script string) error {
-	_, err := d.run(ctx, nil, "run", "--rm", "--network", "host", "--cap-add", "NET_ADMIN",
-		"--label", LabelKey+"="+lab, "--label", helperLabel, "--entrypoint", "/bin/sh", image, "-c", script)
+func hostNetHelper(ctx context.Context, d *engine, lab, image, script string) error {
+	_, err := d.run(ctx, containerSpec{Image: image, Network: "host", CapAdd: []string{"NET_ADMIN"}, Labels: helperLabels(lab),
+		Entrypoint: []string{"/bin/sh"}, Cmd: []string{"-c", script}})
 	return err
 }
 
@@ -139,28 +147,22 @@ func hostNetHelper(ctx context.Context, d dockerCLI, lab, image, script string) 
 // lab's firewall rules. image runs the firewall helper; empty finds it on a
 // labelled network, and skips the rules when there is none (rules of removed
 // bridges match nothing).
-func sweep(ctx context.Context, d dockerCLI, lab, image string) error {
-	filter := "label=" + LabelKey + "=" + lab
+func sweep(ctx context.Context, d *engine, lab, image string) error {
+	label := LabelKey + "=" + lab
 	var errs []error
-	out, err := d.run(ctx, nil, "ps", "-aq", "--filter", filter)
+	cs, err := d.listContainers(ctx, label)
 	if err != nil {
 		return err
 	}
-	if ids := strings.Fields(out); len(ids) > 0 {
-		if _, err := d.run(ctx, nil, append([]string{"rm", "-f", "-v"}, ids...)...); err != nil {
-			errs = append(errs, err)
-		}
+	for _, c := range cs {
+		errs = append(errs, d.removeContainer(ctx, c.ID))
 	}
-	out, err = d.run(ctx, nil, "network", "ls", "-q", "--filter", filter)
+	nets, err := d.listNetworks(label)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	nets := strings.Fields(out)
 	if image == "" && len(nets) > 0 {
-		img, err := d.run(ctx, nil, "network", "inspect", "--format", `{{index .Labels "io.planetstage.image"}}`, nets[0])
-		if err == nil {
-			image = strings.TrimSpace(img)
-		}
+		image = nets[0].Labels[imageLabel]
 	}
 	if len(nets) > 0 {
 		errs = append(errs, removeNetworks(ctx, d, nets))
@@ -179,17 +181,24 @@ func sweep(ctx context.Context, d dockerCLI, lab, image string) error {
 // tried again for a few seconds; a count that stays above zero with no
 // container left is Docker's own stale state, which only a restart of the
 // engine clears: the error says so.
-func removeNetworks(ctx context.Context, d dockerCLI, nets []string) error {
-	var err error
-	for range 10 {
-		if _, err = d.run(ctx, nil, append([]string{"network", "rm"}, nets...)...); err == nil || !strings.Contains(err.Error(), "active endpoints") {
-			return err
+func removeNetworks(ctx context.Context, d *engine, nets []dc.Network) error {
+	var errs []error
+	for _, n := range nets {
+		var err error
+		for range 10 {
+			if err = d.removeNetwork(n.ID); err == nil || !strings.Contains(err.Error(), "active endpoints") {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return errors.Join(append(errs, ctx.Err())...)
+			case <-time.After(500 * time.Millisecond):
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		if err != nil && strings.Contains(err.Error(), "active endpoints") {
+			err = fmt.Errorf("%w (the Docker engine counts an endpoint on a network no container uses, which a restart of the engine clears)", err)
 		}
+		errs = append(errs, err)
 	}
-	return fmt.Errorf("%w (the Docker engine counts an endpoint on a network no container uses, which a restart of the engine clears)", err)
+	return errors.Join(errs...)
 }

@@ -3,7 +3,6 @@ package lab
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -77,9 +76,9 @@ func ServeRelay(ctx context.Context, args []string, logOut io.Writer) error {
 // ensureRelayProcess starts the relay process for paths unless one with
 // the same configuration already runs from dir.
 func ensureRelayProcess(ctx context.Context, command RelayCommand, dir string, paths []wan.PathConfig) error {
-	data, err := json.MarshalIndent(wan.RelayFile{Paths: paths}, "", "  ")
-	if err != nil {
-		return err
+	data := relayConfig(paths)
+	if data == nil {
+		return errors.New("wan relay: paths do not marshal")
 	}
 	config := filepath.Join(dir, relayConfigFile)
 	if _, ok := relayPID(dir); ok {
@@ -111,6 +110,7 @@ func ensureRelayProcess(ctx context.Context, command RelayCommand, dir string, p
 	// A session of its own: the relay outlives this process and its
 	// terminal's signals.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	inheritNothing()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start the wan relay: %w", err)
 	}
@@ -187,6 +187,24 @@ func stopRelayProcess(ctx context.Context, dir string) error {
 		case <-deadline:
 			return fmt.Errorf("wan relay (pid %d) still runs 5s after SIGTERM", pid)
 		case <-tick.C:
+		}
+	}
+}
+
+// inheritNothing marks every descriptor of this process above stderr
+// close-on-exec. Go opens its own that way, but a program can inherit
+// others: flock(1) runs its command with the lock's descriptor open, and
+// a relay process started from it held the lock for as long as the lab
+// ran. What a Go program starts gets its descriptors explicitly (stdio,
+// ExtraFiles), so nothing it means to pass on is lost.
+func inheritNothing() {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range fds {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
 		}
 	}
 }

@@ -1,11 +1,9 @@
 package lab
 
 import (
-	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,22 +79,4 @@ func TestRecipeTag(t *testing.T) {
 	d := DefaultRecipe()
 	d.Packages[0], d.Packages[1] = d.Packages[1], d.Packages[0]
 	assert.Equal(t, a.Tag(), d.Tag(), "package order does not matter")
-}
-
-func TestMatrixTableAndJSON(t *testing.T) {
-	t.Parallel()
-	m := Matrix{Machines: []string{"vyos01", "lb"}, Pairs: []Pair{
-		{From: "vyos01", To: "lb", Reachable: true, RTT: 1500 * time.Microsecond},
-		{From: "lb", To: "vyos01"},
-	}}
-	assert.Equal(t, "from\\to  vyos01 lb\nvyos01   -      o\nlb       x      -\n", m.Table())
-	assert.Len(t, m.Unreachable(), 1)
-	data, err := json.Marshal(m)
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"machines":["vyos01","lb"],"hosts":[
-		{"from":"vyos01","to":"lb","reachable":true,"rtt_ms":1.5},
-		{"from":"lb","to":"vyos01","reachable":false,"rtt_ms":0}]}`, string(data))
-	var back Matrix
-	require.NoError(t, json.Unmarshal(data, &back))
-	assert.Equal(t, m, back)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +16,16 @@ import (
 )
 
 // TestUpRemovesLeftoversAndDownRemovesAll plays a crashed run: a labelled
-// container and network are left behind; the next Up of the same lab
+// container and network are left behind, made with the docker CLI as the
+// lab made them before it used the Engine API; the next Up of the same lab
 // removes them, and Down leaves nothing labelled, not even a firewall rule.
 func TestUpRemovesLeftoversAndDownRemovesAll(t *testing.T) {
 	t.Parallel()
 	d := needDocker(t)
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		t.Skip("this test makes its leftovers with the docker CLI, which is not installed")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const name = "labtest-sweep"
@@ -28,17 +34,23 @@ func TestUpRemovesLeftoversAndDownRemovesAll(t *testing.T) {
 		t.Skipf("cannot build the node image: %v", err)
 	}
 	label := LabelKey + "=" + name
-	_, err = d.run(ctx, nil, "network", "create", "--internal", "--label", label, "--subnet", "10.244.77.0/24", name+"-stale")
-	require.NoError(t, err)
-	_, err = d.run(ctx, nil, "create", "--label", label, "--name", name+"-stale", "--network", name+"-stale", image)
-	require.NoError(t, err)
+	cli := func(args ...string) {
+		out, err := exec.CommandContext(ctx, docker, args...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	cli("network", "create", "--internal", "--label", label, "--subnet", "10.244.77.0/24", name+"-stale")
+	cli("create", "--label", label, "--name", name+"-stale", "--network", name+"-stale", image)
 
 	l, err := UpSpec(ctx, twoSites(name, 4), Options{StateDir: t.TempDir()})
 	require.NoError(t, err)
-	out, err := d.run(ctx, nil, "ps", "-a", "--filter", "label="+label, "--format", "{{.Names}}")
+	cs, err := d.listContainers(ctx, label)
 	require.NoError(t, err)
-	assert.NotContains(t, out, name+"-stale")
-	assert.Len(t, strings.Fields(out), 4)
+	var names []string
+	for _, c := range cs {
+		names = append(names, c.Names...)
+	}
+	assert.NotContains(t, names, "/"+name+"-stale")
+	assert.Len(t, names, 4)
 
 	// The lab's own plumbing runner reads and writes files atomically.
 	h1, err := l.Exec("h1")
@@ -54,14 +66,14 @@ func TestUpRemovesLeftoversAndDownRemovesAll(t *testing.T) {
 	assert.True(t, errors.Is(err, fs.ErrNotExist), "%v", err)
 
 	require.NoError(t, l.Down(ctx))
-	out, err = d.run(ctx, nil, "ps", "-aq", "--filter", "label="+label)
+	cs, err = d.listContainers(ctx, label)
 	require.NoError(t, err)
-	assert.Empty(t, strings.TrimSpace(out))
-	out, err = d.run(ctx, nil, "network", "ls", "-q", "--filter", "label="+label)
+	assert.Empty(t, cs)
+	nets, err := d.listNetworks(label)
 	require.NoError(t, err)
-	assert.Empty(t, strings.TrimSpace(out))
-	rules, err := d.run(ctx, nil, "run", "--rm", "--network", "host", "--cap-add", "NET_ADMIN", "--entrypoint", "/bin/sh", image,
-		"-c", iptablesPrelude+"$ipt -S DOCKER-USER")
+	assert.Empty(t, nets)
+	rules, err := d.run(ctx, containerSpec{Image: image, Network: "host", CapAdd: []string{"NET_ADMIN"},
+		Entrypoint: []string{"/bin/sh"}, Cmd: []string{"-c", iptablesPrelude + "$ipt -S DOCKER-USER"}})
 	require.NoError(t, err)
 	assert.NotContains(t, rules, `"`+label+`"`)
 }

@@ -2,8 +2,11 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
+	"os"
+	"os/exec"
+	"slices"
 
 	"github.com/planetstage/planetstage/topology"
 )
@@ -40,38 +43,88 @@ func Up(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
 
 // Topology returns the topology as the lab runs it (nil for a lab made
 // from a Spec): hypervisor URLs point at the simulators and pin their
-// certificates, routers of kind vyos are linux routers, and SSH uses the
-// lab's key and known_hosts.
+// certificates, SSH uses the lab's key and known_hosts, and a router of
+// kind vyos has the version of the real VyOS image it runs in, if one
+// was given (Routers says what runs each router).
 // Notes says what was changed.
-func (l *Lab) Topology() *topology.Topology { return l.topo }
+func (l *Lab) Topology() *topology.Topology {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.topo
+}
 
 // Notes lists, in words for a user, where the lab differs from the
 // hardware the topology describes.
-func (l *Lab) Notes() []string { return l.notes }
+func (l *Lab) Notes() []string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return slices.Clone(l.notes)
+}
 
-// adapt makes the lab's copy of t.
+// adapt makes the lab's copy of t, and the notes that say how it differs.
 func (l *Lab) adapt(t *topology.Topology) {
-	c := t.Clone()
+	c, notes := l.adapted(t)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.topo, l.notes = c, notes
+}
+
+func (l *Lab) adapted(t *topology.Topology) (c *topology.Topology, notes []string) {
+	c = t.Clone()
 	c.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
 	for i := range c.Sites {
 		r := &c.Sites[i].Router
-		if r.Kind == topology.RouterVyOS {
-			// The lab has no VyOS image to run: say so, and run the
-			// router's tunnels and routes on Linux.
-			l.notes = append(l.notes, fmt.Sprintf("router %s (VyOS %s) runs as a Linux router with the same tunnels and routes: the lab does not run VyOS",
-				r.Name, r.Version))
-			r.Kind, r.Version = topology.RouterLinux, ""
+		if note := l.adaptRouter(r); note != "" {
+			notes = append(notes, note)
 		}
 	}
 	for i := range c.Hypervisors {
 		h := &c.Hypervisors[i]
 		if sim, ok := l.sims[h.Name]; ok {
-			l.notes = append(l.notes, fmt.Sprintf("hypervisor %s (%s) is govmomi's ESXi simulator at %s", h.Name, h.URL, sim.url.Host))
-			h.URL, h.Thumbprint, h.Insecure = sim.url.String(), sim.thumbprint, false
+			note := fmt.Sprintf("hypervisor %s (%s) is govmomi's ESXi simulator at %s", h.Name, h.URL, sim.url.Host)
+			if h.Datastore != "" {
+				note += fmt.Sprintf(", datastore %s its %s", h.Datastore, simDatastore)
+			}
+			notes = append(notes, note)
+			// The simulator's own certificate, login (Getenv) and
+			// datastore; the uplinks and vSwitch stay the file's.
+			h.URL, h.Thumbprint, h.Insecure, h.CAFile, h.Credentials = sim.url.String(), sim.thumbprint, false, "", nil
+			h.Datastore = ""
 		}
 	}
 	c.SetDefaults()
-	l.topo = c
+	if c.VPN != nil && c.VPN.Type == topology.VPNTypeWireGuard {
+		// The containers share this machine's kernel.
+		if kernelWireGuard() {
+			notes = append(notes, "WireGuard tunnels run on this kernel's WireGuard module")
+		} else {
+			notes = append(notes, "WireGuard tunnels run as wireguard-go in the routers' containers: this kernel has no WireGuard module")
+		}
+	}
+	return c, notes
+}
+
+// kernelWireGuard reports whether this machine's kernel has WireGuard
+// loaded or can load it.
+func kernelWireGuard() bool {
+	if _, err := os.Stat("/sys/module/wireguard"); err == nil {
+		return true
+	}
+	return exec.Command("modprobe", "-n", "-q", "wireguard").Run() == nil
+}
+
+// ErrNotUp is Attach's error when no lab of the topology runs.
+var ErrNotUp = errors.New("not up")
+
+// UpOrAttach returns the running lab of t (Attach), or brings it up (Up)
+// when there is none: for a program that applies to a lab that an earlier
+// run may have left up. Any other failure to attach is returned as is.
+func UpOrAttach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
+	l, err := Attach(ctx, t, opts)
+	if errors.Is(err, ErrNotUp) {
+		return Up(ctx, t, opts)
+	}
+	return l, err
 }
 
 // Attach returns the running lab of t that an earlier process brought up
@@ -87,16 +140,16 @@ func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, erro
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("lab %q: %w", spec.Name, err)
 	}
-	d, err := newDockerCLI()
+	d, err := newEngine()
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.run(ctx, nil, "ps", "-aq", "--filter", "label="+LabelKey+"="+spec.Name)
+	cs, err := d.listContainers(ctx, LabelKey+"="+spec.Name)
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(out) == "" {
-		return nil, fmt.Errorf("lab %q is not up: no container is labelled %s=%s", spec.Name, LabelKey, spec.Name)
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("lab %q is %w: no container is labelled %s=%s", spec.Name, ErrNotUp, LabelKey, spec.Name)
 	}
 	l, err := newLab(spec, d, opts)
 	if err != nil {
@@ -105,13 +158,11 @@ func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, erro
 	if l.nodeImg == "" {
 		// Kubernetes nodes started from a node image keep needing its
 		// kubeadm settings (Env).
-		img, err := d.run(ctx, nil, "ps", "-a", "--filter", "label="+LabelKey+"="+spec.Name,
-			"--filter", "label=io.planetstage.role=kubernetes", "--format", "{{.Image}}")
-		if err != nil {
-			return nil, err
-		}
-		if f := strings.Fields(img); len(f) > 0 {
-			l.nodeImg = f[0]
+		for _, c := range cs {
+			if c.Labels[roleLabel] == "kubernetes" {
+				l.nodeImg = c.Image
+				break
+			}
 		}
 	}
 	l.adapt(t)

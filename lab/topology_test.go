@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/topology"
 )
@@ -41,6 +44,20 @@ func simTopology(name string) *topology.Topology {
 	return t
 }
 
+// renumber moves simTopology t to prefixes of its own, 10.N.0.0/16 and
+// 172.N.{10,20}.0/24, so that its test runs next to the others.
+func renumber(t *topology.Topology, n int) {
+	addr := func(f string) netip.Addr { return netip.MustParseAddr(fmt.Sprintf(f, n)) }
+	pfx := func(f string) netip.Prefix { return netip.MustParsePrefix(fmt.Sprintf(f, n)) }
+	t.Underlay.Prefix = pfx("10.%d.0.0/16")
+	for i := range t.Sites {
+		lan := pfx(fmt.Sprintf("172.%%d.%d0.0/24", i+1))
+		t.Sites[i].Prefix = lan
+		t.Sites[i].Router.WAN, t.Sites[i].Router.LAN = addr(fmt.Sprintf("10.%%d.0.%d", 90+i)), lan.Addr().Next()
+		t.Sites[i].Hosts[0].Address = addr(fmt.Sprintf("172.%%d.%d0.101", i+1))
+	}
+}
+
 // TestVMsBecomeContainers powers VMs on in the simulated hypervisor with
 // plain govmomi calls (standing in for the ESXi provider, which has its own
 // tests) and checks that their machines come to life, and only then.
@@ -55,13 +72,24 @@ func TestVMsBecomeContainers(t *testing.T) {
 
 	lt := l.Topology()
 	require.NotNil(t, lt)
-	assert.Equal(t, topology.RouterLinux, lt.Sites[0].Router.Kind)
+	assert.Equal(t, topology.RouterVyOS, lt.Sites[0].Router.Kind, "a VyOS router stays one: it runs in the stand-in")
 	assert.Equal(t, l.KnownHostsFile(), lt.SSH.KnownHosts)
-	assert.Contains(t, strings.Join(l.Notes(), "\n"), "router vyos01 (VyOS 1.2) runs as a Linux router")
+	assert.Contains(t, strings.Join(l.Notes(), "\n"), "router vyos01 (VyOS 1.2) runs in the VyOS stand-in, not VyOS")
 	u, err := url.Parse(lt.Hypervisors[0].URL)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1", u.Hostname(), "the hypervisor is the in-process simulator")
 	assert.Len(t, strings.Split(lt.Hypervisors[0].Thumbprint, ":"), 32)
+
+	// The command line to reach a host as the hardware would be reached,
+	// through its router (ProxyCommand), works as written.
+	argv, err := layer.SSHCommand(lt, "node01", "hostname")
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(argv, " "), "ProxyCommand=")
+	if _, err := exec.LookPath(argv[0]); err == nil {
+		hostname, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+		require.NoError(t, err, "%v: %s", argv, hostname)
+		assert.Equal(t, "node01", strings.TrimSpace(string(hostname)))
+	}
 
 	// Before the VMs exist only site b's machines run.
 	m, err := l.Matrix(ctx)
@@ -148,4 +176,16 @@ func TestVMsBecomeContainers(t *testing.T) {
 	assert.Equal(t, "node02", strings.TrimSpace(out))
 	_, err = l.Dial(ctx, "master02")
 	assert.ErrorContains(t, err, "its VM is not powered on")
+}
+
+func TestRenumber(t *testing.T) {
+	t.Parallel()
+	topo := simTopology("renumber")
+	renumber(topo, 28)
+	require.NoError(t, topo.Validate())
+	assert.Equal(t, "10.28.0.0/16", topo.Underlay.Prefix.String())
+	assert.Equal(t, "172.28.20.0/24", topo.Sites[1].Prefix.String())
+	assert.Equal(t, "10.28.0.91", topo.Sites[1].Router.WAN.String())
+	assert.Equal(t, "172.28.20.1", topo.Sites[1].Router.LAN.String())
+	assert.Equal(t, "172.28.10.101", topo.Sites[0].Hosts[0].Address.String())
 }

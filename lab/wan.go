@@ -1,14 +1,18 @@
 package lab
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/wan"
 )
@@ -21,7 +25,7 @@ const RelayBasePort = 40000
 // Relay is where the lab's user-space WAN runs: one relay path per tunnel
 // (package wan), listening on the host's address on the underlay (the
 // underlay bridge's gateway), and for each tunnel end the relay face its
-// OpenVPN remote points at instead of the peer. The kernel here has no
+// OpenVPN remote or WireGuard endpoint points at instead of the peer. The kernel here has no
 // netem, so this is how the lab gives the tunnels the latency of real
 // distances: every tunnel datagram crosses the relay, which holds it for
 // the site pair's one-way delay.
@@ -88,7 +92,15 @@ func (l *Lab) startRelay(ctx context.Context) error {
 		return nil
 	}
 	if l.stopRelay != nil {
-		return nil
+		if l.relayUpToDate() {
+			return nil
+		}
+		// The topology changed its tunnels (mode, ports, kind): the
+		// relay's paths go with them.
+		if err := l.stopRelay(); err != nil {
+			return fmt.Errorf("wan relay on %s: stop the old paths: %w", l.relay.Bind, err)
+		}
+		l.stopRelay = nil
 	}
 	paths := slices.Clone(l.relay.Paths)
 	for i := range paths {
@@ -98,6 +110,7 @@ func (l *Lab) startRelay(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("wan relay on %s: %w", l.relay.Bind, err)
 	}
+	l.relayStarted = relayConfig(l.relay.Paths)
 	// The relay lives as long as the lab, not as long as the call that
 	// brought the lab up.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -105,6 +118,9 @@ func (l *Lab) startRelay(ctx context.Context) error {
 	go func() { done <- relay.Run(runCtx) }()
 	var once sync.Once
 	var stopErr error
+	l.mu.Lock()
+	l.liveRelay = relay
+	l.mu.Unlock()
 	l.stopRelay = func() error {
 		once.Do(func() {
 			cancel()
@@ -117,6 +133,33 @@ func (l *Lab) startRelay(ctx context.Context) error {
 		return stopErr
 	}
 	return nil
+}
+
+// relayConfig is paths as the relay process's configuration file holds
+// them, the form in which two relays' paths are compared.
+func relayConfig(paths []wan.PathConfig) []byte {
+	data, err := json.MarshalIndent(wan.RelayFile{Paths: paths}, "", "  ")
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+// relayUpToDate reports whether the lab's relay runs with the paths of
+// the lab's topology: an edited topology (another tunnel mode, port or
+// kind) re-applied to a running lab needs the relay restarted.
+func (l *Lab) relayUpToDate() bool {
+	switch {
+	case l.relay == nil:
+		return true
+	case l.stopRelay != nil:
+		return bytes.Equal(l.relayStarted, relayConfig(l.relay.Paths))
+	}
+	if _, ok := relayPID(l.stateDir); !ok {
+		return false
+	}
+	old, err := os.ReadFile(filepath.Join(l.stateDir, relayConfigFile))
+	return err == nil && bytes.Equal(old, relayConfig(l.relay.Paths))
 }
 
 // RelayRunning reports whether the lab's WAN relay runs: in this process,
@@ -140,6 +183,9 @@ func (l *Lab) stopRelays(ctx context.Context) error {
 	if l.stopRelay != nil {
 		errs = append(errs, l.stopRelay())
 		l.stopRelay = nil
+		l.mu.Lock()
+		l.liveRelay = nil
+		l.mu.Unlock()
 	}
 	errs = append(errs, stopRelayProcess(ctx, l.stateDir))
 	if err := errors.Join(errs...); err != nil {

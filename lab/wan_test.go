@@ -3,7 +3,6 @@ package lab_test
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"math"
 	"net/netip"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/topology"
 	"github.com/planetstage/planetstage/wan"

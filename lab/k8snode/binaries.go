@@ -62,7 +62,8 @@ func (b *builder) goBuild(ctx context.Context, c component, out string) error {
 	args = append(args, "-o", target)
 	args = append(args, c.pkgs...)
 	b.log.Info("go build", "module", c.dir)
-	if err := b.run(ctx, dir, b.goEnv(c.cgo), nil, "go", args...); err != nil {
+	err := b.step("go/"+c.dir, "go build "+c.dir, func() error { return b.run(ctx, dir, b.goEnv(c.cgo), nil, "go", args...) })
+	if err != nil {
 		return fmt.Errorf("component %s: %w", c.dir, err)
 	}
 	for _, w := range c.wantBins {

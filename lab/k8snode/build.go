@@ -13,9 +13,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/planetstage/planetstage/internal/atomicfile"
+	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/preflight"
 )
 
 // recipeVersion is part of every cache key: bump it when the build steps
@@ -44,6 +47,15 @@ type Options struct {
 	ImageName string
 	// Log receives one line per phase; nil discards.
 	Log *slog.Logger
+	// Hook receives a Started and a Finished event for every stage that
+	// is built and every component compiled (IDs "node-image/rootfs",
+	// "node-image/go/kubernetes", …), so that a long cold build shows what
+	// it is doing; cached stages send nothing. Nil: no events.
+	Hook plan.Hook
+	// Preflight tunes the check of Requirements before the first stage
+	// that has to be built (by default, missing Debian packages are
+	// installed with apt-get when running as root).
+	Preflight preflight.Options
 }
 
 // Result says what Build produced. Every path is inside Options.CacheDir.
@@ -80,13 +92,31 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer unlock()
 	res := &Result{}
-	if res.BinDir, err = b.binaries(ctx, res); err != nil {
-		return nil, err
+	// The root file systems (mmdebstrap: mostly downloads and unpacking)
+	// are made while the compile keeps the CPUs busy.
+	rootfsCtx, cancelRootfs := context.WithCancel(ctx)
+	defer cancelRootfs()
+	type rootfsResult struct {
+		node, proxy string
+		err         error
 	}
-	nodeBase, proxyBase, err := b.rootfs(ctx, res)
+	rootfsDone := make(chan rootfsResult, 1)
+	go func() {
+		var r rootfsResult
+		r.node, r.proxy, r.err = b.rootfs(rootfsCtx, res)
+		rootfsDone <- r
+	}()
+	res.BinDir, err = b.binaries(ctx, res)
 	if err != nil {
+		cancelRootfs()
+		<-rootfsDone
 		return nil, err
 	}
+	rf := <-rootfsDone
+	if rf.err != nil {
+		return nil, rf.err
+	}
+	nodeBase, proxyBase := rf.node, rf.proxy
 	if res.ImageDir, res.Images, err = b.componentImages(ctx, res, res.BinDir, proxyBase); err != nil {
 		return nil, err
 	}
@@ -108,6 +138,15 @@ type builder struct {
 	goVers string
 	// dockerCLI is "docker"; tests put a stand-in here.
 	dockerCLI string
+	// toolsChecked: the preflight passed (ensureTools); toolsMu makes
+	// stages built at once wait for one preflight.
+	toolsMu      sync.Mutex
+	toolsChecked bool
+	// mu serializes what stages built at once share: Result.Built and
+	// Options.Hook (which is never called concurrently).
+	mu sync.Mutex
+	// requirements are what ensureTools checks; nil: Requirements.
+	requirements func() []preflight.Requirement
 }
 
 func newBuilder(ctx context.Context, opts Options) (*builder, error) {
@@ -238,6 +277,13 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 		b.log.Debug("cached", "stage", name, "dir", final)
 		return nil
 	}
+	if err := b.ensureTools(ctx); err != nil {
+		return err
+	}
+	return b.step(name, "stage "+name, func() error { return b.buildStage(ctx, res, name, final, fn) })
+}
+
+func (b *builder) buildStage(ctx context.Context, res *Result, name, final string, fn func(ctx context.Context, tmp string) error) error {
 	start := time.Now()
 	b.log.Info("building", "stage", name)
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
@@ -275,7 +321,9 @@ func (b *builder) stage(ctx context.Context, res *Result, name, final string, fn
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
 	renamed = true
+	b.mu.Lock()
 	res.Built = append(res.Built, name)
+	b.mu.Unlock()
 	b.log.Info("built", "stage", name, "seconds", time.Since(start).Seconds())
 	return nil
 }

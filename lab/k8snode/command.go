@@ -37,6 +37,13 @@ func (b *builder) output(ctx context.Context, stdin io.Reader, name string, args
 }
 
 // docker runs the docker CLI and returns its standard output.
+//
+// The node image build stays on the CLI while package lab uses the Engine
+// API (issue 14): it runs once per machine, outside any test's hot path;
+// its import streams a tarball from a pipe that the cancellation tests
+// (cancel_test.go) interrupt through a stand-in docker program, which a
+// socket client would not let them replace; and `docker import --change`
+// has no counterpart in go-dockerclient's ImportImage.
 func (b *builder) docker(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
 	return b.output(ctx, stdin, b.dockerCLI, args...)
 }

@@ -2,12 +2,11 @@ package k8snode
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
-	"time"
+
+	"github.com/planetstage/planetstage/internal/flock"
 )
 
 // lockCache takes an exclusive flock on the cache directory so that two
@@ -17,24 +16,9 @@ func lockCache(ctx context.Context, dir string) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache dir %q: %w", dir, err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := flock.Lock(ctx, filepath.Join(dir, ".lock"), 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("cache lock: %w", err)
+		return nil, fmt.Errorf("cache lock (another build holds it?): %w", err)
 	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			_ = f.Close()
-			return nil, fmt.Errorf("cache lock: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			_ = f.Close()
-			return nil, fmt.Errorf("cache lock %s: another build holds it: %w", dir, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	return unlock, nil
 }

@@ -56,9 +56,16 @@ func (b *builder) nodeImage(ctx context.Context, res *Result, nodeBase string) (
 		b.log.Debug("cached", "stage", "node-image", "image", ref)
 		return ref, nil
 	}
+	if err := b.ensureTools(ctx); err != nil {
+		return "", err
+	}
 	start := time.Now()
 	b.log.Info("building", "stage", "node-image", "image", ref)
-	id, err := b.importNodeTar(ctx, nodeBase, overlay, key)
+	var id string
+	err = b.step("import", "docker import "+ref, func() (err error) {
+		id, err = b.importNodeTar(ctx, nodeBase, overlay, key)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("stage node-image: %w", err)
 	}

@@ -10,15 +10,15 @@ import (
 // the Go build actually uses); they are repeated here for the version ldflags
 // and the cache key.
 type Versions struct {
-	Kubernetes string // k8s.io/kubernetes, e.g. v1.37.2
-	Etcd       string // go.etcd.io/etcd/server/v3 (kubeadm 1.37 needs >= 3.6)
-	CoreDNS    string // github.com/coredns/coredns
-	CNI        string // github.com/containernetworking/plugins
-	Containerd string // github.com/containerd/containerd/v2
-	Runc       string // github.com/opencontainers/runc
-	Crictl     string // sigs.k8s.io/cri-tools
-	GGCR       string // github.com/google/go-containerregistry (the image tarball tool)
-	Suite      string // Debian suite of the node root file system
+	Kubernetes string `json:"kubernetes"` // k8s.io/kubernetes, e.g. v1.37.2
+	Etcd       string `json:"etcd"`       // go.etcd.io/etcd/server/v3 (kubeadm 1.37 needs >= 3.6)
+	CoreDNS    string `json:"coredns"`    // github.com/coredns/coredns
+	CNI        string `json:"cni"`        // github.com/containernetworking/plugins
+	Containerd string `json:"containerd"` // github.com/containerd/containerd/v2
+	Runc       string `json:"runc"`       // github.com/opencontainers/runc
+	Crictl     string `json:"crictl"`     // sigs.k8s.io/cri-tools
+	GGCR       string `json:"ggcr"`       // github.com/google/go-containerregistry (the image tarball tool)
+	Suite      string `json:"debian"`     // Debian suite of the node root file system
 }
 
 // DefaultVersions are the versions the offline build was verified with on
