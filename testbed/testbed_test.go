@@ -1,0 +1,160 @@
+package testbed_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/inventory"
+	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
+	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/testbed"
+	"github.com/planetstage/planetstage/topology"
+)
+
+// twoSites: two sites on machines that exist (no hypervisor), Linux routers
+// joined by one OpenVPN tunnel, a host in each. Addresses 10.56/16 and
+// 172.56/16 are this package's.
+func twoSites(name string) *topology.Topology {
+	addr, pfx := netip.MustParseAddr, netip.MustParsePrefix
+	site := func(n int) topology.Site {
+		p := pfx("172.56." + strconv.Itoa(n*10) + ".0/24")
+		return topology.Site{Name: "s" + strconv.Itoa(n), VLAN: n * 10, Prefix: p,
+			Router: topology.Router{Name: "r" + strconv.Itoa(n), Kind: topology.RouterLinux, WAN: addr("10.56.0." + strconv.Itoa(10+n)), LAN: p.Addr().Next()},
+			Hosts:  []topology.Host{{Name: "h" + strconv.Itoa(n), Address: addr("172.56." + strconv.Itoa(n*10) + ".101"), Role: topology.RoleWorker}}}
+	}
+	t := &topology.Topology{
+		APIVersion: topology.APIVersion, Kind: topology.Kind, Name: name,
+		Underlay: topology.Underlay{Prefix: pfx("10.56.0.0/16")},
+		Sites:    []topology.Site{site(1), site(2)},
+		VPN:      &topology.VPN{Mode: topology.VPNMesh, Auth: topology.VPNAuthTLS, Transit: pfx("10.255.0.0/16"), Port: 1194},
+	}
+	t.SetDefaults()
+	return t
+}
+
+// TestHardwareWithoutReachingIt: on hardware, the offline plan names every
+// step, the inventory is the file's, and the ssh command line jumps
+// through the router, all without reaching a machine (none of these
+// addresses is on this machine).
+func TestHardwareWithoutReachingIt(t *testing.T) {
+	ctx := t.Context()
+	tb, err := testbed.Open(ctx, twoSites("tbtest-hw"), testbed.Options{StateDir: t.TempDir()})
+	require.NoError(t, err)
+	defer tb.Close(ctx)
+	assert.False(t, tb.IsLab())
+	require.NotNil(t, tb.Env())
+
+	res, err := tb.Plan(ctx, testbed.PlanOptions{Offline: true})
+	require.NoError(t, err)
+	var ids []string
+	for _, s := range res.Steps {
+		ids = append(ids, s.ID)
+	}
+	assert.Contains(t, ids, topology.MachineUpID("r1"))
+	assert.Contains(t, strings.Join(ids, " "), "routers/", "the routers layer is planned")
+
+	_, err = tb.Lab(ctx)
+	assert.Error(t, err)
+	inv, err := tb.Inventory(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, inventory.FromModel, inv.Source, "the file's model: no machine contacted")
+	argv, err := tb.SSHCommand(ctx, "h2", "true")
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(argv, " "), "-W %h:%p root@10.56.0.12", "a host is reached through its site's router")
+	assert.Contains(t, argv, "StrictHostKeyChecking=yes")
+}
+
+// TestLabRefusesWhatItCannotDo: the lab has no offline plan and is removed
+// whole, and a lab that is not up says so with lab.ErrNotUp.
+func TestLabRefusesWhatItCannotDo(t *testing.T) {
+	ctx := t.Context()
+	tb, err := testbed.Open(ctx, twoSites("tbtest-absent"), testbed.Options{Lab: true, LabStateDir: t.TempDir()})
+	require.NoError(t, err)
+	defer tb.Close(ctx)
+	assert.True(t, tb.IsLab())
+	assert.Nil(t, tb.Env())
+	_, err = tb.Plan(ctx, testbed.PlanOptions{Offline: true})
+	assert.ErrorContains(t, err, "offline")
+	_, err = tb.Destroy(ctx, testbed.DestroyOptions{Layers: []string{layer.Routers}})
+	assert.ErrorContains(t, err, "removed whole")
+	if _, err := tb.Lab(ctx); err != nil && !errors.Is(err, lab.ErrNotUp) {
+		t.Skipf("needs a running Docker engine: %v", err)
+	} else {
+		assert.ErrorIs(t, err, lab.ErrNotUp)
+	}
+	_, err = tb.Matrix(ctx)
+	assert.ErrorIs(t, err, lab.ErrNotUp)
+}
+
+// TestLabRoundTrip drives a lab through the testbed only, as a harness
+// would: Apply brings it up and returns once the tunnel carries every
+// pair, a second Apply changes nothing, Plan agrees, the matrix and the
+// WAN measurement read it, and Destroy removes it.
+func TestLabRoundTrip(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
+	defer cancel()
+	topo := twoSites("tbtest-trip")
+	var progress strings.Builder
+	tb, err := testbed.Open(ctx, topo, testbed.Options{Lab: true, LabStateDir: t.TempDir(), Progress: &progress})
+	require.NoError(t, err)
+	defer tb.Close(ctx)
+	if _, err := tb.Lab(ctx); err != nil && !errors.Is(err, lab.ErrNotUp) {
+		t.Skipf("needs a running Docker engine: %v", err)
+	}
+	t.Cleanup(func() {
+		_, err := tb.Destroy(context.Background(), testbed.DestroyOptions{})
+		assert.NoError(t, err)
+	})
+
+	layers := []string{layer.Machines, layer.Routers}
+	res, err := tb.Apply(ctx, testbed.ApplyOptions{Layers: layers})
+	require.NoError(t, err)
+	assert.NotZero(t, res.Summary().Created, "a fresh lab is built")
+	assert.Contains(t, progress.String(), string(lab.PhaseMachines), "the lab's phases reach Progress")
+	assert.Equal(t, "tbtest-trip", tb.Topology().Name)
+
+	m, err := tb.Matrix(ctx)
+	require.NoError(t, err)
+	require.NoError(t, m.CheckConnected(), "Apply returned before the tunnel carried traffic:\n%s", m.Table())
+
+	again, err := tb.Apply(ctx, testbed.ApplyOptions{Layers: layers})
+	require.NoError(t, err)
+	assert.Equal(t, plan.Summary{Unchanged: len(again.Steps)}, again.Summary(), "a second apply changes nothing")
+	planned, err := tb.Plan(ctx, testbed.PlanOptions{Layers: layers})
+	require.NoError(t, err)
+	assert.Equal(t, plan.Summary{Unchanged: len(planned.Steps)}, planned.Summary(), "the plan agrees")
+
+	// The same matrix, measured as on hardware: the lab's machines as
+	// machines that exist, reached over real SSH with the lab's key and
+	// host keys checked, a host through its router.
+	hw := tb.Topology().Clone()
+	l, err := tb.Lab(ctx)
+	require.NoError(t, err)
+	hw.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
+	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: t.TempDir()})
+	require.NoError(t, err)
+	defer htb.Close(ctx)
+	hm, err := htb.Matrix(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, m.Machines, hm.Machines)
+	require.NoError(t, hm.CheckConnected(), "over SSH:\n%s", hm.Table())
+
+	rep, err := tb.MeasureWAN(ctx, layer.MeasureOptions{Pings: 3}, nil)
+	require.NoError(t, err)
+	require.Len(t, rep.Sites, 1)
+	assert.Positive(t, rep.Sites[0].MeasuredMs, "the tunnel answered pings")
+
+	_, err = tb.Destroy(ctx, testbed.DestroyOptions{})
+	require.NoError(t, err)
+	_, err = tb.Matrix(ctx)
+	assert.ErrorIs(t, err, lab.ErrNotUp, "Destroy removed the lab")
+}
