@@ -7,7 +7,7 @@
 //
 // Dependencies point one way:
 //
-//	examples → lab → layer → {esxi, openvpn, vyos, haproxy, kubeadm, wan} → {topology, tunnel, plan, remote}
+//	examples → {testbed, experiment} → lab → layer → {esxi, openvpn, wireguard, vyos, haproxy, kubeadm, wan} → {topology, tunnel, plan, remote}
 //
 //	topology  the model: a testbed in Go or YAML (sites on VLANs, a router
 //	          per site, hosts with roles, tunnels, a cluster), strict
@@ -16,7 +16,8 @@
 //	          neither govmomi nor the Kubernetes tree.
 //	tunnel    the site-to-site tunnels whatever their kind: mesh or
 //	          hub-spoke, transit addresses, ports, endpoints, routes;
-//	          openvpn is one kind on it (vyos renders the same tunnels).
+//	          openvpn and wireguard are the kinds on it (vyos renders
+//	          both as set commands).
 //	plan      the engine: a graph of steps (inspect, apply) walked in
 //	          dependency order, in parallel; knows nothing of testbeds.
 //	layer     turns a topology into a plan. Its layers, in build order:
@@ -28,8 +29,34 @@
 //	            cluster   kubeadm HA bootstrap across the sites
 //	lab       a local stand-in for the hardware (Docker containers over real
 //	          SSH, govmomi's ESXi simulator, a user-space WAN relay) and the
-//	          workflow on it: Up, Apply, Matrix, MeasureWAN, AddHost,
-//	          LoseControlPlane, Down.
+//	          workflow on it: Up, Apply, Matrix, MeasureWAN,
+//	          CompareTunnelKinds, AddHost,
+//	          LoseControlPlane, Down; lab/labtest gives a Go test a running,
+//	          applied lab in one call. Routers of kind vyos run in the VyOS
+//	          stand-in (vyos/vyosstandin, not VyOS: a vbash that runs
+//	          package vyos's configure session and realises it with
+//	          openvpn and ip; lab → vyosstandin → vyos) or in a real VyOS
+//	          image the user built.
+//	testbed   a topology's machines as one thing to act on, the lab or
+//	          the hardware: Plan, Apply, Destroy, Matrix, MeasureWAN,
+//	          Bootstrapper, Inventory, SSHCommand, the same calls and
+//	          checks either way. A program with a --lab flag opens one.
+//	reach     the reachability matrix, every machine pinging every other
+//	          from inside, through any remote.Runner: the lab's containers
+//	          or SSH on hardware.
+//	experiment a run on a running testbed: events on a schedule or on
+//	          demand (partition and heal a site, a tunnel's latency changed
+//	          live, machines stopped and started), probes on an interval,
+//	          and a results folder with report.html; the lab is its first
+//	          Testbed.
+//	preflight what some work needs from this machine (programs, C
+//	          libraries, root, a Docker engine), checked before the work,
+//	          missing Debian packages installed as root.
+//	inventory what a testbed is made of (machines, tunnels, and in a lab
+//	          containers, VMs and the relay) as a table or JSON; between
+//	          lab, which fills in what runs, and layer.
+//	kubeconfig a cluster's admin kubeconfig merged into a user's file;
+//	          under kubeadm, which fetches it from a control plane.
 //	remote    the one transport: SSH and this machine.
 //
 // # Extending it
@@ -46,7 +73,10 @@
 //   - A new tunnel kind: implement layer.TunnelKind (its Linux and VyOS
 //     drivers render from the kind-neutral tunnel.Model), name it in the
 //     topology file (vpn.type), and register it in layer.Env.TunnelKinds.
-//     OpenVPN (layer.OpenVPN) is the built-in one.
+//     OpenVPN (layer.OpenVPN, the default) and WireGuard
+//     (layer.WireGuard, vpn.type wireguard) are built in. A kind that
+//     implements layer.TunnelSweeper has its Linux leftovers removed when
+//     a topology switches to another kind.
 //
 // # Use
 //
@@ -66,12 +96,12 @@
 //	res, err := plan.Walk(ctx, g, plan.Options{Apply: true})
 //	fmt.Println(res) // apply: 14 created, 0 updated, 0 unchanged, 0 failed, 0 skipped in 9.1s
 //
-// and the same topology in the lab:
+// and, the same calls for the lab or the hardware (package testbed):
 //
-//	l, err := lab.Up(ctx, t, lab.Options{})
-//	defer l.Down(ctx)
-//	res, err := l.Apply(ctx, lab.ApplyOptions{}) // returns once the tunnels carry every pair
-//	m, err := l.Matrix(ctx)                      // ping from inside every machine to every other
+//	tb, err := testbed.Open(ctx, t, testbed.Options{Lab: inLab})
+//	defer tb.Close(ctx)
+//	res, err := tb.Apply(ctx, testbed.ApplyOptions{}) // the lab: up first, returns once the tunnels carry every pair
+//	m, err := tb.Matrix(ctx)                          // ping from inside every machine to every other
 //
 // The command examples/stage is a thin CLI over the same calls, and
 // examples/thesis reproduces the testbed of the thesis this project

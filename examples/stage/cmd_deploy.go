@@ -3,11 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"io"
-	"path"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/kubeadm"
@@ -38,25 +34,14 @@ func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error 
 		return errUsage
 	}
 	if name == "" {
-		name = nameFromImage(image)
+		name = kubeadm.NameFromImage(image)
 	}
-	t, env, closeEnv, err := o.load(ctx, errOut)
+	tb, err := o.open(ctx, errOut, errOut)
 	if err != nil {
 		return err
 	}
-	defer closeEnv()
-	if o.lab {
-		l, err := attachLab(ctx, t, &o, env.Log, errOut)
-		if err != nil {
-			return err
-		}
-		state, err := l.State()
-		if err != nil {
-			return err
-		}
-		t, env = l.Topology(), l.Env(state)
-	}
-	b, err := layer.ClusterBootstrapper(t, env)
+	defer tb.Close(ctx)
+	b, err := tb.Bootstrapper(ctx)
 	if err != nil {
 		return err
 	}
@@ -68,34 +53,10 @@ func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error 
 	} else {
 		reports, err = b.Deploy(ctx, kubeadm.Workload{Name: name, Image: image, Timeout: timeout})
 	}
-	for _, r := range reports {
-		mark, pod := "✓", r.Pod
-		if !r.Ready {
-			mark = "✗"
-		}
-		if pod == "" {
-			pod = "-"
-		}
-		fmt.Fprintf(out, "%s %-12s %-30s %-15s %s\n", mark, r.Node, pod, r.PodIP, r.Phase)
-	}
+	kubeadm.WritePods(out, reports)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%s runs on %d nodes (%.1fs)\n", name, len(kubeadm.ReadyNodes(reports)), time.Since(start).Seconds())
 	return nil
-}
-
-var notLabel = regexp.MustCompile(`[^a-z0-9-]+`)
-
-// nameFromImage turns "registry.local/team/nginx:1.27" into "nginx".
-func nameFromImage(image string) string {
-	base := path.Base(image)
-	if i := strings.IndexAny(base, ":@"); i > 0 {
-		base = base[:i]
-	}
-	name := strings.Trim(notLabel.ReplaceAllString(strings.ToLower(base), "-"), "-")
-	if name == "" {
-		return "workload"
-	}
-	return name
 }

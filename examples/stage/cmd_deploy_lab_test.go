@@ -1,12 +1,18 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/planetstage/planetstage/lab/k8snode"
 )
@@ -70,6 +76,43 @@ func TestClusterFromTheCommandLine(t *testing.T) {
 	assert.Regexp(t, `✓ w1 +web-\S+ +10\.244\.\d+\.\d+ +Running`, out, "the one replica runs on the only worker, across the tunnel")
 	assert.Contains(t, out, "web runs on 1 nodes")
 
+	// kubectl get nodes from this machine: the kubeconfig stage writes
+	// reaches the API through the load balancer's container.
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	code, out, errOut = stage(t, append([]string{"kubeconfig", "--kubeconfig", kubeconfig}, flags...)...)
+	require.Equal(t, 0, code, out+errOut)
+	assert.Equal(t, []string{"cp1", "w1"}, nodeNames(t, kubeconfig))
+
 	code, out, errOut = stage(t, append([]string{"destroy"}, flags...)...)
 	require.Equal(t, 0, code, out+errOut)
+}
+
+// nodeNames lists the cluster's nodes as kubectl get nodes would, with the
+// kubeconfig file's current context.
+func nodeNames(t *testing.T, kubeconfig string) []string {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	require.NoError(t, err)
+	client, err := rest.HTTPClientFor(cfg)
+	require.NoError(t, err)
+	resp, err := client.Get(cfg.Host + "/api/v1/nodes")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &list))
+	var names []string
+	for _, n := range list.Items {
+		names = append(names, n.Metadata.Name)
+	}
+	sort.Strings(names)
+	return names
 }

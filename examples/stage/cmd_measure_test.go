@@ -26,6 +26,12 @@ func TestMeasureCommandRefusesBadInput(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut.String(), `geo preset "mars": unknown; presets are atlantic, europe, pacific, planet`)
 	assert.Empty(t, out.String(), "nothing measured")
+
+	errOut.Reset()
+	code = run(t.Context(), []string{"measure", "-f", "../../topology/testdata/thesis.yaml", "-state", t.TempDir(), "--kinds", "openvpn,wireguard"}, &out, &errOut)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut.String(), "--kinds switches the tunnels of a running lab: add --lab")
+	assert.Empty(t, out.String(), "nothing measured")
 }
 
 func TestMeasureCommandNeedsARunningLab(t *testing.T) {

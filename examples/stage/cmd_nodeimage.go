@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/planetstage/planetstage/lab/k8snode"
+	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/remote"
 )
 
@@ -48,17 +49,11 @@ func runNodeImage(ctx context.Context, args []string, out, errOut io.Writer) err
 	return nil
 }
 
-// nodeImage builds or reuses the node image, saying which and how long.
-func nodeImage(ctx context.Context, opts k8snode.Options, out io.Writer) (string, error) {
-	res, err := buildNodeImage(ctx, opts, out)
-	if err != nil {
-		return "", err
-	}
-	return res.Image, nil
-}
-
 func buildNodeImage(ctx context.Context, opts k8snode.Options, out io.Writer) (*k8snode.Result, error) {
 	fmt.Fprintln(out, " • Kubernetes node image: building or reusing (a cold build compiles Kubernetes, etcd, containerd and CoreDNS: tens of minutes on 2 cores)")
+	if opts.Hook == nil {
+		opts.Hook = plan.ProgressFor(out) // each stage and compile, and the packages it installs
+	}
 	res, err := k8snode.Build(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes node image: %w", err)

@@ -3,46 +3,37 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"io"
-	"os"
 
 	"github.com/planetstage/planetstage/plan"
-	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/testbed"
 )
 
 func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var format string
+	var offline bool
 	fs := newFlagSet("plan", errOut, &o)
 	addLayerFlags(fs, &o)
 	fs.StringVar(&format, "format", "text", "output `FORMAT`: text, json, dot or mermaid")
+	fs.BoolVar(&offline, "offline", false, "the whole plan as if nothing existed, without reaching any machine or hypervisor (for reviewing a topology)")
 	addLabFlags(fs, &o)
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
-	write, ok := map[string]func(*plan.Result, io.Writer) error{
-		"text": (*plan.Result).WriteText, "json": (*plan.Result).WriteJSON,
-		"dot": (*plan.Result).WriteDOT, "mermaid": (*plan.Result).WriteMermaid,
-	}[format]
-	if !ok {
-		return fmt.Errorf("unknown format %q; use text, json, dot or mermaid", format)
+	if offline && o.lab {
+		return fmt.Errorf("--offline and --lab exclude each other: an offline plan reaches no machine")
 	}
-	t, env, closeEnv, err := o.load(ctx, errOut)
+	write, err := plan.Writer(format)
 	if err != nil {
 		return err
 	}
-	defer closeEnv()
-	var res *plan.Result
-	if o.lab {
-		res, err = inLab(ctx, t, &o, env.Log, nil, false, errOut)
-	} else {
-		var g *plan.Graph
-		if g, err = layer.Plan(t, env, o.layerList()...); err != nil {
-			return err
-		}
-		res, err = plan.Walk(ctx, g, plan.Options{Parallelism: o.parallelism})
+	tb, err := o.open(ctx, errOut, errOut)
+	if err != nil {
+		return err
 	}
+	defer tb.Close(ctx)
+	res, err := tb.Plan(ctx, testbed.PlanOptions{Layers: o.layerList(), Offline: offline, Parallelism: o.parallelism})
 	if res != nil {
 		if werr := write(res, out); werr != nil {
 			return werr
@@ -51,66 +42,56 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) error {
 	return err
 }
 
+// runApply applies the layers with progress lines, a summary line and,
+// with --report, the timing report as JSON.
 func runApply(ctx context.Context, args []string, out, errOut io.Writer) error {
-	return walk(ctx, "apply", layer.Plan, args, out, errOut)
+	return walk(ctx, "apply", args, out, errOut)
 }
 
+// runDestroy removes what apply made: in the lab, the whole lab.
 func runDestroy(ctx context.Context, args []string, out, errOut io.Writer) error {
-	return walk(ctx, "destroy", layer.DestroyPlan, args, out, errOut)
+	return walk(ctx, "destroy", args, out, errOut)
 }
 
-// walk applies a graph built by build with progress lines, a summary line
-// and, with --report, the timing report as JSON.
-func walk(ctx context.Context, name string, build func(*topology.Topology, *layer.Env, ...string) (*plan.Graph, error),
-	args []string, out, errOut io.Writer) error {
+func walk(ctx context.Context, name string, args []string, out, errOut io.Writer) error {
 	var o options
 	var report string
+	var yes bool
 	fs := newFlagSet(name, errOut, &o)
 	addLayerFlags(fs, &o)
 	fs.StringVar(&report, "report", "", "write the per-step timing report as JSON to `FILE`")
+	fs.BoolVar(&yes, "yes", false, "on hardware, go on without showing the plan and asking")
 	addLabFlags(fs, &o)
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
-	t, env, closeEnv, err := o.load(ctx, errOut)
+	tb, err := o.open(ctx, errOut, out)
 	if err != nil {
 		return err
 	}
-	defer closeEnv()
-	var res *plan.Result
-	switch {
-	case o.lab && name == "destroy":
-		// The lab's machines are containers: removing them removes all.
-		return downLab(ctx, t, &o, out)
-	case o.lab:
-		res, err = inLab(ctx, t, &o, env.Log, plan.Progress(out), true, out)
-	default:
-		var g *plan.Graph
-		if g, err = build(t, env, o.layerList()...); err != nil {
+	defer tb.Close(ctx)
+	if !o.lab && !yes {
+		if err := confirm(ctx, name, tb, &o, out); err != nil {
 			return err
 		}
-		res, err = plan.Walk(ctx, g, plan.Options{Apply: true, Parallelism: o.parallelism, Hook: plan.Progress(out)})
+	}
+	var res *plan.Result
+	if name == "destroy" {
+		res, err = tb.Destroy(ctx, testbed.DestroyOptions{Layers: o.layerList(), Hook: plan.ProgressFor(out), Parallelism: o.parallelism})
+		if err == nil && o.lab {
+			fmt.Fprintf(out, " ✓ Removed lab %q\n", tb.Topology().Name)
+		}
+	} else {
+		res, err = tb.Apply(ctx, testbed.ApplyOptions{Layers: o.layerList(), Hook: plan.ProgressFor(out), Parallelism: o.parallelism})
 	}
 	if res == nil {
 		return err
 	}
 	fmt.Fprintln(out, res)
 	if report != "" {
-		if werr := writeReport(report, res); werr != nil {
+		if werr := res.WriteTimingFile(report); werr != nil {
 			return werr
 		}
 	}
 	return err
-}
-
-func writeReport(path string, res *plan.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := res.WriteTiming(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"io"
-	"strings"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
 )
 
 func runRender(ctx context.Context, args []string, out, errOut io.Writer) error {
@@ -45,18 +44,5 @@ func runRender(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if len(arts) == 0 {
-		fmt.Fprintf(out, "# %s: no layer writes anything to this machine\n", host)
-		return nil
-	}
-	for i, a := range arts {
-		if i > 0 {
-			fmt.Fprintln(out)
-		}
-		fmt.Fprintf(out, "# %s: %s (%s)\n%s", a.Machine, a.Title, a.Layer, a.Content)
-		if !strings.HasSuffix(a.Content, "\n") {
-			fmt.Fprintln(out)
-		}
-	}
-	return nil
+	return layer.WriteArtifacts(out, host, arts)
 }

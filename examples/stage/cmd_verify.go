@@ -5,22 +5,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/planetstage/planetstage/lab"
-	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/reach"
 	"github.com/planetstage/planetstage/wan"
 )
 
-// runVerify pings, from inside every machine of the topology's running lab,
-// every other machine, and prints the o/x matrix, or with --json
-// {"hosts":[{"from","to","reachable","rtt_ms"}]}. With --measure it also
+// runVerify pings, from inside every machine of the testbed (over SSH on
+// hardware, through the containers with --lab), every other machine, and
+// prints the o/x matrix, or with --json
+// {"hosts":[{"from","to","reachable","rttMs"}]}. With --measure it also
 // measures what `stage measure` does (per site pair the target and the
 // measured RTT through the tunnel; per tunnel TCP throughput through it and
 // directly, and the routers' CPU meanwhile) and adds it to the JSON as
-// "sites" and "tunnels". It exits 1 when a pair is unreachable. On
-// hardware there is no verify yet: say so.
+// "sites" and "tunnels"; with --kinds it compares the tunnel kinds
+// instead (stage measure --kinds), as "comparison". It exits 1 when a pair
+// is unreachable.
 func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var mf measureFlags
@@ -33,31 +34,30 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}
-	if !o.lab {
-		return fmt.Errorf("verify measures from inside the machines, which only the lab can do yet; add --lab")
-	}
-	t, err := topology.Load(o.file)
+	tb, err := o.open(ctx, errOut, errOut)
 	if err != nil {
 		return err
 	}
-	l, err := attachLab(ctx, t, &o, o.logger(errOut), errOut)
-	if err != nil {
-		return err
-	}
-	m, err := l.Matrix(ctx)
+	defer tb.Close(ctx)
+	m, err := tb.Matrix(ctx)
 	if err != nil {
 		return err
 	}
 	var rep *wan.Report
+	var kinds *lab.Comparison
 	var measureErr error
-	if measure {
-		rep, measureErr = measureWAN(ctx, t, nil, l, mf)
+	switch {
+	case measure && mf.kinds != "":
+		kinds, measureErr = compareKinds(ctx, tb, mf)
+	case measure:
+		rep, measureErr = measureWAN(ctx, tb, mf)
 	}
 	if asJSON {
 		data, err := json.Marshal(struct {
-			Hosts []lab.Pair `json:"hosts"`
+			Hosts []reach.Pair `json:"hosts"`
 			*wan.Report
-		}{m.Pairs, rep})
+			Comparison *lab.Comparison `json:"comparison,omitempty"`
+		}{m.Pairs, rep, kinds})
 		if err != nil {
 			return err
 		}
@@ -67,21 +67,14 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 		if rep != nil {
 			fmt.Fprintf(out, "\n%s", rep.Table())
 		}
+		if kinds != nil {
+			fmt.Fprintf(out, "\n%s", kinds.Table())
+		}
 	}
 	if measureErr != nil {
 		return fmt.Errorf("measure: %w", measureErr)
 	}
-	if broken := m.Unreachable(); len(broken) > 0 {
-		// Said on stderr in every output mode: a script that reads the
-		// JSON still learns why the command failed.
-		var pairs []string
-		for _, p := range broken[:min(len(broken), 5)] {
-			pairs = append(pairs, p.From+"→"+p.To)
-		}
-		if len(broken) > 5 {
-			pairs = append(pairs, fmt.Sprintf("and %d more", len(broken)-5))
-		}
-		return fmt.Errorf("%d of %d pairs unreachable: %s", len(broken), len(m.Pairs), strings.Join(pairs, ", "))
-	}
-	return nil
+	// Said on stderr in every output mode: a script that reads the JSON
+	// still learns why the command failed.
+	return m.CheckConnected()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/planetstage/planetstage/layer"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -58,6 +58,36 @@ func TestVerifyMeasureInLab(t *testing.T) {
 	assert.Contains(t, out, "Starting the WAN relay on 10.29.255.254:40000-40001")
 	require.True(t, relayRuns(t, file, filepath.Join(dir, "lab")), "the relay outlives the apply")
 
+	// stage ssh reaches a machine of the lab, and passes its exit status on.
+	sshFlags := []string{"ssh", "-f", file, "--lab-state", filepath.Join(dir, "lab"), "--lab"}
+	code, out, errOut = stage(t, append(sshFlags, "r2", "hostname")...)
+	require.Equal(t, 0, code, out+errOut)
+	assert.Equal(t, "r2", strings.TrimSpace(out))
+	code, _, _ = stage(t, append(sshFlags, "r2", "exit 3")...)
+	assert.Equal(t, 3, code, "the remote command's status")
+
+	code, out, errOut = stage(t, append([]string{"inspect", "--json"}, flags...)...)
+	require.Equal(t, 0, code, errOut)
+	var inv struct {
+		Machines []struct {
+			Container string `json:"container"`
+		} `json:"machines"`
+		Relay struct {
+			Running   bool   `json:"running"`
+			Bind      string `json:"bind"`
+			FirstPort int    `json:"firstPort"`
+			LastPort  int    `json:"lastPort"`
+		} `json:"relay"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &inv))
+	assert.True(t, inv.Relay.Running, "inspect finds the relay process another command started")
+	assert.Equal(t, "10.29.255.254", inv.Relay.Bind)
+	assert.Equal(t, [2]int{40000, 40001}, [2]int{inv.Relay.FirstPort, inv.Relay.LastPort})
+	require.Len(t, inv.Machines, 2)
+	for _, m := range inv.Machines {
+		assert.Equal(t, "running", m.Container)
+	}
+
 	var rep struct {
 		Hosts []struct {
 			From, To  string
@@ -66,16 +96,16 @@ func TestVerifyMeasureInLab(t *testing.T) {
 		Sites []struct {
 			From       string  `json:"from"`
 			To         string  `json:"to"`
-			TargetMs   float64 `json:"target_ms"`
-			MeasuredMs float64 `json:"measured_ms"`
-			ErrorPct   float64 `json:"error_pct"`
+			TargetMs   float64 `json:"targetMs"`
+			MeasuredMs float64 `json:"measuredMs"`
+			ErrorPct   float64 `json:"errorPct"`
 		} `json:"sites"`
 		Tunnels []struct {
 			From         string  `json:"from"`
 			To           string  `json:"to"`
-			TunnelMbps   float64 `json:"tunnel_mbps"`
-			DirectMbps   float64 `json:"direct_mbps"`
-			RouterCPUPct float64 `json:"router_cpu_pct"`
+			TunnelMbps   float64 `json:"tunnelMbps"`
+			DirectMbps   float64 `json:"directMbps"`
+			RouterCPUPct float64 `json:"routerCPUPct"`
 		} `json:"tunnels"`
 	}
 	// The tunnel may still be shaking hands; verify exits 1 until it is up.
@@ -109,7 +139,7 @@ func TestVerifyMeasureInLab(t *testing.T) {
 	assert.Positive(t, rep.Tunnels[0].TunnelMbps)
 	assert.Positive(t, rep.Tunnels[0].DirectMbps)
 	assert.Positive(t, rep.Tunnels[0].RouterCPUPct)
-	assert.NotContains(t, out, "tunnels_skipped")
+	assert.NotContains(t, out, "tunnelsSkipped")
 
 	// A machine down: verify fails, and says why on stderr even in JSON
 	// mode, where stdout is for the matrix.

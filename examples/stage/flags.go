@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/planetstage/planetstage/layer"
 	"io"
 	"log/slog"
 	"strings"
 
+	"github.com/planetstage/planetstage/lab"
+	"github.com/planetstage/planetstage/layer"
+	"github.com/planetstage/planetstage/testbed"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -96,6 +98,20 @@ func (o *options) logger(errOut io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
 }
 
+// open reads and validates the topology file and opens its testbed: the
+// lab with --lab (its WAN relay a process of its own, `stage wan-relay`,
+// so that the tunnels keep their latency after this command exits), else
+// the hardware. progress receives the lab's phases and notes. Close the
+// testbed when done.
+func (o *options) open(ctx context.Context, errOut, progress io.Writer) (*testbed.Testbed, error) {
+	t, err := topology.Load(o.file)
+	if err != nil {
+		return nil, err
+	}
+	return testbed.Open(ctx, t, testbed.Options{Lab: o.lab, StateDir: o.state, LabStateDir: o.labState,
+		RelayCommand: lab.SelfRelay("wan-relay"), Log: o.logger(errOut), Progress: progress})
+}
+
 // load reads and validates the topology file and opens its state. The
 // returned func closes the sessions the env opened (SSH connections,
 // vSphere logins); call it when done.
@@ -104,17 +120,10 @@ func (o *options) load(ctx context.Context, errOut io.Writer) (*topology.Topolog
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	dir := o.state
-	if dir == "" {
-		if dir, err = topology.DefaultStateDir(t.Name); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	st, err := topology.OpenState(dir)
+	env, err := layer.OpenEnv(t, o.state, o.logger(errOut))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	env := layer.NewEnv(t, st, o.logger(errOut))
 	closeEnv := func() { _ = env.Close(ctx) }
 	return t, env, closeEnv, nil
 }

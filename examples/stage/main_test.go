@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/planetstage/planetstage/lab/k8snode"
 	"github.com/planetstage/planetstage/plan"
 )
 
@@ -77,9 +79,13 @@ func TestValidate(t *testing.T) {
 func TestPlanJSONIsAnAcyclicGraphOfEveryLayer(t *testing.T) {
 	t.Setenv("GOVC_USERNAME", "user")
 	t.Setenv("GOVC_PASSWORD", "not-a-real-password")
-	code, out, errOut := stage(t, "plan", "-f", thesisCopy(t), "--state", t.TempDir(), "--format", "json")
+	state := t.TempDir()
+	code, out, errOut := stage(t, "plan", "-f", thesisCopy(t), "--state", state, "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	assert.NotContains(t, out+errOut, "not-a-real-password")
+	written, err := os.ReadDir(state)
+	require.NoError(t, err)
+	assert.Empty(t, written, "a plan writes no key into the state")
 	var got struct {
 		Steps []struct {
 			ID     string      `json:"id"`
@@ -185,4 +191,84 @@ func TestGraph(t *testing.T) {
 	code, out, _ := stage(t, "graph", "-f", thesisCopy(t))
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, `"vyos01" -- "vyos02" [style = dashed, label = "openvpn"];`)
+}
+
+// An offline plan reaches nothing: with the hypervisors unreachable it is
+// still every step, each a create, and not the "unreachable" a plan says.
+func TestPlanOffline(t *testing.T) {
+	t.Setenv("GOVC_USERNAME", "user")
+	file := thesisCopy(t)
+	code, out, errOut := stage(t, "plan", "-f", file, "--state", t.TempDir(), "--offline", "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	var got struct {
+		Steps []struct {
+			ID     string      `json:"id"`
+			Action plan.Action `json:"action"`
+			Reason string      `json:"reason"`
+		} `json:"steps"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	require.Len(t, got.Steps, 29+6+1+10, "every step of every layer")
+	for _, s := range got.Steps {
+		assert.Equal(t, plan.Create, s.Action, s.ID)
+		assert.Equal(t, plan.OfflineReason, s.Reason, s.ID)
+	}
+	assert.NotContains(t, out, "unreachable")
+	code, _, errOut = stage(t, "plan", "-f", file, "--offline", "--lab")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "--offline and --lab exclude each other")
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := stage(t, "version")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "planetstage ")
+	assert.Contains(t, out, "github.com/vmware/govmomi")
+	assert.Contains(t, out, "node image: Kubernetes "+k8snode.DefaultVersions.Kubernetes)
+	code, out, errOut = stage(t, "version", "--json")
+	require.Equal(t, 0, code, errOut)
+	var v struct {
+		Go        string            `json:"go"`
+		Modules   map[string]string `json:"modules"`
+		NodeImage map[string]string `json:"nodeImage"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &v))
+	assert.Equal(t, runtime.Version(), v.Go)
+	assert.NotEmpty(t, v.Modules["github.com/vmware/govmomi"])
+	assert.Equal(t, k8snode.DefaultVersions.Etcd, v.NodeImage["etcd"], "camelCase keys")
+}
+
+// stage ssh on the hardware path prints (or runs) OpenSSH as the file's ssh
+// section says: a host through its site's router, host keys checked.
+func TestSSHCommandLine(t *testing.T) {
+	t.Parallel()
+	file := thesisCopy(t)
+	code, out, errOut := stage(t, "ssh", "-f", file, "--print", "node03", "uname", "-a")
+	require.Equal(t, 0, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "ssh "), out)
+	assert.Contains(t, out, "StrictHostKeyChecking=yes")
+	assert.Contains(t, out, "'ProxyCommand=ssh ", "quoted for a shell")
+	assert.Contains(t, out, " -- uname -a\n")
+	code, _, errOut = stage(t, "ssh", "-f", file, "--print", "nosuch")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `no machine "nosuch"`)
+	code, _, _ = stage(t, "ssh", "-f", file)
+	assert.Equal(t, 2, code, "a node is required")
+}
+
+// TestHardwareChangesNeedConfirmation: apply and destroy against the
+// file's hardware refuse without a terminal and without --yes, before
+// reaching any machine (the thesis file's addresses are not this
+// machine's, and nothing is dialled).
+func TestHardwareChangesNeedConfirmation(t *testing.T) {
+	saved := onTerminal
+	onTerminal = func() bool { return false }
+	t.Cleanup(func() { onTerminal = saved })
+	for _, cmd := range []string{"apply", "destroy"} {
+		code, out, errOut := stage(t, cmd, "-f", thesisCopy(t), "--state", t.TempDir())
+		assert.Equal(t, 1, code, out)
+		assert.Contains(t, errOut, cmd+" changes real machines: run it on a terminal to review the plan and confirm, or pass --yes")
+		assert.NotContains(t, out, "created", "nothing was applied")
+	}
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
-	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/layer"
-	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/testbed"
 	"github.com/planetstage/planetstage/wan"
 )
 
@@ -39,11 +37,15 @@ type geoReport struct {
 }
 
 // measureGeo measures the RTT of every site pair through its tunnel in the
-// running lab l, prints the table and returns the report; nil without a
+// running lab, prints the table and returns the report; nil without a
 // preset.
-func measureGeo(ctx context.Context, l *lab.Lab, preset string, out io.Writer) (*geoReport, error) {
+func measureGeo(ctx context.Context, tb *testbed.Testbed, preset string, out io.Writer) (*geoReport, error) {
 	if preset == "" {
 		return nil, nil
+	}
+	l, err := tb.Lab(ctx)
+	if err != nil {
+		return nil, err
 	}
 	relay := l.Relay()
 	if relay == nil {
@@ -56,30 +58,18 @@ func measureGeo(ctx context.Context, l *lab.Lab, preset string, out io.Writer) (
 	r.Sites = rep.Sites
 	fmt.Fprintf(out, "\nRound trip times between the sites through the tunnels, --geo %s (median of %d pings, measured in %s; WAN relay on %s):\n",
 		preset, geoPings, time.Since(start).Round(100*time.Millisecond), r.Relay)
-	printGeo(out, l.Topology(), r.Sites)
-	if err != nil {
-		return r, fmt.Errorf("--geo %s: %w", preset, err)
-	}
-	for _, s := range r.Sites {
-		if math.Abs(s.ErrorPct) > geoTolerancePct {
-			return r, fmt.Errorf("--geo %s: %s-%s measured %.2f ms, %.2f %% off the target %.2f ms (allowed: %d %%)",
-				preset, s.From, s.To, s.MeasuredMs, s.ErrorPct, s.TargetMs, geoTolerancePct)
-		}
-	}
-	return r, nil
-}
-
-// printGeo prints the per-pair table, with each site's city.
-func printGeo(w io.Writer, t *topology.Topology, sites []wan.SiteResult) {
 	city := map[string]string{}
-	for _, s := range t.Sites {
+	for _, s := range l.Topology().Sites {
 		if s.Location != nil {
 			city[s.Name] = s.Location.City
 		}
 	}
-	fmt.Fprintf(w, "  %-24s %-24s %9s %11s %8s\n", "from", "to", "target ms", "measured ms", "error %")
-	for _, s := range sites {
-		fmt.Fprintf(w, "  %-24s %-24s %9.2f %11.2f %+8.2f\n",
-			s.From+" ("+city[s.From]+")", s.To+" ("+city[s.To]+")", s.TargetMs, s.MeasuredMs, s.ErrorPct)
+	wan.WriteSites(out, r.Sites, city)
+	if err == nil {
+		err = wan.CheckSites(r.Sites, geoTolerancePct)
 	}
+	if err != nil {
+		return r, fmt.Errorf("--geo %s: %w", preset, err)
+	}
+	return r, nil
 }

@@ -10,9 +10,11 @@
 //	go run ./examples/thesis --down          # remove a kept (or crashed) lab
 //	go run ./examples/thesis --report r.json # also write the run as JSON
 //
-// Package lab does the work; this program picks the steps, prints and
-// checks. It needs a Docker engine; the images are built locally on first
-// use.
+//	go run ./examples/thesis --esxi URL1,URL2 # the same run and checks on two real ESXi hosts
+//
+// Package testbed does the work, on the lab (package lab) or on hardware;
+// this program picks the steps, prints and checks. The lab needs a Docker
+// engine; its images are built locally on first use.
 package main
 
 import (
@@ -32,6 +34,8 @@ import (
 	"github.com/planetstage/planetstage/lab/k8snode"
 	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/reach"
+	"github.com/planetstage/planetstage/testbed"
 	"github.com/planetstage/planetstage/topology"
 )
 
@@ -88,17 +92,14 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
 		return 0
 	}
-	var r *report
-	var err error
 	if o.esxi != "" {
-		if t, err = onHardware(t, o.esxi); err != nil {
+		var err error
+		if t, err = onHardware(t, o.esxi, o.geo); err != nil {
 			fmt.Fprintf(errOut, "thesis: %v\n", err)
 			return 2
 		}
-		r, err = runHardware(ctx, t, o, out, errOut)
-	} else {
-		r, err = runThesis(ctx, t, o, out, errOut)
 	}
+	r, err := runThesis(ctx, t, o, out, errOut)
 	if err != nil {
 		fmt.Fprintf(errOut, "thesis: %v\n", err)
 		r.Check = "FAIL: " + err.Error()
@@ -128,37 +129,23 @@ func logger(o options, errOut io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
 }
 
-// runThesis brings the lab up, measures, applies, measures again, runs the
-// cluster's evaluation and returns the run's report (never nil); the lab
-// is torn down unless --keep.
+// runThesis brings the testbed up (the lab, or with --esxi the hardware),
+// measures, applies, measures again, runs the cluster's evaluation and
+// returns the run's report (never nil); the lab is torn down unless --keep.
 func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut io.Writer) (rep *report, err error) {
 	rep = &report{Cluster: o.cluster && t.Cluster != nil}
 	start := time.Now()
-	l, err := lab.Up(ctx, t, lab.Options{StateDir: o.stateDir, Log: logger(o, errOut), Kubernetes: rep.Cluster,
-		Progress: func(e lab.Event) { printPhase(out, e); rep.phase(e) }})
+	tb, done, err := open(ctx, t, o, out, errOut, rep)
 	if err != nil {
 		return rep, err
 	}
-	defer func() {
-		if o.keep {
-			printKeep(out, l, rep.Cluster)
-			return
-		}
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		err = errors.Join(err, l.Down(dctx))
-		fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
-	}()
-	rep.LabUpSeconds = seconds(time.Since(start))
-	// The testbed as the lab runs it, before the experiments grow it.
-	lt := l.Topology()
-	for _, n := range l.Notes() {
-		fmt.Fprintf(out, " • %s\n", n)
-	}
+	defer func() { err = errors.Join(err, done()) }()
+	// The testbed as it runs, before the experiments grow it.
+	lt := tb.Topology()
 	apply := func(layers ...string) (*plan.Result, error) {
 		fmt.Fprintf(out, " • Applying %v\n", layers)
-		res, err := l.Apply(ctx, lab.ApplyOptions{Layers: layers, Hook: plan.Progress(out), Parallelism: o.parallelism})
-		rep.add(res)
+		res, err := tb.Apply(ctx, testbed.ApplyOptions{Layers: layers, Hook: plan.ProgressFor(out), Parallelism: o.parallelism})
+		rep.Add(res)
 		return res, err
 	}
 	// The machines of the thesis are VMs: make them first, so that there
@@ -168,64 +155,98 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 		return rep, err
 	}
 	rep.MachinesSeconds = seconds(res.Duration)
-	if rep.Before, err = measure(ctx, l, out, "before the tunnels (thesis table 4.6)"); err != nil {
+	if rep.Before, err = measure(ctx, tb, out, "before the tunnels (thesis table 4.6)"); err != nil {
 		return rep, err
 	}
 	network := []string{layer.Routers, layer.WAN, layer.LB}
 	if t.Cluster != nil && !rep.Cluster {
-		rep.Skipped = append(rep.Skipped, skippedLayer{Layer: layer.Cluster, Reason: "--cluster=false"})
+		rep.Skipped = append(rep.Skipped, lab.SkippedLayer{Layer: layer.Cluster, Reason: "--cluster=false"})
 		fmt.Fprintln(out, " - cluster layer skipped: --cluster=false")
 	}
-	// Apply returns once the tunnels carry every pair (lab.PhaseConverge).
+	// In the lab Apply returns once the tunnels carry every pair.
 	if _, err := apply(network...); err != nil {
 		return rep, err
 	}
-	if rep.After, err = measure(ctx, l, out, "after the tunnels (thesis table 4.7)"); err != nil {
+	if rep.After, err = measure(ctx, tb, out, "after the tunnels (thesis table 4.7)"); err != nil {
 		return rep, err
 	}
-	if rep.Geo, err = measureGeo(ctx, l, o.geo, out); err != nil {
+	if rep.Geo, err = measureGeo(ctx, tb, o.geo, out); err != nil {
 		return rep, err
 	}
 	applied := append([]string{layer.Machines}, network...)
 	var sysctls map[string]string
 	if rep.Cluster {
 		sysctls = k8snode.ReadHostSysctls()
-		if err := bringUpCluster(ctx, l, apply, out, rep); err != nil {
+		if err := bringUpCluster(ctx, tb, apply, out, rep); err != nil {
 			return rep, err
 		}
 		applied = append(applied, layer.Cluster)
 	}
 	// A second apply of the unchanged testbed must change nothing.
-	again, err := l.Apply(ctx, lab.ApplyOptions{Layers: applied, Parallelism: o.parallelism})
+	again, err := tb.Apply(ctx, testbed.ApplyOptions{Layers: applied, Parallelism: o.parallelism})
 	if err != nil {
 		return rep, fmt.Errorf("second apply: %w", err)
 	}
-	rep.ReapplySeconds = seconds(again.Duration)
-	for _, s := range again.Steps {
-		if s.Action != plan.NoOp {
-			rep.ReapplyChanges = append(rep.ReapplyChanges, s.ID+": "+s.Reason)
-		}
-	}
+	rep.Reapplied(again)
 	fmt.Fprintf(out, " ✓ Second apply: %d steps, %d changes (%s)\n", len(again.Steps), len(rep.ReapplyChanges), again.Duration.Round(100*time.Millisecond))
 	rep.Layers = applied
 	if rep.Cluster {
-		if err := evaluateCluster(ctx, l, t, lab.ApplyOptions{Hook: plan.Progress(out), Parallelism: o.parallelism}, out, rep); err != nil {
+		if err := evaluateCluster(ctx, tb, t, lab.ApplyOptions{Hook: plan.ProgressFor(out), Parallelism: o.parallelism}, out, rep); err != nil {
 			return rep, err
 		}
-		rep.HostSysctlsChanged = k8snode.ChangedSysctls(sysctls, k8snode.ReadHostSysctls())
+		if tb.IsLab() { // the lab's kubelets share this machine's kernel
+			rep.HostSysctlsChanged = k8snode.ChangedSysctls(sysctls, k8snode.ReadHostSysctls())
+		}
 	}
 	rep.TotalSeconds = seconds(time.Since(start))
-	printRTTs(out, lt, rep.After)
+	rep.After.WriteRTTs(out, lt)
 	printTiming(out, rep)
-	rep.Check = check(lt, rep)
+	rep.Check = check(lt, rep, tb.IsLab())
 	return rep, nil
 }
 
-func measure(ctx context.Context, l *lab.Lab, out io.Writer, what string) (lab.Matrix, error) {
-	start := time.Now()
-	m, err := l.Matrix(ctx)
+// open brings up a new lab of t, or with --esxi opens its hardware, and
+// returns it with the func that ends it: the lab is torn down unless
+// --keep.
+func open(ctx context.Context, t *topology.Topology, o options, out, errOut io.Writer, rep *report) (*testbed.Testbed, func() error, error) {
+	if o.esxi != "" {
+		fmt.Fprintf(out, " • The hardware: %d ESXi hosts, the machines over SSH as thesis.yaml's ssh section says\n", len(t.Hypervisors))
+		tb, err := testbed.Open(ctx, t, testbed.Options{StateDir: o.stateDir, Log: logger(o, errOut)})
+		if err != nil {
+			return nil, nil, err
+		}
+		return tb, func() error { return tb.Close(ctx) }, nil
+	}
+	start, progress := time.Now(), lab.Progress(out)
+	l, err := lab.Up(ctx, t, lab.Options{StateDir: o.stateDir, Log: logger(o, errOut), Kubernetes: rep.Cluster,
+		NodeImageOptions: k8snode.Options{Hook: plan.ProgressFor(out)}, // every stage and compile as it goes
+		Progress:         func(e lab.Event) { progress(e); rep.Phase(e) }})
 	if err != nil {
-		return lab.Matrix{}, err
+		return nil, nil, err
+	}
+	rep.LabUpSeconds = seconds(time.Since(start))
+	rep.Routers = l.Routers()
+	for _, n := range l.Notes() {
+		fmt.Fprintf(out, " • %s\n", n)
+	}
+	return testbed.FromLab(l, testbed.Options{LabStateDir: o.stateDir}), func() error {
+		if o.keep {
+			printKeep(out, l, rep.Cluster)
+			return nil
+		}
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		err := l.Down(dctx)
+		fmt.Fprintf(out, " ✓ Removed lab %q\n", t.Name)
+		return err
+	}, nil
+}
+
+func measure(ctx context.Context, tb *testbed.Testbed, out io.Writer, what string) (reach.Matrix, error) {
+	start := time.Now()
+	m, err := tb.Matrix(ctx)
+	if err != nil {
+		return reach.Matrix{}, err
 	}
 	fmt.Fprintf(out, "\nReachability %s, measured in %s (o reachable, x not):\n%s\n", what, time.Since(start).Round(100*time.Millisecond), m.Table())
 	return m, nil

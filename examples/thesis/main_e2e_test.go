@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/planetstage/planetstage/lab"
 )
 
 // TestThesisInTheLab is the main job end to end, as `go run
@@ -35,7 +37,7 @@ func TestThesisInTheLab(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Contains(t, out.String(), "thesis check: PASS\n")
 	assert.Contains(t, out.String(), "cluster layer skipped")
-	assert.Contains(t, out.String(), "runs as a Linux router")
+	assert.Contains(t, out.String(), "runs in the VyOS stand-in, not VyOS")
 
 	data, err := os.ReadFile(reportFile)
 	require.NoError(t, err)
@@ -55,4 +57,9 @@ func TestThesisInTheLab(t *testing.T) {
 		assert.Contains(t, joined, want)
 	}
 	assert.Greater(t, r.TotalSeconds, 0.0)
+	require.Len(t, r.Routers, 3, "the report says what ran each router")
+	for _, rt := range r.Routers {
+		assert.Equal(t, lab.RouterVyOSStandin, rt.Kind, rt.Name)
+		assert.Equal(t, "1.2", rt.Version, rt.Name)
+	}
 }

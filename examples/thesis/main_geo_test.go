@@ -35,13 +35,3 @@ func TestGeoRefusesUnknownPreset(t *testing.T) {
 	assert.Contains(t, errOut.String(), `geo preset "mars": unknown; presets are `+strings.Join(wan.GeoPresets(), ", "))
 	assert.Empty(t, out.String(), "nothing ran")
 }
-
-func TestPrintGeo(t *testing.T) {
-	t.Parallel()
-	th := Thesis()
-	require.NoError(t, th.PlaceSites("planet"))
-	var b bytes.Buffer
-	printGeo(&b, th, []wan.SiteResult{wan.NewSiteResult("site-b", "site-c", 147_430_000, 148_000_000)})
-	assert.Equal(t, "  from                     to                       target ms measured ms  error %\n"+
-		"  site-b (Frankfurt)       site-c (São Paulo)          147.43      148.00    +0.39\n", b.String())
-}

@@ -7,41 +7,33 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/layer"
-	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/reach"
 	"github.com/planetstage/planetstage/topology"
 )
 
-// report is the run as --report writes it.
+// report is the run as --report writes it: the lab's record of the run
+// (steps, phases, timings) and what the thesis measured.
 type report struct {
-	Before            lab.Matrix     `json:"before"`
-	After             lab.Matrix     `json:"after"`
-	Steps             []stepReport   `json:"steps"`
-	Skipped           []skippedLayer `json:"skippedLayers,omitempty"`
-	Layers            []string       `json:"layers"`
-	ImageBuildSeconds float64        `json:"imageBuildSeconds,omitempty"`
-	LabUpSeconds      float64        `json:"labUpSeconds"`
-	ApplySeconds      float64        `json:"applySeconds"`
-	MachinesSeconds   float64        `json:"machinesSeconds"`
-	ConvergeSeconds   float64        `json:"convergeSeconds"`
-	ReapplySeconds    float64        `json:"reapplySeconds"`
-	ReapplyChanges    []string       `json:"reapplyChanges,omitempty"`
-	TotalSeconds      float64        `json:"totalSeconds"`
-	Geo               *geoReport     `json:"geo,omitempty"`
+	lab.Report
+	Before          reach.Matrix `json:"before"`
+	After           reach.Matrix `json:"after"`
+	MachinesSeconds float64      `json:"machinesSeconds"`
+	Geo             *geoReport   `json:"geo,omitempty"`
 
 	// The Kubernetes cluster (thesis §5), when --cluster (cluster.go).
-	Cluster          bool              `json:"cluster"`
-	NodeImageSeconds float64           `json:"nodeImageSeconds,omitempty"`
-	NodeImageCached  bool              `json:"nodeImageCached,omitempty"`
-	ClusterSeconds   float64           `json:"clusterSeconds,omitempty"`
-	Nodes            []nodeReport      `json:"nodes,omitempty"`
-	Deployment       *deploymentReport `json:"deployment,omitempty"`
-	AddNode          *addNodeReport    `json:"addNode,omitempty"`
-	MasterLoss       *masterLossReport `json:"masterLoss,omitempty"`
-	Resources        *resourceReport   `json:"resources,omitempty"`
+	Cluster        bool                 `json:"cluster"`
+	ClusterSeconds float64              `json:"clusterSeconds,omitempty"`
+	Nodes          []kubeadm.NodeStatus `json:"nodes,omitempty"`
+	// Deployment is the thesis's system under test (§5.2): a small HTTP
+	// server, one replica per worker, each reached through the API server.
+	Deployment *kubeadm.Spread       `json:"deployment,omitempty"`
+	AddNode    *addNodeReport        `json:"addNode,omitempty"`
+	MasterLoss *lab.ControlPlaneLoss `json:"masterLoss,omitempty"`
+	Resources  *lab.UsageTotal       `json:"resources,omitempty"`
 	// HostSysctlsChanged lists host-wide kernel settings the cluster
 	// changed on this machine; it must stay empty.
 	HostSysctlsChanged []string `json:"hostSysctlsChanged,omitempty"`
@@ -49,50 +41,7 @@ type report struct {
 	Check string `json:"check"`
 }
 
-type stepReport struct {
-	ID      string  `json:"id"`
-	Seconds float64 `json:"seconds"`
-	Outcome string  `json:"outcome"`
-	Action  string  `json:"action,omitempty"`
-	Error   string  `json:"error,omitempty"`
-}
-
-type skippedLayer struct {
-	Layer  string `json:"layer"`
-	Reason string `json:"reason"`
-}
-
-func (r *report) passed() bool { return r.Check == "PASS" || r.Check == appliedOnly }
-
-// add records a walk's steps and time.
-func (r *report) add(res *plan.Result) {
-	if res == nil {
-		return
-	}
-	r.ApplySeconds = seconds(time.Duration(r.ApplySeconds*float64(time.Second)) + res.Duration)
-	for _, s := range res.Steps {
-		sr := stepReport{ID: s.ID, Seconds: seconds(s.Duration), Outcome: string(s.Outcome), Action: string(s.Action)}
-		if s.Err != nil {
-			sr.Error = s.Err.Error()
-		}
-		r.Steps = append(r.Steps, sr)
-	}
-}
-
-// phase records the lab's phases that the timing table shows.
-func (r *report) phase(e lab.Event) {
-	if !e.Done || e.Err != nil {
-		return
-	}
-	switch e.Phase {
-	case lab.PhaseImage:
-		r.ImageBuildSeconds = seconds(e.Elapsed)
-	case lab.PhaseNodeImage:
-		r.NodeImageSeconds, r.NodeImageCached = seconds(e.Elapsed), e.Cached
-	case lab.PhaseConverge:
-		r.ConvergeSeconds = seconds(e.Elapsed)
-	}
-}
+func (r *report) passed() bool { return r.Check == "PASS" || r.Check == labOnly }
 
 func (r *report) writeFile(path string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
@@ -104,30 +53,22 @@ func (r *report) writeFile(path string) error {
 
 // check compares the run with the thesis: before the tunnels exactly the
 // pairs within a site answer, after them every pair does, every step of the
-// plan succeeded, and the routers layer, which makes the tunnels, ran.
-func check(t *topology.Topology, r *report) string {
-	site := map[string]string{}
-	for _, m := range t.Machines() {
-		site[m.Name] = m.Site.Name
-	}
+// plan succeeded, and the routers layer, which makes the tunnels, ran. On
+// hardware (inLab false) what passed is labOnly, not PASS: not every check
+// ran.
+func check(t *topology.Topology, r *report, inLab bool) string {
 	var problems []string
 	if !slices.Contains(r.Layers, layer.Routers) {
 		problems = append(problems, "the routers layer is not in this build, so no tunnel was made")
 	}
-	var wrongBefore, broken, failed []string
-	for _, p := range r.Before.Pairs {
-		if same := site[p.From] == site[p.To]; p.Reachable != same {
-			wrongBefore = append(wrongBefore, pairWord(p))
-		}
+	var wrongBefore, broken []string
+	for _, p := range r.Before.Mismatches(reach.WithinSites(t)) {
+		wrongBefore = append(wrongBefore, pairWord(p))
 	}
 	for _, p := range r.After.Unreachable() {
 		broken = append(broken, pairWord(p))
 	}
-	for _, s := range r.Steps {
-		if s.Outcome != string(plan.Done) {
-			failed = append(failed, s.ID+" "+s.Outcome)
-		}
-	}
+	failed := r.Failed()
 	for _, c := range []struct {
 		bad  bool
 		what string
@@ -144,15 +85,18 @@ func check(t *topology.Topology, r *report) string {
 		}
 	}
 	if r.Cluster {
-		problems = append(problems, checkCluster(t, r)...)
+		problems = append(problems, checkCluster(t, r, inLab)...)
 	}
-	if len(problems) == 0 {
+	switch {
+	case len(problems) == 0 && inLab:
 		return "PASS"
+	case len(problems) == 0:
+		return labOnly
 	}
 	return "FAIL: " + strings.Join(problems, "; ")
 }
 
-func pairWord(p lab.Pair) string {
+func pairWord(p reach.Pair) string {
 	if p.Reachable {
 		return p.From + "->" + p.To + " reachable"
 	}
@@ -166,98 +110,39 @@ func abbreviate(items []string) string {
 	return strings.Join(items[:4], ", ") + fmt.Sprintf(", and %d more", len(items)-4)
 }
 
-// printPhase prints the lab's phases kind-style.
-func printPhase(w io.Writer, e lab.Event) {
-	switch {
-	case !e.Done:
-		if e.Phase == lab.PhaseNodeImage {
-			fmt.Fprintf(w, " • %s\n", e) // long the first time: say so before
-		}
-	case e.Err != nil:
-		fmt.Fprintf(w, " ✗ %s: %v\n", e, e.Err)
-	default:
-		fmt.Fprintf(w, " ✓ %s (%s)\n", e, e.Elapsed.Round(100*time.Millisecond))
-	}
-}
-
-// printRTTs prints the round trip times between sites through the tunnels,
-// from each router's LAN side to every host of the other sites.
-func printRTTs(w io.Writer, t *topology.Topology, m lab.Matrix) {
-	fmt.Fprintln(w, "Round trip times across sites (ms, average of 3 pings):")
-	site := map[string]string{}
-	for _, mc := range t.Machines() {
-		site[mc.Name] = mc.Site.Name
-	}
-	n := 0
-	for _, p := range m.Pairs {
-		if site[p.From] != site[p.To] && p.Reachable {
-			fmt.Fprintf(w, "  %-9s -> %-9s %7.3f\n", p.From, p.To, float64(p.RTT)/float64(time.Millisecond))
-			n++
-		}
-	}
-	if n == 0 {
-		fmt.Fprintln(w, "  (no pair across sites answered)")
-	}
-}
-
-// printTiming prints the steps that did something, and the run's totals.
+// printTiming prints the lab's timing table with the thesis's own rows.
 func printTiming(w io.Writer, r *report) {
-	fmt.Fprintln(w, "\nTiming:")
-	width := len("(cluster: apply to all Ready)")
-	for _, s := range r.Steps {
-		width = max(width, len(s.ID))
-	}
-	row := func(name, outcome string, secs float64, note string) {
-		fmt.Fprintf(w, "  %-*s %-8s %8.3f%s\n", width, name, outcome, secs, note)
-	}
-	fmt.Fprintf(w, "  %-*s %-8s %8s\n", width, "step", "outcome", "seconds")
-	unchanged := 0
-	for _, s := range r.Steps {
-		// Steps that found nothing to do are in --report, not here.
-		if s.Action == string(plan.NoOp) && s.Outcome == string(plan.Done) {
-			unchanged++
-			continue
-		}
-		row(s.ID, s.Outcome, s.Seconds, "")
-	}
-	if unchanged > 0 {
-		fmt.Fprintf(w, "  (%d more steps found nothing to change)\n", unchanged)
-	}
+	var rows []lab.TimingRow
 	for _, t := range []struct {
 		name string
 		secs float64
 		show bool
 	}{
-		{"(lab image build)", r.ImageBuildSeconds, r.ImageBuildSeconds > 0},
-		{"(Kubernetes node image)", r.NodeImageSeconds, r.Cluster},
-		{"(lab up)", r.LabUpSeconds, true},
-		{"(machines: VMs and their containers)", r.MachinesSeconds, true},
-		{"(apply, all walks)", r.ApplySeconds, true},
-		{"(tunnels converge)", r.ConvergeSeconds, true},
-		{"(second apply, no-op)", r.ReapplySeconds, true},
+		{"(machines: VMs and their containers)", r.MachinesSeconds, r.MachinesSeconds > 0},
 		{"(cluster: apply to all Ready)", r.ClusterSeconds, r.Cluster},
 		{"(deployment Ready)", deploymentSeconds(r), r.Deployment != nil},
 		{"(master back after restart)", masterSeconds(r), r.MasterLoss != nil},
 	} {
 		if t.show {
-			row(t.name, "", t.secs, "")
+			rows = append(rows, lab.TimingRow{Name: t.name, Seconds: t.secs})
 		}
 	}
 	if r.AddNode != nil {
-		row("(add a node)", "", r.AddNode.Seconds, fmt.Sprintf("   (thesis: %.1f)", r.AddNode.ThesisSeconds))
+		rows = append(rows, lab.TimingRow{Name: "(add a node)", Seconds: r.AddNode.Seconds, Note: fmt.Sprintf("   (thesis: %.1f)", r.AddNode.ThesisSeconds)})
 	}
-	row("total", "", r.TotalSeconds, "   (wall clock, matrices included)\n")
+	r.WriteTiming(w, rows...)
+	fmt.Fprintln(w)
 }
 
 // printKeep says how to reach the kept lab.
 func printKeep(w io.Writer, l *lab.Lab, cluster bool) {
-	ssh := fmt.Sprintf("ssh -i %s -o UserKnownHostsFile=%s", l.IdentityFile(), l.KnownHostsFile())
 	fmt.Fprintf(w, " • The lab stays up (--keep). Reach a machine with, for example:\n")
 	for _, m := range l.Machines()[:2] {
-		fmt.Fprintf(w, "     %s root@%s   # %s\n", ssh, m.Address, m.Name)
+		argv, _ := l.SSHCommand(m.Name)
+		fmt.Fprintf(w, "     %s   # %s\n", strings.Join(argv, " "), m.Name)
 	}
-	if m, ok := l.Machine("master01"); ok && cluster {
-		fmt.Fprintf(w, "   and the cluster with:\n     %s root@%s kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -A -o wide\n", ssh, m.Address)
+	if argv, err := l.SSHCommand("master01", "kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "get", "pods", "-A", "-o", "wide"); err == nil && cluster {
+		fmt.Fprintf(w, "   and the cluster with:\n     %s\n", strings.Join(argv, " "))
 	}
 	fmt.Fprintf(w, "   Remove it with: go run ./examples/thesis --down\n")
 }
