@@ -103,7 +103,8 @@
 //	res, err := tb.Apply(ctx, testbed.ApplyOptions{}) // the lab: up first, returns once the tunnels carry every pair
 //	m, err := tb.Matrix(ctx)                          // ping from inside every machine to every other
 //
-// The command examples/stage is a thin CLI over the same calls, and
-// examples/thesis reproduces the testbed of the thesis this project
+// The stage command (package stagecli, built as examples/stage) is a thin
+// CLI over the same calls that a harness can rebuild with layers of its
+// own, and examples/thesis reproduces the testbed of the thesis this project
 // started from.
 package planetstage

@@ -254,6 +254,9 @@ type DestroyOptions struct {
 	// DryRun inspects and reports what would be removed, and removes
 	// nothing: what a command shows before it asks. Hardware only.
 	DryRun bool
+	// Set is what the plan is built from; nil means layer.Default().
+	// Hardware only: the lab is removed whole.
+	Set *layer.Set
 }
 
 // Destroy removes what Apply made. The lab goes whole: its containers,
@@ -275,7 +278,7 @@ func (tb *Testbed) Destroy(ctx context.Context, o DestroyOptions) (*plan.Result,
 	if o.DryRun {
 		env.State = env.State.DryRun()
 	}
-	g, err := layer.DestroyPlan(tb.t, &env, o.Layers...)
+	g, err := orDefault(o.Set).DestroyPlan(tb.t, &env, o.Layers...)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,6 @@
 // `go test ./lab/k8snode` runs the unit tests. The image is exercised where
 // users run it: the lab starts control planes and workers from it
 // (lab.Options.NodeImage) and the kubeadm package bootstraps them over SSH,
-// in `go run ./examples/thesis` and in examples/stage's
+// in `go run ./examples/thesis` and in stagecli's
 // TestClusterFromTheCommandLine, both in CI.
 package k8snode

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"github.com/planetstage/planetstage/topology"
 )
 
-func runGraph(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runGraph(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var format string
-	fs := newFlagSet("graph", errOut, &o)
+	fs := c.newFlagSet("graph", errOut, &o)
 	fs.StringVar(&format, "format", "dot", "output `FORMAT`: dot or mermaid")
 	if err := parse(fs, args, &o); err != nil {
 		return err

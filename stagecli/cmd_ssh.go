@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -19,9 +19,9 @@ import (
 // Its exit status is the remote command's.
 //
 //	stage ssh -f FILE [--lab] [--print] NODE [COMMAND...]
-func runSSH(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runSSH(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
-	fs := newFlagSet("ssh", errOut, &o)
+	fs := c.newFlagSet("ssh", errOut, &o)
 	addLabFlags(fs, &o)
 	printOnly := fs.Bool("print", false, "print the ssh command line, quoted for a shell, instead of running it")
 	if err := fs.Parse(args); err != nil {

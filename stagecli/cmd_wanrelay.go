@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // the lab starts it (lab.SelfRelay) and stops it (stage destroy --lab).
 //
 //	stage wan-relay -config relay.json [-stats stats.json] [-interval 1s]
-func runWANRelay(ctx context.Context, args []string, _, errOut io.Writer) error {
+func (c *CLI) runWANRelay(ctx context.Context, args []string, _, errOut io.Writer) error {
 	err := lab.ServeRelay(ctx, args, errOut)
 	if errors.Is(err, lab.ErrRelayUsage) {
 		fmt.Fprintln(errOut, err)

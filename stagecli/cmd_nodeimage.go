@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 // runNodeImage builds (or finds in the cache) the lab's offline Kubernetes
 // node image and prints its reference: what `apply --lab --layers cluster`
 // and examples/thesis run their control planes and workers on.
-func runNodeImage(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("stage node-image", flag.ContinueOnError)
+func (c *CLI) runNodeImage(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flag.NewFlagSet(c.name()+" node-image", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	cache := fs.String("cache", "", "cache `DIR` for binaries, image tarballs and Go caches (default $PLANETSTAGE_CACHE, else the user cache dir)")
 	verbose := fs.Bool("v", false, "log each build stage to stderr")

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -14,10 +14,10 @@ import (
 // contacts no machine, and says so.
 //
 //	stage inspect -f FILE [--lab] [--json]
-func runInspect(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runInspect(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var asJSON bool
-	fs := newFlagSet("inspect", errOut, &o)
+	fs := c.newFlagSet("inspect", errOut, &o)
 	addLabFlags(fs, &o)
 	fs.BoolVar(&asJSON, "json", false, "print the inventory as JSON")
 	if err := parse(fs, args, &o); err != nil {

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"bytes"
@@ -22,13 +22,13 @@ func TestMeasureCommandRefusesBadInput(t *testing.T) {
 	assert.Contains(t, errOut.String(), "-f FILE is required")
 
 	errOut.Reset()
-	code := run(t.Context(), []string{"measure", "-f", "../../topology/testdata/thesis.yaml", "-state", t.TempDir(), "--geo", "mars"}, &out, &errOut)
+	code := run(t.Context(), []string{"measure", "-f", "../topology/testdata/thesis.yaml", "-state", t.TempDir(), "--geo", "mars"}, &out, &errOut)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut.String(), `geo preset "mars": unknown; presets are atlantic, europe, pacific, planet`)
 	assert.Empty(t, out.String(), "nothing measured")
 
 	errOut.Reset()
-	code = run(t.Context(), []string{"measure", "-f", "../../topology/testdata/thesis.yaml", "-state", t.TempDir(), "--kinds", "openvpn,wireguard"}, &out, &errOut)
+	code = run(t.Context(), []string{"measure", "-f", "../topology/testdata/thesis.yaml", "-state", t.TempDir(), "--kinds", "openvpn,wireguard"}, &out, &errOut)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut.String(), "--kinds switches the tunnels of a running lab: add --lab")
 	assert.Empty(t, out.String(), "nothing measured")
@@ -40,7 +40,7 @@ func TestMeasureCommandNeedsARunningLab(t *testing.T) {
 		t.Skip("needs the docker CLI")
 	}
 	// A topology name no lab has, so Attach finds nothing to dial.
-	data, err := os.ReadFile("../../topology/testdata/thesis.yaml")
+	data, err := os.ReadFile("../topology/testdata/thesis.yaml")
 	require.NoError(t, err)
 	name := fmt.Sprintf("wanmeasure%d", os.Getpid())
 	file := filepath.Join(t.TempDir(), "t.yaml")

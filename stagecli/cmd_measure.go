@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -31,10 +31,10 @@ import (
 // each tunnel kind in turn on the running lab, without latency and with
 // the topology's, and puts the file's kind back (lab.CompareTunnelKinds).
 
-func runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runMeasure(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var mf measureFlags
-	fs := newFlagSet("measure", errOut, &o)
+	fs := c.newFlagSet("measure", errOut, &o)
 	addLabFlags(fs, &o)
 	addMeasureFlags(fs, &mf, 0)
 	asJSON := fs.Bool("json", false, `print {"sites": [...], "tunnels": [...]} instead of tables`)

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 // every worker, or with --replicas a Deployment spread one replica per node.
 //
 //	stage deploy -f FILE --image IMAGE [--name N] [--replicas N --port P] [--lab] [--timeout 5m]
-func runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runDeploy(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var image, name, pull string
 	var replicas, port int
 	var timeout time.Duration
-	fs := newFlagSet("deploy", errOut, &o)
+	fs := c.newFlagSet("deploy", errOut, &o)
 	addLabFlags(fs, &o)
 	fs.StringVar(&image, "image", "", "container `IMAGE` to run on every worker (required)")
 	fs.StringVar(&name, "name", "", "DaemonSet or Deployment `NAME` (default: derived from the image)")

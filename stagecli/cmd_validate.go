@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"github.com/planetstage/planetstage/topology"
 )
 
-func runValidate(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runValidate(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
-	fs := newFlagSet("validate", errOut, &o)
+	fs := c.newFlagSet("validate", errOut, &o)
 	if err := parse(fs, args, &o); err != nil {
 		return err
 	}

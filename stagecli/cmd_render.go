@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"github.com/planetstage/planetstage/layer"
 )
 
-func runRender(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runRender(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var host string
-	fs := newFlagSet("render", errOut, &o)
+	fs := c.newFlagSet("render", errOut, &o)
 	addLayerFlags(fs, &o)
 	fs.BoolVar(&o.lab, "lab", false, "render the tunnels as the lab runs them: each end's remote is its face of the lab's WAN relay when the topology has latency")
 	fs.StringVar(&host, "host", "", "the router or host `NAME` to render for (required)")
@@ -40,7 +40,7 @@ func runRender(ctx context.Context, args []string, out, errOut io.Writer) error 
 			env.TunnelRemotes = relay.Remotes
 		}
 	}
-	arts, err := layer.Render(t, env, host, o.layerList()...)
+	arts, err := c.layers().Render(t, env, host, o.layerList()...)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 // runVersion prints this binary's build, the libraries that talk to the
 // outside, and what the node image runs (package version).
-func runVersion(_ context.Context, args []string, out, errOut io.Writer) error {
-	fs := newFlagSet("version", errOut, &options{})
+func (c *CLI) runVersion(_ context.Context, args []string, out, errOut io.Writer) error {
+	fs := c.newFlagSet("version", errOut, &options{})
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err

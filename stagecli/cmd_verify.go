@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -22,11 +22,11 @@ import (
 // "sites" and "tunnels"; with --kinds it compares the tunnel kinds
 // instead (stage measure --kinds), as "comparison". It exits 1 when a pair
 // is unreachable.
-func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runVerify(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var mf measureFlags
 	var asJSON, measure bool
-	fs := newFlagSet("verify", errOut, &o)
+	fs := c.newFlagSet("verify", errOut, &o)
 	addLabFlags(fs, &o)
 	fs.BoolVar(&asJSON, "json", false, "print the matrix as JSON")
 	fs.BoolVar(&measure, "measure", false, "also measure latency per site pair, and throughput and router CPU per tunnel")

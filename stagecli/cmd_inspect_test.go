@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"encoding/json"

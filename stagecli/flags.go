@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -29,8 +29,8 @@ type options struct {
 	labState    string
 }
 
-func newFlagSet(name string, errOut io.Writer, o *options) *flag.FlagSet {
-	fs := flag.NewFlagSet("stage "+name, flag.ContinueOnError)
+func (c *CLI) newFlagSet(name string, errOut io.Writer, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name()+" "+name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.StringVar(&o.file, "f", "", "topology `FILE` (YAML)")
 	fs.StringVar(&o.state, "state", "", "state `DIR` (default $XDG_STATE_HOME/planetstage/NAME)")

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	dir := t.TempDir()
 	// The thesis under a name and addresses of its own: examples/thesis's
 	// tests run the thesis lab itself, perhaps at the same time.
-	data, err := os.ReadFile("../thesis/thesis.yaml")
+	data, err := os.ReadFile("../examples/thesis/thesis.yaml")
 	require.NoError(t, err)
 	file := filepath.Join(dir, "thesis.yaml")
 	renamed := strings.NewReplacer("name: thesis\n", "name: stagetest-secrets\n", "10.4.0.", "10.34.0.", "192.168.", "172.19.").Replace(string(data))

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"context"
@@ -17,11 +17,11 @@ import (
 // the lab a container this machine reaches over the Docker bridges.
 //
 //	stage kubeconfig -f FILE [--lab] [--kubeconfig PATH] [--print]
-func runKubeconfig(ctx context.Context, args []string, out, errOut io.Writer) error {
+func (c *CLI) runKubeconfig(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o options
 	var path string
 	var print bool
-	fs := newFlagSet("kubeconfig", errOut, &o)
+	fs := c.newFlagSet("kubeconfig", errOut, &o)
 	addLabFlags(fs, &o)
 	fs.StringVar(&path, "kubeconfig", "", "merge into `FILE` (default: the first path of $KUBECONFIG, else ~/.kube/config)")
 	fs.BoolVar(&print, "print", false, "write the kubeconfig to stdout instead (it holds the admin's client key)")

@@ -1,4 +1,4 @@
-package main
+package stagecli
 
 import (
 	"bufio"
@@ -6,20 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/testbed"
-)
-
-// stdin is where a confirmation is read, and onTerminal says whether a
-// person is there to give it; tests replace both.
-var (
-	stdin      io.Reader = os.Stdin
-	onTerminal           = func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
 )
 
 // errDeclined is a confirmation that was not given: nothing was changed.
@@ -29,16 +19,16 @@ var errDeclined = errors.New("not confirmed; nothing was changed")
 // asks for "yes" on a terminal, as Terraform does. Without a terminal it
 // refuses before reaching any machine, unless --yes said to go on. A plan
 // that changes nothing needs no answer.
-func confirm(ctx context.Context, name string, tb *testbed.Testbed, o *options, out io.Writer) error {
-	if !onTerminal() {
+func (c *CLI) confirm(ctx context.Context, name string, tb *testbed.Testbed, o *options, out io.Writer) error {
+	if !c.onTerminal() {
 		return fmt.Errorf("%s changes real machines: run it on a terminal to review the plan and confirm, or pass --yes", name)
 	}
 	var res *plan.Result
 	var err error
 	if name == "destroy" {
-		res, err = tb.Destroy(ctx, testbed.DestroyOptions{Layers: o.layerList(), Parallelism: o.parallelism, DryRun: true})
+		res, err = tb.Destroy(ctx, testbed.DestroyOptions{Set: c.layers(), Layers: o.layerList(), Parallelism: o.parallelism, DryRun: true})
 	} else {
-		res, err = tb.Plan(ctx, testbed.PlanOptions{Layers: o.layerList(), Parallelism: o.parallelism})
+		res, err = tb.Plan(ctx, testbed.PlanOptions{Set: c.layers(), Layers: o.layerList(), Parallelism: o.parallelism})
 	}
 	if err != nil {
 		return fmt.Errorf("the plan to confirm: %w", err)
@@ -52,7 +42,7 @@ func confirm(ctx context.Context, name string, tb *testbed.Testbed, o *options, 
 		return err
 	}
 	fmt.Fprintf(out, "\n%s: %d changes to the machines of %q above. Type yes to go on: ", name, changes, tb.Topology().Name)
-	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	line, _ := bufio.NewReader(c.stdin()).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
 		return errDeclined
 	}
