@@ -39,8 +39,20 @@
 // so OpenVPN sees a real outage: cut for longer than its keepalive timeout,
 // a tunnel restarts once healed. A started machine boots afresh: what apply
 // started in it (OpenVPN on a router) comes back with the next apply.
-// Hardware has no implementation yet; it would set netem through the
-// routers (package wan renders the policies) and power VMs through esxi.
+//
+// ForTestbed implements it on a testbed.Testbed: the lab's, or on hardware
+// one that acts on the machines. A cut is firewall rules on both routers
+// that drop everything through the tunnel's interface (the tunnel stays up
+// underneath, so a heal works at once); a shape is netem on both routers'
+// tunnel interface; a machine is powered off and on through its
+// hypervisor. Both need Linux routers (a tunnel with a VyOS router at an
+// end is refused, naming it), a shape needs the netem qdisc in their
+// kernels (this project's test machine has none, so the shape is tested
+// only up to the router's refusal), and a machine that exists outside any
+// hypervisor cannot be stopped. The cut, the refusals and the facts are
+// tested on a lab's machines taken as hardware (over SSH, testbed's
+// tests); the power switch on govmomi's simulator (layer's tests). No
+// real ESXi host or router ran them.
 //
 // # Probes
 //

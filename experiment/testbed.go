@@ -11,8 +11,9 @@ import (
 	"github.com/planetstage/planetstage/wan"
 )
 
-// Testbed is what a run acts on and measures: a running lab (ForLab), or
-// hardware through an implementation of its own. A pair's sites are given
+// Testbed is what a run acts on and measures: a running lab (ForLab), a
+// testbed.Testbed on the lab or on hardware (ForTestbed), or an
+// implementation of a harness's own. A pair's sites are given
 // in either order.
 type Testbed interface {
 	// Topology is the topology as the testbed runs it, defaults filled.

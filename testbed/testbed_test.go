@@ -12,12 +12,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/planetstage/planetstage/experiment"
 	"github.com/planetstage/planetstage/inventory"
 	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/layer"
 	"github.com/planetstage/planetstage/plan"
+	"github.com/planetstage/planetstage/reach"
+	"github.com/planetstage/planetstage/remote"
 	"github.com/planetstage/planetstage/testbed"
 	"github.com/planetstage/planetstage/topology"
+	"github.com/planetstage/planetstage/wan"
 )
 
 // twoSites: two sites on machines that exist (no hypervisor), Linux routers
@@ -148,6 +152,8 @@ func TestLabRoundTrip(t *testing.T) {
 	assert.Equal(t, m.Machines, hm.Machines)
 	require.NoError(t, hm.CheckConnected(), "over SSH:\n%s", hm.Table())
 
+	hardwareFaults(ctx, t, htb)
+
 	rep, err := tb.MeasureWAN(ctx, layer.MeasureOptions{Pings: 3}, nil)
 	require.NoError(t, err)
 	require.Len(t, rep.Sites, 1)
@@ -157,4 +163,60 @@ func TestLabRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tb.Matrix(ctx)
 	assert.ErrorIs(t, err, lab.ErrNotUp, "Destroy removed the lab")
+}
+
+// hardwareFaults makes an experiment's faults as it makes them on
+// hardware (experiment.ForTestbed), on machines that exist: the tunnel cut
+// on both routers and healed, a shape that needs the routers' netem, a
+// machine outside any hypervisor refused, and the facts a results folder
+// records.
+func hardwareFaults(ctx context.Context, t *testing.T, htb *testbed.Testbed) {
+	t.Helper()
+	hx, err := experiment.ForTestbed(ctx, htb)
+	require.NoError(t, err)
+	hw := htb.Topology()
+
+	require.NoError(t, hx.SetCut(ctx, "s1", "s2", true))
+	require.NoError(t, hx.SetCut(ctx, "s2", "s1", true), "cutting twice is cutting once")
+	cut, err := htb.Matrix(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, cut.Mismatches(reach.WithinSites(hw)), "while cut, exactly the pairs within a site answer:\n%s", cut.Table())
+	require.NoError(t, hx.SetCut(ctx, "s1", "s2", false))
+	healed, err := htb.Matrix(ctx)
+	require.NoError(t, err)
+	require.NoError(t, healed.CheckConnected(), "healed:\n%s", healed.Table())
+	for _, router := range []string{"r1", "r2"} {
+		r, err := htb.Env().Dial(ctx, router)
+		require.NoError(t, err)
+		rules, err := remote.Output(ctx, r, "iptables -S")
+		require.NoError(t, err)
+		assert.NotContains(t, rules, "planetstage-cut", "healing removed every rule the cut added on %s", router)
+	}
+	assert.ErrorContains(t, hx.SetCut(ctx, "s1", "s9", true), `no tunnel joins sites "s1" and "s9"`)
+
+	shape := wan.Shape{Delay: 20 * time.Millisecond}
+	if err := hx.SetShape(ctx, "s1", "s2", shape); err != nil {
+		// This machine's kernel has no netem: the router's tc said so.
+		assert.ErrorContains(t, err, "the kernel has no netem qdisc")
+		assert.ErrorContains(t, err, "router r1")
+	} else {
+		ab, ba, err := hx.Shape("s2", "s1")
+		require.NoError(t, err)
+		assert.Equal(t, [2]wan.Shape{shape, shape}, [2]wan.Shape{ab, ba})
+		r, err := htb.Env().Dial(ctx, "r2")
+		require.NoError(t, err)
+		qdisc, err := remote.Output(ctx, r, "tc qdisc show")
+		require.NoError(t, err)
+		assert.Contains(t, qdisc, "netem")
+		require.NoError(t, hx.SetShape(ctx, "s1", "s2", wan.Shape{}))
+	}
+
+	err = hx.StopMachine(ctx, "h1")
+	assert.ErrorIs(t, err, layer.ErrNoPowerSwitch, "h1 exists outside any hypervisor")
+
+	f := hx.Facts(ctx)
+	assert.Equal(t, "hardware tbtest-trip", f["testbed"])
+	assert.Contains(t, f["openvpn"], "OpenVPN", "read from the first router")
+	assert.Contains(t, f["router.kernel"], "(r1)")
+	assert.NotContains(t, f, "docker")
 }
