@@ -1,6 +1,6 @@
 // Command gossip stages a real peer-to-peer system across the planet and
-// watches it through a partition: a libp2p gossipsub peer (./peer, its
-// own Go module) built offline and run on every worker of a kubeadm
+// watches it through a partition: a libp2p gossipsub peer (the one package
+// experiment/gossip ships) built offline and run on every worker of a kubeadm
 // cluster whose three sites sit in three continents (--geo planet:
 // Tokyo, Frankfurt, São Paulo; the lab's WAN relay gives the tunnels the
 // latency of those distances). Every peer publishes and records when each
@@ -32,7 +32,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -62,7 +61,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs.SetOutput(errOut)
 	fs.StringVar(&o.geo, "geo", "planet", "place the three sites in the first three cities of `PRESET`")
 	fs.StringVar(&o.out, "out", "", "the results folder `DIR` (report.html, results.json, …); required")
-	fs.StringVar(&o.peer, "peer", filepath.Join("examples", "gossip", "peer"), "the peer's Go module `DIR`")
+	fs.StringVar(&o.peer, "peer", "", "a peer's Go module `DIR` of your own (default: the built-in libp2p peer, package experiment/gossip)")
 	fs.StringVar(&o.partition, "partition", "", "the `SITE` to cut off mid-run (default: the last, which holds no control plane)")
 	fs.DurationVar(&o.before, "before", 20*time.Second, "gossip this long before the partition")
 	fs.DurationVar(&o.during, "during", 20*time.Second, "keep the site cut off this long")

@@ -6,25 +6,27 @@
 //	l := …                                                  // a lab with its cluster up (lab.Options.Kubernetes)
 //	b, _ := l.Bootstrapper()
 //	res, err := gossip.Run(ctx, experiment.ForLab(l), b, gossip.Options{
-//		Dir:        "results/gossip",                       // package experiment's folder, plus results.json
-//		PeerSource: "examples/gossip/peer",                 // the peer's own Go module
-//	})
+//		Dir: "results/gossip",                              // package experiment's folder, plus results.json
+//	})                                                      // PeerSource empty: the built-in peer
 //	res.WriteText(os.Stdout)                                // latency per site pair, delivery per site and phase
 //	// res.Problems: the must-holds that failed, none on a good run
 //
 // # What Run does
 //
-//  1. Builds the peer (BuildPeer: go build of the module at PeerSource,
-//     static, its dependencies from the Go module proxy) and packs it into
+//  1. Builds the peer (BuildPeer: go build of the built-in peer's module,
+//     or of one at PeerSource, static, its dependencies from the Go
+//     module proxy) and packs it into
 //     an image of one layer (Image: a docker-save archive, tagged by the
 //     binary's hash). No registry: the archive is copied to every worker
 //     over the testbed's SSH and imported into containerd's k8s.io
 //     namespace with ctr.
 //  2. Runs the peers through the cluster: a DaemonSet (kubeadm.Workload)
 //     on every worker, in the node's network (a P2P node listens on its
-//     machine's address), imagePullPolicy Never. The peer module lives
-//     apart (examples/gossip/peer has its own go.mod) so that libp2p is
-//     never a dependency of planetstage.
+//     machine's address), imagePullPolicy Never. The peer is a module of
+//     its own, shipped in this package's directory peer (go.mod.in,
+//     go.sum, and a main.go that planetstage's builds ignore), so that
+//     libp2p is never a dependency of planetstage while an importer of
+//     planetstage still gets its source (WritePeerSource).
 //  3. Waits until every peer has heard every other. Peers find each other
 //     with no DHT or registry: each gets the list of workers and a seed
 //     for the run, derives every peer's key from the seed and its name,

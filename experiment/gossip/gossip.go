@@ -24,9 +24,10 @@ type Options struct {
 	// Dir is the results folder (package experiment's, plus ResultsFile
 	// and PeersFile).
 	Dir string
-	// PeerSource is the directory of the peer's Go module
-	// (examples/gossip/peer in a planetstage checkout); Binary, when set,
-	// is a peer already built (BuildPeer) and PeerSource is not read.
+	// PeerSource is the directory of a peer's Go module of the harness's
+	// own; empty means the built-in peer, which ships with planetstage
+	// (WritePeerSource). Binary, when set, is a peer already built
+	// (BuildPeer) and PeerSource is not read.
 	PeerSource string
 	Binary     []byte
 	// Partition is the site cut off mid-run; the last site with workers
@@ -99,9 +100,6 @@ func (o *Options) plan(t *topology.Topology) ([]peer, error) {
 	var errs []error
 	if o.Dir == "" {
 		errs = append(errs, errors.New("gossip: Dir: the results folder is missing"))
-	}
-	if len(o.Binary) == 0 && o.PeerSource == "" {
-		errs = append(errs, errors.New("gossip: neither PeerSource nor Binary: nothing to run"))
 	}
 	for _, f := range []struct {
 		name string
@@ -186,7 +184,8 @@ func Run(ctx context.Context, tb experiment.Testbed, b *kubeadm.Bootstrapper, o 
 		if binary, err = BuildPeer(ctx, o.PeerSource); err != nil {
 			return nil, err
 		}
-		o.Progress(fmt.Sprintf("✓ Peer built from %s (%.1f MB) in %.1f s", o.PeerSource, float64(len(binary))/1e6, time.Since(start).Seconds()))
+		from := cmp.Or(o.PeerSource, "the built-in source")
+		o.Progress(fmt.Sprintf("✓ Peer built from %s (%.1f MB) in %.1f s", from, float64(len(binary))/1e6, time.Since(start).Seconds()))
 	}
 	ref, archive, err := Image(binary)
 	if err != nil {

@@ -24,29 +24,37 @@ const ImageRepository = "planetstage.io/gossip-peer"
 // binaryPath is where the image holds the peer.
 const binaryPath = "/peer"
 
-// BuildPeer compiles the Go module of the peer at dir (its main package)
-// into a static Linux binary and returns it. Its dependencies come from the
-// Go module proxy (GOFLAGS=-mod=mod) and are cached as any build's.
+// BuildPeer compiles the peer into a static Linux binary and returns it:
+// the built-in one (WritePeerSource) when dir is empty, else the Go module
+// at dir (its main package). Its dependencies come from the Go module
+// proxy (GOFLAGS=-mod=mod) and are cached as any build's.
 func BuildPeer(ctx context.Context, dir string) ([]byte, error) {
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		return nil, fmt.Errorf("gossip: peer source %s: no go.mod there (in a planetstage checkout it is examples/gossip/peer): %w", dir, err)
-	}
 	tmp, err := os.MkdirTemp("", "gossip-peer-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	out := filepath.Join(tmp, "peer")
-	cmd := proc.Command(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, "peer")}
+	what := dir
+	if dir == "" {
+		dir, what = filepath.Join(tmp, "src"), "the built-in peer"
+		if err := WritePeerSource(dir); err != nil {
+			return nil, err
+		}
+		args = append(args, "-tags", peerBuildTags)
+	} else if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		return nil, fmt.Errorf("gossip: peer source %s: no go.mod there (leave PeerSource empty for the built-in peer): %w", dir, err)
+	}
+	cmd := proc.Command(ctx, "go", append(args, ".")...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-mod=mod")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("gossip: go build %s: %w", dir, ctx.Err())
+			return nil, fmt.Errorf("gossip: go build %s: %w", what, ctx.Err())
 		}
-		return nil, fmt.Errorf("gossip: go build %s: %w: %s", dir, err, strings.TrimSpace(string(msg)))
+		return nil, fmt.Errorf("gossip: go build %s: %w: %s", what, err, strings.TrimSpace(string(msg)))
 	}
-	return os.ReadFile(out)
+	return os.ReadFile(filepath.Join(tmp, "peer"))
 }
 
 // Image packs the peer binary into an image of one layer (the binary,

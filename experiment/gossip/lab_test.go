@@ -47,7 +47,7 @@ func TestGossipAcrossThePlanet(t *testing.T) {
 
 	dir := t.TempDir()
 	start = time.Now()
-	res, err := Run(t.Context(), experiment.ForLab(l), b, Options{Dir: dir, PeerSource: filepath.Join("..", "..", "examples", "gossip", "peer"),
+	res, err := Run(t.Context(), experiment.ForLab(l), b, Options{Dir: dir, // the built-in peer, as an importer of planetstage gets it
 		Before: 15 * time.Second, During: 15 * time.Second, After: 20 * time.Second, Deadline: 5 * time.Second,
 		ProbeInterval: time.Second, Progress: func(line string) { t.Log(line) }})
 	require.NoError(t, err)

@@ -41,7 +41,6 @@ func TestOptionsRefused(t *testing.T) {
 		want string
 	}{
 		{Options{Binary: []byte{1}}, "Dir: the results folder is missing"},
-		{Options{Dir: "x"}, "neither PeerSource nor Binary"},
 		{Options{Dir: "x", Binary: []byte{1}, During: 3 * time.Second}, "During 3s: must be longer than the deadline 5s"},
 		{Options{Dir: "x", Binary: []byte{1}, Every: -time.Second}, "Every -1s: must not be negative"},
 		{Options{Dir: "x", Binary: []byte{1}, Partition: "mars"}, `Partition "mars": no worker runs in that site (sites with workers: tokyo, frankfurt, sao-paulo)`},

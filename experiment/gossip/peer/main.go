@@ -1,12 +1,18 @@
-// Command peer is the system under test of examples/gossip: one libp2p
-// gossipsub peer that publishes a message every --every on one topic and
-// records every message it receives, with the time it was sent and the
-// time it arrived.
+//go:build ignore
+
+// Command peer is the system under test of package experiment/gossip (and
+// examples/gossip): one libp2p gossipsub peer that publishes a message
+// every --every on one topic and records every message it receives, with
+// the time it was sent and the time it arrived.
 //
-// It is its own Go module, so that libp2p is not a dependency of
-// planetstage: package experiment/gossip compiles it with the Go toolchain
-// (the module proxy serves go-libp2p and go-libp2p-pubsub) into a static
-// binary and an image the lab's nodes load, and runs it on every worker.
+// It is a Go module of its own, shipped inside planetstage's module as
+// this directory's files: go.mod.in (written out as go.mod), go.sum and
+// this file, whose build constraint ignore keeps planetstage's own builds
+// (and go mod tidy) away from libp2p. Package experiment/gossip embeds
+// them, writes them into a directory (WritePeerSource) and compiles the
+// peer there with -tags ignore and the Go toolchain (the module proxy
+// serves go-libp2p and go-libp2p-pubsub) into a static binary and an
+// image the lab's nodes load, and runs it on every worker.
 //
 // Peers find each other without a registry or a DHT: --peers lists every
 // peer as name=address, and each peer's key is derived from --seed and its
