@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -90,26 +89,27 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 	if err != nil {
 		return nil, nil, Drift{}, err
 	}
-	differs := map[string]bool{}
+	tunnelsHere := l.Model.TunnelsOf(l.Site)
+	var paths, execs []string
 	for _, f := range files {
-		have, err := r.ReadFile(ctx, f.Path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			differs[f.Path] = true
-		case err != nil:
-			return nil, nil, Drift{}, fmt.Errorf("router %q: %w", r.Host(), err)
-		case !bytes.Equal(have, f.Data):
-			differs[f.Path] = true
-		case f.Exec:
-			// A boot script that is not executable would not run.
-			out, err := remote.Output(ctx, r, fmt.Sprintf("[ -x %s ] && echo x || true", remote.ShellQuote(f.Path)))
-			if err != nil {
-				return nil, nil, Drift{}, fmt.Errorf("router %q: check %s: %w", r.Host(), f.Path, err)
-			}
-			differs[f.Path] = strings.TrimSpace(out) != "x"
+		paths = append(paths, f.Path)
+		if f.Exec {
+			execs = append(execs, f.Path)
 		}
 	}
-	for _, t := range l.Model.TunnelsOf(l.Site) {
+	for _, t := range tunnelsHere {
+		paths = append(paths, loadedPath(l.runDir(), Interface(t.Index)))
+	}
+	lk, err := l.look(ctx, r, paths, execs, tunnelsHere)
+	if err != nil {
+		return nil, nil, Drift{}, err
+	}
+	differs := map[string]bool{}
+	for _, f := range files {
+		// A boot script that is not executable would not run.
+		differs[f.Path] = !lk.same(f.Path, f.Data) || (f.Exec && !lk.exec[f.Path])
+	}
+	for _, t := range tunnelsHere {
 		st := tunnelState{tunnel: t}
 		iface := Interface(t.Index)
 		for _, p := range tunnelPaths(l.dir(), iface) {
@@ -117,16 +117,10 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 				st.changed = append(st.changed, p)
 			}
 		}
-		if st.running, err = l.running(ctx, r, t); err != nil {
-			return nil, nil, Drift{}, err
-		}
+		st.running = lk.running[iface]
 		st.loaded = loadedMark(files, tunnelPaths(l.dir(), iface))
 		if st.running && len(st.changed) == 0 {
-			have, err := r.ReadFile(ctx, loadedPath(l.runDir(), iface))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, nil, Drift{}, fmt.Errorf("router %q: %w", r.Host(), err)
-			}
-			st.unproven = !bytes.Equal(have, st.loaded)
+			st.unproven = !lk.same(loadedPath(l.runDir(), iface), st.loaded)
 		}
 		drift.Installed = drift.Installed || st.running || len(st.changed) == 0
 		switch {
@@ -144,25 +138,15 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 			drift.Reasons = append(drift.Reasons, "write "+f.Path)
 		}
 	}
-	if drift.Stale, err = l.stale(ctx, r); err != nil {
-		return nil, nil, Drift{}, err
-	}
+	drift.Stale = l.staleOf(lk.pids)
 	for _, iface := range drift.Stale {
 		drift.Reasons = append(drift.Reasons, fmt.Sprintf("stop openvpn %s: no longer in the topology", iface))
 	}
-	fwd, err := remote.Output(ctx, r, "cat /proc/sys/net/ipv4/ip_forward")
-	if err != nil {
-		return nil, nil, Drift{}, fmt.Errorf("router %q: read ip_forward: %w", r.Host(), err)
-	}
-	if strings.TrimSpace(fwd) != "1" {
+	if lk.forward != "1" {
 		drift.Reasons = append(drift.Reasons, "enable IPv4 forwarding")
 	}
 	for _, rt := range l.Model.Routes(l.Site) {
-		out, err := remote.Output(ctx, r, "ip -4 route show exact "+rt.Prefix.String())
-		if err != nil {
-			return nil, nil, Drift{}, fmt.Errorf("router %q: read route %s: %w", r.Host(), rt.Prefix, err)
-		}
-		if !routeMatches(out, rt) {
+		if !routeMatches(lk.route(rt.Prefix.String()), rt) {
 			drift.Reasons = append(drift.Reasons, fmt.Sprintf("route %s via %s dev %s (to %s)", rt.Prefix, rt.Via, Interface(rt.Tunnel), rt.Site))
 		}
 	}
@@ -190,18 +174,24 @@ func (l *Linux) stale(ctx context.Context, r remote.Runner) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("router %q: list pid files: %w", r.Host(), err)
 	}
+	return l.staleOf(strings.Fields(out)), nil
+}
+
+// staleOf lists the interfaces of pidFiles (names in the run directory)
+// that the model does not have at this site.
+func (l *Linux) staleOf(pidFiles []string) []string {
 	want := map[string]bool{}
 	for _, t := range l.Model.TunnelsOf(l.Site) {
 		want[Interface(t.Index)] = true
 	}
 	var stale []string
-	for _, f := range strings.Fields(out) {
+	for _, f := range pidFiles {
 		iface := strings.TrimSuffix(f, ".pid")
 		if vtunPattern(iface) && !want[iface] {
 			stale = append(stale, iface)
 		}
 	}
-	return stale, nil
+	return stale
 }
 
 // vtunPattern reports whether s is an interface name this package makes.

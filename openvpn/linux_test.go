@@ -31,8 +31,11 @@ func (r *recorder) Run(_ context.Context, cmd remote.Cmd) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.cmds = append(r.cmds, cmd.Command)
-	if cmd.Stdout != nil && strings.Contains(cmd.Command, "ip_forward") {
-		_, _ = cmd.Stdout.Write([]byte("0\n"))
+	if cmd.Stdout != nil && strings.Contains(cmd.Command, "#planetstage-end") {
+		// Inspect's one read of the router's state: no file, no
+		// daemon, no route, forwarding off.
+		_, _ = cmd.Stdout.Write([]byte("#planetstage-files\n#planetstage-exec\n#planetstage-running\n#planetstage-pids\n" +
+			"#planetstage-forward\n0\n#planetstage-routes\n#planetstage-end\n"))
 	}
 	return nil
 }
@@ -58,6 +61,7 @@ func TestLinuxInspectChangesNothing(t *testing.T) {
 	assert.Contains(t, d.Reasons, "enable IPv4 forwarding")
 	assert.Contains(t, d.Reasons, "route 192.168.30.0/24 via 10.255.0.6 dev vtun1 (to site-c)")
 	assert.Zero(t, rec.writes)
+	assert.Len(t, rec.cmds, 1, "the router's state is read in one round trip, however many tunnels it has")
 	for _, c := range rec.cmds {
 		for _, mutating := range []string{"replace", "--daemon", "sysctl", "kill", "tuntap", "flush"} {
 			assert.NotContains(t, c, mutating)
