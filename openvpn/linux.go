@@ -107,7 +107,7 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 	differs := map[string]bool{}
 	for _, f := range files {
 		// A boot script that is not executable would not run.
-		differs[f.Path] = !lk.same(f.Path, f.Data) || (f.Exec && !lk.exec[f.Path])
+		differs[f.Path] = !lk.sums.Holds(f.Path, f.Data) || (f.Exec && !lk.exec[f.Path])
 	}
 	for _, t := range tunnelsHere {
 		st := tunnelState{tunnel: t}
@@ -120,7 +120,7 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 		st.running = lk.running[iface]
 		st.loaded = loadedMark(files, tunnelPaths(l.dir(), iface))
 		if st.running && len(st.changed) == 0 {
-			st.unproven = !lk.same(loadedPath(l.runDir(), iface), st.loaded)
+			st.unproven = !lk.sums.Holds(loadedPath(l.runDir(), iface), st.loaded)
 		}
 		drift.Installed = drift.Installed || st.running || len(st.changed) == 0
 		switch {

@@ -10,33 +10,35 @@ import (
 	"github.com/planetstage/planetstage/tunnel"
 )
 
-// routePresent reports whether rt is installed as planned.
-func routePresent(ctx context.Context, r remote.Runner, rt tunnel.Route) (bool, error) {
-	out, err := remote.Output(ctx, r, "ip -4 route show exact "+rt.Prefix.String())
-	if err != nil {
-		return false, fmt.Errorf("router %q: read route %s: %w", r.Host(), rt.Prefix, err)
+// routeMatches reports whether lines of the routing table (ip -4 route
+// show) hold rt as planned.
+func routeMatches(table string, rt tunnel.Route) bool {
+	for line := range strings.Lines(table) {
+		f := strings.Fields(line)
+		if len(f) >= 5 && f[0] == rt.Prefix.String() &&
+			strings.Contains(" "+strings.TrimSpace(line)+" ", " via "+rt.Via.String()+" dev "+Interface(rt.Tunnel)+" ") {
+			return true
+		}
 	}
-	f := strings.Fields(out)
-	if len(f) < 5 || f[0] != rt.Prefix.String() {
-		return false, nil
-	}
-	return strings.Contains(" "+out+" ", " via "+rt.Via.String()+" dev "+Interface(rt.Tunnel)+" "), nil
+	return false
 }
 
-// inspectTunnel reads t's interface: whether it exists, is up, has its
-// address, and what "wg show dump" says against the model. The dump holds
-// the private and pre-shared keys; they are compared here and go nowhere
-// else (remote.Output keeps standard output out of errors).
-func (l *Linux) inspectTunnel(ctx context.Context, r remote.Runner, t tunnel.Tunnel) (tunnelState, error) {
+// tunnelCmd prints what Inspect reads of t's interface: its link, its
+// addresses and "wg show dump", separated by @@ lines.
+func tunnelCmd(t tunnel.Tunnel) string {
+	return fmt.Sprintf("ip -o link show dev %[1]s 2>/dev/null || echo absent; echo @@; ip -4 -o addr show dev %[1]s 2>/dev/null; echo @@; wg show %[1]s dump 2>/dev/null; true",
+		remote.ShellQuote(Interface(t.Index)))
+}
+
+// parseTunnel reads tunnelCmd's output: whether the interface exists, is
+// up, has its address, and what its dump says against the model. The
+// dump holds the private and pre-shared keys; they are compared here and
+// go nowhere else (remote.Output keeps standard output out of errors).
+func (l *Linux) parseTunnel(t tunnel.Tunnel, out string) tunnelState {
 	st := tunnelState{tunnel: t}
-	iface := remote.ShellQuote(Interface(t.Index))
-	out, err := remote.Output(ctx, r, fmt.Sprintf("ip -o link show dev %[1]s 2>/dev/null || echo absent; echo @@; ip -4 -o addr show dev %[1]s 2>/dev/null; echo @@; wg show %[1]s dump 2>/dev/null; true", iface))
-	if err != nil {
-		return st, fmt.Errorf("router %q: inspect %s: %w", r.Host(), Interface(t.Index), err)
-	}
 	parts := strings.SplitN(out, "@@\n", 3)
 	if len(parts) != 3 || strings.TrimSpace(parts[0]) == "absent" {
-		return st, nil
+		return st
 	}
 	st.exists = true
 	if i, j := strings.Index(parts[0], "<"), strings.Index(parts[0], ">"); i >= 0 && j > i {
@@ -46,7 +48,7 @@ func (l *Linux) inspectTunnel(ctx context.Context, r remote.Runner, t tunnel.Tun
 	addrs := strings.Split(strings.TrimSpace(parts[1]), "\n")
 	st.address = len(addrs) == 1 && strings.Contains(addrs[0], " "+local.Address.String()+"/30 ")
 	st.differs = l.dumpDiffers(t, parts[2])
-	return st, nil
+	return st
 }
 
 // dumpDiffers compares "wg show IFACE dump" with the model and names the
@@ -102,25 +104,35 @@ func (l *Linux) dumpDiffers(t tunnel.Tunnel, dump string) []string {
 	return differs
 }
 
+// staleCmd lists the configurations in Dir.
+func (l *Linux) staleCmd() string {
+	return fmt.Sprintf("cd %s 2>/dev/null && ls -1 -- wg*.conf 2>/dev/null || true", remote.ShellQuote(l.dir()))
+}
+
 // stale lists the interfaces whose configuration is in Dir but that the
 // model does not have at this site.
 func (l *Linux) stale(ctx context.Context, r remote.Runner) ([]string, error) {
-	out, err := remote.Output(ctx, r, fmt.Sprintf("cd %s 2>/dev/null && ls -1 -- wg*.conf 2>/dev/null || true", remote.ShellQuote(l.dir())))
+	out, err := remote.Output(ctx, r, l.staleCmd())
 	if err != nil {
 		return nil, fmt.Errorf("router %q: list configurations: %w", r.Host(), err)
 	}
+	return l.staleOf(out), nil
+}
+
+// staleOf is stale from staleCmd's output.
+func (l *Linux) staleOf(confs string) []string {
 	want := map[string]bool{}
 	for _, t := range l.Model.TunnelsOf(l.Site) {
 		want[Interface(t.Index)] = true
 	}
 	var stale []string
-	for _, f := range strings.Fields(out) {
+	for _, f := range strings.Fields(confs) {
 		iface := strings.TrimSuffix(f, ".conf")
 		if wgPattern(iface) && !want[iface] {
 			stale = append(stale, iface)
 		}
 	}
-	return stale, nil
+	return stale
 }
 
 // wgPattern reports whether s is an interface name this package makes.

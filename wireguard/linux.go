@@ -3,7 +3,6 @@ package wireguard
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -132,18 +131,43 @@ func Probe(ctx context.Context, r remote.Runner) (Implementation, error) {
 
 // observe reads the router's state. It changes nothing.
 func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tunnels []tunnelState, drift Drift, err error) {
-	host := r.Host()
 	if files, err = l.Files(); err != nil {
 		return nil, nil, Drift{}, err
 	}
-	if drift.Implementation, err = Probe(ctx, r); err != nil {
-		return nil, nil, Drift{}, err
-	}
-	for _, t := range l.Model.TunnelsOf(l.Site) {
-		st, err := l.inspectTunnel(ctx, r, t)
-		if err != nil {
-			return nil, nil, Drift{}, err
+	// One round trip for everything (remote.Batch): a hub has many
+	// tunnels, and at planetary distances each command costs a round trip.
+	var paths []string
+	execCmd := "true"
+	for _, f := range files {
+		paths = append(paths, f.Path)
+		if f.Exec {
+			q := remote.ShellQuote(f.Path)
+			execCmd += fmt.Sprintf("; [ -x %s ] && printf '%%s\\n' %s", q, q)
 		}
+	}
+	queries := []remote.Query{
+		{Name: "probe", Command: probeCmd},
+		{Name: "sums", Command: remote.SumFilesCommand(paths)},
+		{Name: "exec", Command: execCmd},
+		{Name: "confs", Command: l.staleCmd()},
+		{Name: "forward", Command: "cat /proc/sys/net/ipv4/ip_forward"},
+		{Name: "routes", Command: "ip -4 route show"},
+	}
+	here := l.Model.TunnelsOf(l.Site)
+	for _, t := range here {
+		queries = append(queries, remote.Query{Name: Interface(t.Index), Command: tunnelCmd(t)})
+	}
+	a, err := remote.Batch(ctx, r, queries)
+	if err != nil {
+		return nil, nil, Drift{}, fmt.Errorf("router %q: read the tunnels' state: %w", r.Host(), err)
+	}
+	sums, err := remote.ParseSums(a["sums"])
+	if err != nil {
+		return nil, nil, Drift{}, fmt.Errorf("router %q: %w", r.Host(), err)
+	}
+	drift.Implementation = Implementation(strings.TrimSpace(a["probe"]))
+	for _, t := range here {
+		st := l.parseTunnel(t, a[Interface(t.Index)])
 		iface := Interface(t.Index)
 		drift.Installed = drift.Installed || st.exists
 		local, peer, _ := t.Local(l.Site)
@@ -161,44 +185,27 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 		}
 		tunnels = append(tunnels, st)
 	}
+	executable := map[string]bool{}
+	for p := range strings.Lines(a["exec"]) {
+		executable[strings.TrimSuffix(p, "\n")] = true
+	}
 	for _, f := range files {
-		have, err := r.ReadFile(ctx, f.Path)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		case !sums.Holds(f.Path, f.Data):
 			drift.Reasons = append(drift.Reasons, "write "+f.Path)
-		case err != nil:
-			return nil, nil, Drift{}, fmt.Errorf("router %q: %w", host, err)
-		case !bytes.Equal(have, f.Data):
-			drift.Reasons = append(drift.Reasons, "write "+f.Path)
-		case f.Exec:
-			out, err := remote.Output(ctx, r, fmt.Sprintf("[ -x %s ] && echo x || true", remote.ShellQuote(f.Path)))
-			if err != nil {
-				return nil, nil, Drift{}, fmt.Errorf("router %q: check %s: %w", host, f.Path, err)
-			}
-			if strings.TrimSpace(out) != "x" {
-				drift.Reasons = append(drift.Reasons, "make "+f.Path+" executable")
-			}
+		case f.Exec && !executable[f.Path]:
+			drift.Reasons = append(drift.Reasons, "make "+f.Path+" executable")
 		}
 	}
-	if drift.Stale, err = l.stale(ctx, r); err != nil {
-		return nil, nil, Drift{}, err
-	}
+	drift.Stale = l.staleOf(a["confs"])
 	for _, iface := range drift.Stale {
 		drift.Reasons = append(drift.Reasons, fmt.Sprintf("remove %s: no longer in the topology", iface))
 	}
-	fwd, err := remote.Output(ctx, r, "cat /proc/sys/net/ipv4/ip_forward")
-	if err != nil {
-		return nil, nil, Drift{}, fmt.Errorf("router %q: read ip_forward: %w", host, err)
-	}
-	if strings.TrimSpace(fwd) != "1" {
+	if strings.TrimSpace(a["forward"]) != "1" {
 		drift.Reasons = append(drift.Reasons, "enable IPv4 forwarding")
 	}
 	for _, rt := range l.Model.Routes(l.Site) {
-		ok, err := routePresent(ctx, r, rt)
-		if err != nil {
-			return nil, nil, Drift{}, err
-		}
-		if !ok {
+		if !routeMatches(a["routes"], rt) {
 			drift.Reasons = append(drift.Reasons, fmt.Sprintf("route %s via %s dev %s (to %s)", rt.Prefix, rt.Via, Interface(rt.Tunnel), rt.Site))
 		}
 	}
