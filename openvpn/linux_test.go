@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"net/netip"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 
@@ -35,7 +33,8 @@ func (r *recorder) Run(_ context.Context, cmd remote.Cmd) error {
 	if cmd.Stdout != nil {
 		// Inspect's one read of the router's state (a remote.Batch):
 		// no file, no daemon, no route, forwarding off.
-		_, _ = cmd.Stdout.Write([]byte(answerBatch(cmd.Command, map[string]string{"forward": "0\n"})))
+		out, _ := remote.AnswerBatch(cmd.Command, map[string]string{"forward": "0\n"})
+		_, _ = cmd.Stdout.Write([]byte(out))
 	}
 	return nil
 }
@@ -47,19 +46,6 @@ func (r *recorder) WriteFile(context.Context, string, []byte, fs.FileMode) error
 }
 func (r *recorder) ReadFile(context.Context, string) ([]byte, error) { return nil, fs.ErrNotExist }
 func (r *recorder) Host() string                                     { return "recorder" }
-
-// batchMark finds the marks of a remote.Batch script.
-var batchMark = regexp.MustCompile(`'(@@planetstage-[0-9a-f]+ )([^']+)'`)
-
-// answerBatch is what a remote.Batch script prints when each query
-// answers as answers says (nothing, for one it does not name).
-func answerBatch(script string, answers map[string]string) string {
-	var out strings.Builder
-	for _, m := range batchMark.FindAllStringSubmatch(script, -1) {
-		out.WriteString("\n" + m[1] + m[2] + "\n" + answers[m[2]])
-	}
-	return out.String()
-}
 
 func TestLinuxInspectChangesNothing(t *testing.T) {
 	t.Parallel()

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -60,6 +61,21 @@ func Batch(ctx context.Context, r Runner, queries []Query) (map[string]string, e
 		}
 	}
 	return nil, fmt.Errorf("%s: the batch of %d commands stopped before its end", r.Host(), len(queries))
+}
+
+// batchMark finds the marks of a Batch script.
+var batchMark = regexp.MustCompile(`'(@@planetstage-[0-9a-f]+ )([^']+)'`)
+
+// AnswerBatch is what a Batch script prints when each of its queries
+// answers as answers says (nothing, for one it does not name), for fake
+// Runners in tests. ok is false when script is not a Batch's.
+func AnswerBatch(script string, answers map[string]string) (out string, ok bool) {
+	var b strings.Builder
+	for _, m := range batchMark.FindAllStringSubmatch(script, -1) {
+		b.WriteString("\n" + m[1] + m[2] + "\n" + answers[m[2]])
+		ok = ok || m[2] == "@end"
+	}
+	return b.String(), ok
 }
 
 // SumFilesCommand is a Batch query's command that prints the SHA-256 of

@@ -61,3 +61,26 @@ func (c *countingRunner) Run(ctx context.Context, cmd Cmd) error {
 	c.runs++
 	return c.Runner.Run(ctx, cmd)
 }
+
+// TestAnswerBatch: a fake's answers come back through Batch as a real
+// shell's would.
+func TestAnswerBatch(t *testing.T) {
+	t.Parallel()
+	fake := &fakeBatchRunner{answers: map[string]string{"a": "one\n", "b": "two"}}
+	got, err := Batch(t.Context(), fake, []Query{{Name: "a", Command: "x"}, {Name: "b", Command: "y"}, {Name: "c", Command: "z"}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"a": "one\n", "b": "two", "c": ""}, got)
+	_, ok := AnswerBatch("echo hello", nil)
+	assert.False(t, ok, "not a batch")
+}
+
+type fakeBatchRunner struct {
+	Local
+	answers map[string]string
+}
+
+func (f *fakeBatchRunner) Run(_ context.Context, cmd Cmd) error {
+	out, _ := AnswerBatch(cmd.Command, f.answers)
+	_, err := cmd.Stdout.Write([]byte(out))
+	return err
+}
