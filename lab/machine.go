@@ -243,12 +243,14 @@ func (l *Lab) provisionTar(m Machine, role string, seed *cloudSeed) ([]byte, err
 }
 
 // waitSSH waits until every machine's sshd greets this process over the
-// Docker bridges, which is also how layers will reach it.
+// Docker bridges, which is also how layers will reach it. The bound grows
+// with the lab: a hundred containers starting at once on two cores took
+// longer than 30 s to all answer.
 func (l *Lab) waitSSH(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	names := l.machineNames()
+	ctx, cancel := context.WithTimeout(ctx, sshWaitBound(len(names)))
 	defer cancel()
 	var wg sync.WaitGroup
-	names := l.machineNames()
 	errs := make([]error, len(names))
 	for i, name := range names {
 		if l.isVMBacked(name) {
@@ -263,6 +265,12 @@ func (l *Lab) waitSSH(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// sshWaitBound is how long waitSSH waits for n machines: 30 s, and a
+// second more for each machine beyond 20.
+func sshWaitBound(n int) time.Duration {
+	return 30*time.Second + time.Second*time.Duration(max(0, n-20))
 }
 
 func waitBanner(ctx context.Context, m Machine) error {
