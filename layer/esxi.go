@@ -324,7 +324,7 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 	// VM fails (a plan still shows it).
 	authorized, authErr := authorizedKey(t)
 	var pinned []topology.Machine
-	macs := map[string]string{}
+	macs := newVMMACs(t)
 	for _, m := range onHypervisors(t, on) {
 		h, _ := t.Hypervisor(m.Site.Hypervisor)
 		// A plan shows the VM whatever stops it; creating it says what.
@@ -343,15 +343,9 @@ func esxiSteps(t *topology.Topology, env *Env, on []topology.Hypervisor) ([]plan
 			userData = esxiUserData(t, m, key, pub, authorized, true)
 			pinned = append(pinned, m)
 		}
-		v, err := esxiVM(t, m, userData)
+		v, err := esxiVM(t, m, userData, macs)
 		if err != nil {
 			return nil, err
-		}
-		for _, n := range v.NICs {
-			if other, dup := macs[n.MAC]; dup {
-				return nil, fmt.Errorf("machines %s and %s: their cards would share the address %s; rename one", other, m.Name, n.MAC)
-			}
-			macs[n.MAC] = m.Name
 		}
 		var deps []string
 		for _, n := range v.NICs {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -59,11 +61,11 @@ func esxiSizing(t *topology.Topology, m topology.Machine) topology.VM {
 
 // esxiVM is machine m's VM: routers have the underlay NIC (eth0) and the
 // site NIC (eth1), hosts only the site NIC, each with an address of its
-// own (vmMAC). Cloud-init meta-data names the machine and gives each card
+// own (newVMMACs). Cloud-init meta-data names the machine and gives each card
 // its address: a router its WAN and LAN addresses, a host its site
 // address and the router as gateway. userData, when not empty, is its
 // user-data (esxiUserData).
-func esxiVM(t *topology.Topology, m topology.Machine, userData string) (esxi.VM, error) {
+func esxiVM(t *topology.Topology, m topology.Machine, userData string, macs vmMACs) (esxi.VM, error) {
 	size := esxiSizing(t, m)
 	v := esxi.VM{Name: m.Name, GuestID: "ubuntu64Guest", CPUs: size.CPUs, MemoryMB: size.MemoryMB, DiskGB: size.DiskGB, Owner: t.Name}
 	if img := size.Image; img != "" {
@@ -81,15 +83,15 @@ func esxiVM(t *topology.Topology, m topology.Machine, userData string) (esxi.VM,
 		if m.Site.Router.Kind == topology.RouterVyOS {
 			v.GuestID = "debian10_64Guest" // VyOS 1.2+ is Debian based
 		}
-		wan := esxi.NIC{PortGroup: esxiUnderlayPortGroup(t), MAC: vmMAC(t, m, 0)}
-		site.MAC = vmMAC(t, m, 1)
+		wan := esxi.NIC{PortGroup: esxiUnderlayPortGroup(t), MAC: macs.of(m.Name, 0)}
+		site.MAC = macs.of(m.Name, 1)
 		v.NICs = []esxi.NIC{wan, site}
 		meta += fmt.Sprintf("network:\n  version: 2\n  ethernets:\n"+
 			"    wan:\n      match: {macaddress: \"%s\"}\n      addresses: [%s/%d]\n"+
 			"    site:\n      match: {macaddress: \"%s\"}\n      addresses: [%s/%d]\n",
 			wan.MAC, m.WAN, t.Underlay.Prefix.Bits(), site.MAC, m.Address, m.Site.Prefix.Bits())
 	} else {
-		site.MAC = vmMAC(t, m, 0)
+		site.MAC = macs.of(m.Name, 0)
 		v.NICs = []esxi.NIC{site}
 		meta += fmt.Sprintf("network:\n  version: 2\n  ethernets:\n    site:\n      match: {macaddress: \"%s\"}\n"+
 			"      addresses: [%s/%d]\n      routes: [{to: default, via: %s}]\n",
@@ -99,14 +101,48 @@ func esxiVM(t *topology.Topology, m topology.Machine, userData string) (esxi.VM,
 	return v, nil
 }
 
-// vmMAC is the address of card i of m's VM: in VMware's range for
-// addresses given by hand (00:50:56:00:00:00-00:50:56:3f:ff:ff), from a
-// hash of the topology, the machine and the card, so that every run gives
-// the same one. Two cards of a topology with the same address are refused
-// by esxiSteps.
-func vmMAC(t *topology.Topology, m topology.Machine, i int) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%d", t.Name, m.Name, i)))
-	return fmt.Sprintf("00:50:56:%02x:%02x:%02x", h[0]&0x3f, h[1], h[2])
+// vmMACs are the addresses of every machine's cards (a router's WAN card
+// 0 and site card 1, a host's site card 0), by "machine/card".
+type vmMACs map[string]string
+
+func (v vmMACs) of(machine string, card int) string { return v[machine+"/"+strconv.Itoa(card)] }
+
+// newVMMACs gives every card of t's machines an address in VMware's range
+// for addresses given by hand (00:50:56:00:00:00-00:50:56:3f:ff:ff), from
+// a hash of the topology, the machine and the card, so that every run
+// gives the same one. With 22 bits to draw from, a thousand-site testbed
+// is all but sure to draw one address twice: a card whose address is
+// taken, in the order of machine names, draws again from the hash with an
+// attempt number, so no two cards share one. Adding a machine keeps every
+// other card's address unless the new one draws exactly an address it
+// would take first (about one in four million per pair).
+func newVMMACs(t *topology.Topology) vmMACs {
+	var keys []string
+	for _, m := range t.Machines() {
+		keys = append(keys, m.Name+"/0")
+		if m.IsRouter() {
+			keys = append(keys, m.Name+"/1")
+		}
+	}
+	slices.Sort(keys)
+	macs := make(vmMACs, len(keys))
+	used := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		for attempt := 0; ; attempt++ {
+			seed := t.Name + "/" + k
+			if attempt > 0 {
+				seed += "/" + strconv.Itoa(attempt)
+			}
+			h := sha256.Sum256([]byte(seed))
+			mac := fmt.Sprintf("00:50:56:%02x:%02x:%02x", h[0]&0x3f, h[1], h[2])
+			if !used[mac] {
+				used[mac] = true
+				macs[k] = mac
+				break
+			}
+		}
+	}
+	return macs
 }
 
 // esxiCreated is the state file that records what the layer created, so
@@ -271,7 +307,7 @@ func esxiRender(t *topology.Topology, env *Env, machine string) ([]Artifact, err
 		}
 		userData = esxiUserData(t, m, key, pub, authorized, env.ShowSecrets)
 	}
-	v, err := esxiVM(t, m, "")
+	v, err := esxiVM(t, m, "", newVMMACs(t))
 	if err != nil {
 		return nil, err
 	}
