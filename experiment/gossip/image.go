@@ -41,7 +41,6 @@ func BuildPeer(ctx context.Context, dir string) ([]byte, error) {
 		if err := WritePeerSource(dir); err != nil {
 			return nil, err
 		}
-		args = append(args, "-tags", peerBuildTags)
 	} else if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
 		return nil, fmt.Errorf("gossip: peer source %s: no go.mod there (leave PeerSource empty for the built-in peer): %w", dir, err)
 	}

@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"os"
@@ -16,13 +17,15 @@ import (
 //go:embed peer/main.go peer/go.mod.in peer/go.sum
 var peerSource embed.FS
 
-// peerBuildTags is what BuildPeer passes for the built-in peer: the tag
-// that lifts main.go's build constraint.
-const peerBuildTags = "ignore"
+// peerConstraint is main.go's first line, which WritePeerSource leaves
+// out. (Building with -tags ignore instead would also build every
+// dependency's generator files that carry the same constraint.)
+const peerConstraint = "//go:build ignore\n"
 
 // WritePeerSource writes the built-in peer's Go module into dir (created
-// if missing): go.mod, go.sum and main.go, ready for `go build -tags
-// ignore`. A harness that wants a peer of its own starts from it.
+// if missing): go.mod, go.sum and main.go without its ignore constraint,
+// ready for go build. A harness that wants a peer of its own starts from
+// it.
 func WritePeerSource(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -31,6 +34,12 @@ func WritePeerSource(dir string) error {
 		data, err := peerSource.ReadFile(from)
 		if err != nil {
 			return err
+		}
+		if to == "main.go" {
+			if !bytes.HasPrefix(data, []byte(peerConstraint)) {
+				return fmt.Errorf("gossip: peer source: main.go does not begin with %q", peerConstraint)
+			}
+			data = data[len(peerConstraint):]
 		}
 		if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
 			return fmt.Errorf("gossip: peer source: %w", err)

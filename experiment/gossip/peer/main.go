@@ -9,10 +9,10 @@
 // this directory's files: go.mod.in (written out as go.mod), go.sum and
 // this file, whose build constraint ignore keeps planetstage's own builds
 // (and go mod tidy) away from libp2p. Package experiment/gossip embeds
-// them, writes them into a directory (WritePeerSource) and compiles the
-// peer there with -tags ignore and the Go toolchain (the module proxy
-// serves go-libp2p and go-libp2p-pubsub) into a static binary and an
-// image the lab's nodes load, and runs it on every worker.
+// them, writes them into a directory without that constraint
+// (WritePeerSource) and compiles the peer there with the Go toolchain
+// (the module proxy serves go-libp2p and go-libp2p-pubsub) into a static
+// binary and an image the lab's nodes load, and runs it on every worker.
 //
 // Peers find each other without a registry or a DHT: --peers lists every
 // peer as name=address, and each peer's key is derived from --seed and its
