@@ -183,11 +183,16 @@ type esxiLayerRun struct {
 }
 
 func newESXiRun(t *topology.Topology, env *Env) *esxiLayerRun {
-	opts := env.ESXi
-	if opts == nil {
-		opts = &ESXiOptions{}
+	return &esxiLayerRun{t: t, env: env, opts: env.esxiOptions()}
+}
+
+// esxiOptions is env.ESXi, or the defaults (GOVC_* variables, no cached
+// session) when it is nil.
+func (env *Env) esxiOptions() *ESXiOptions {
+	if env.ESXi == nil {
+		return &ESXiOptions{}
 	}
-	return &esxiLayerRun{t: t, env: env, opts: opts}
+	return env.ESXi
 }
 
 // step builds a node whose Inspect and Apply get the hypervisor's client.

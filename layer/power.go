@@ -50,7 +50,7 @@ func Power(ctx context.Context, t *topology.Topology, env *Env, machine string, 
 
 // Power turns the VM of machine on h off or on.
 func (ESXi) Power(ctx context.Context, t *topology.Topology, env *Env, h topology.Hypervisor, machine string, on bool) error {
-	c, err := newESXiRun(t, env).opts.client(ctx, env, h)
+	c, err := env.esxiOptions().client(ctx, env, h)
 	if err != nil {
 		return err
 	}

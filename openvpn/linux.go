@@ -1,7 +1,6 @@
 package openvpn
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -84,10 +83,12 @@ type tunnelState struct {
 }
 
 // observe reads the router's state. It changes nothing.
-func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tunnels []tunnelState, drift Drift, err error) {
+// write holds the paths of files that are missing, differ or lack their
+// executable bit: what Apply writes.
+func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tunnels []tunnelState, drift Drift, write map[string]bool, err error) {
 	files, err = l.Files()
 	if err != nil {
-		return nil, nil, Drift{}, err
+		return nil, nil, Drift{}, nil, err
 	}
 	tunnelsHere := l.Model.TunnelsOf(l.Site)
 	var paths, execs []string
@@ -102,9 +103,9 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 	}
 	lk, err := l.look(ctx, r, paths, execs, tunnelsHere)
 	if err != nil {
-		return nil, nil, Drift{}, err
+		return nil, nil, Drift{}, nil, err
 	}
-	differs := map[string]bool{}
+	differs := map[string]bool{} // paths to write
 	for _, f := range files {
 		// A boot script that is not executable would not run.
 		differs[f.Path] = !lk.sums.Holds(f.Path, f.Data) || (f.Exec && !lk.exec[f.Path])
@@ -150,7 +151,7 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 			drift.Reasons = append(drift.Reasons, fmt.Sprintf("route %s via %s dev %s (to %s)", rt.Prefix, rt.Via, Interface(rt.Tunnel), rt.Site))
 		}
 	}
-	return files, tunnels, drift, nil
+	return files, tunnels, drift, differs, nil
 }
 
 func peerOf(t tunnel.Tunnel, site string) string {
@@ -234,7 +235,7 @@ func (l *Linux) running(ctx context.Context, r remote.Runner, t tunnel.Tunnel) (
 
 // Inspect reports what Apply would change. It changes nothing.
 func (l *Linux) Inspect(ctx context.Context, r remote.Runner) (Drift, error) {
-	_, _, d, err := l.observe(ctx, r)
+	_, _, d, _, err := l.observe(ctx, r)
 	return d, err
 }
 
@@ -242,7 +243,7 @@ func (l *Linux) Inspect(ctx context.Context, r remote.Runner) (Drift, error) {
 // openvpn daemons (restarted only when their files changed) and routes. It is
 // idempotent; a run that failed midway is repaired by the next.
 func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
-	files, tunnels, drift, err := l.observe(ctx, r)
+	files, tunnels, drift, write, err := l.observe(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -251,8 +252,7 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 	}
 	host := r.Host()
 	for _, f := range files {
-		have, err := r.ReadFile(ctx, f.Path)
-		if err == nil && bytes.Equal(have, f.Data) {
+		if !write[f.Path] {
 			continue
 		}
 		if err := r.WriteFile(ctx, f.Path, f.Data, fs.FileMode(f.Mode())); err != nil {

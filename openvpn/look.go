@@ -27,19 +27,14 @@ type look struct {
 // look reads the SHA-256 of paths, which of execs are executable, which
 // of tunnels' daemons run, the pid files, forwarding and the routes.
 func (l *Linux) look(ctx context.Context, r remote.Runner, paths, execs []string, tunnels []tunnel.Tunnel) (look, error) {
-	var execCmd, runningCmd strings.Builder
-	execCmd.WriteString("true")
-	for _, p := range execs {
-		q := remote.ShellQuote(p)
-		fmt.Fprintf(&execCmd, "; [ -x %s ] && printf '%%s\\n' %s", q, q)
-	}
+	var runningCmd strings.Builder
 	runningCmd.WriteString("true")
 	for _, t := range tunnels {
 		fmt.Fprintf(&runningCmd, "; { %s; } >/dev/null && echo %s", l.runningCmd(t), remote.ShellQuote(Interface(t.Index)))
 	}
 	a, err := remote.Batch(ctx, r, []remote.Query{
 		{Name: "sums", Command: remote.SumFilesCommand(paths)},
-		{Name: "exec", Command: execCmd.String()},
+		{Name: "exec", Command: remote.ExecutableCommand(execs)},
 		{Name: "running", Command: runningCmd.String()},
 		{Name: "pids", Command: fmt.Sprintf("cd %s && ls -1 -- *.pid", remote.ShellQuote(l.runDir()))},
 		{Name: "forward", Command: "cat /proc/sys/net/ipv4/ip_forward"},
@@ -48,16 +43,10 @@ func (l *Linux) look(ctx context.Context, r remote.Runner, paths, execs []string
 	if err != nil {
 		return look{}, fmt.Errorf("router %q: read the tunnels' state: %w", r.Host(), err)
 	}
-	lk := look{exec: map[string]bool{}, running: map[string]bool{}, forward: strings.TrimSpace(a["forward"]),
+	lk := look{exec: remote.ParseLines(a["exec"]), running: remote.ParseLines(a["running"]), forward: strings.TrimSpace(a["forward"]),
 		pids: strings.Fields(a["pids"]), routes: strings.Split(a["routes"], "\n")}
 	if lk.sums, err = remote.ParseSums(a["sums"]); err != nil {
 		return look{}, fmt.Errorf("router %q: %w", r.Host(), err)
-	}
-	for p := range strings.Lines(a["exec"]) {
-		lk.exec[strings.TrimSuffix(p, "\n")] = true
-	}
-	for _, iface := range strings.Fields(a["running"]) {
-		lk.running[iface] = true
 	}
 	return lk, nil
 }

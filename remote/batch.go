@@ -91,6 +91,30 @@ func SumFilesCommand(paths []string) string {
 	return "sha256sum -- " + strings.Join(quoted, " ")
 }
 
+// ExecutableCommand is a Batch query's command that prints, a line each,
+// which of paths are executable files.
+func ExecutableCommand(paths []string) string {
+	var b strings.Builder
+	b.WriteString("true")
+	for _, p := range paths {
+		q := ShellQuote(p)
+		fmt.Fprintf(&b, "; [ -x %s ] && printf '%%s\\n' %s", q, q)
+	}
+	return b.String()
+}
+
+// ParseLines reads a Batch answer of one item a line, such as
+// ExecutableCommand's, as a set.
+func ParseLines(out string) map[string]bool {
+	set := map[string]bool{}
+	for line := range strings.Lines(out) {
+		if line = strings.TrimSuffix(line, "\n"); line != "" {
+			set[line] = true
+		}
+	}
+	return set
+}
+
 // Sums are files' SHA-256 sums by path, as SumFilesCommand read them.
 type Sums map[string]string
 

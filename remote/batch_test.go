@@ -84,3 +84,17 @@ func (f *fakeBatchRunner) Run(_ context.Context, cmd Cmd) error {
 	_, err := cmd.Stdout.Write([]byte(out))
 	return err
 }
+
+// TestExecutableCommand: which files are executable, read through a real
+// shell as a Batch answer, names with spaces included.
+func TestExecutableCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script, plain := filepath.Join(dir, "boot script"), filepath.Join(dir, "conf")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755))
+	require.NoError(t, os.WriteFile(plain, nil, 0o644))
+	got, err := Batch(t.Context(), &Local{}, []Query{{Name: "exec", Command: ExecutableCommand([]string{script, plain, filepath.Join(dir, "missing")})}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{script: true}, ParseLines(got["exec"]))
+	assert.Empty(t, ParseLines(""))
+}

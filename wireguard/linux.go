@@ -1,7 +1,6 @@
 package wireguard
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -129,26 +128,26 @@ func Probe(ctx context.Context, r remote.Runner) (Implementation, error) {
 	return Implementation(strings.TrimSpace(out)), nil
 }
 
-// observe reads the router's state. It changes nothing.
-func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tunnels []tunnelState, drift Drift, err error) {
+// observe reads the router's state. It changes nothing. write holds the
+// paths of files that are missing, differ or lack their executable bit:
+// what Apply writes.
+func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tunnels []tunnelState, drift Drift, write map[string]bool, err error) {
 	if files, err = l.Files(); err != nil {
-		return nil, nil, Drift{}, err
+		return nil, nil, Drift{}, nil, err
 	}
 	// One round trip for everything (remote.Batch): a hub has many
 	// tunnels, and at planetary distances each command costs a round trip.
-	var paths []string
-	execCmd := "true"
+	var paths, execs []string
 	for _, f := range files {
 		paths = append(paths, f.Path)
 		if f.Exec {
-			q := remote.ShellQuote(f.Path)
-			execCmd += fmt.Sprintf("; [ -x %s ] && printf '%%s\\n' %s", q, q)
+			execs = append(execs, f.Path)
 		}
 	}
 	queries := []remote.Query{
 		{Name: "probe", Command: probeCmd},
 		{Name: "sums", Command: remote.SumFilesCommand(paths)},
-		{Name: "exec", Command: execCmd},
+		{Name: "exec", Command: remote.ExecutableCommand(execs)},
 		{Name: "confs", Command: l.staleCmd()},
 		{Name: "forward", Command: "cat /proc/sys/net/ipv4/ip_forward"},
 		{Name: "routes", Command: "ip -4 route show"},
@@ -159,11 +158,11 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 	}
 	a, err := remote.Batch(ctx, r, queries)
 	if err != nil {
-		return nil, nil, Drift{}, fmt.Errorf("router %q: read the tunnels' state: %w", r.Host(), err)
+		return nil, nil, Drift{}, nil, fmt.Errorf("router %q: read the tunnels' state: %w", r.Host(), err)
 	}
 	sums, err := remote.ParseSums(a["sums"])
 	if err != nil {
-		return nil, nil, Drift{}, fmt.Errorf("router %q: %w", r.Host(), err)
+		return nil, nil, Drift{}, nil, fmt.Errorf("router %q: %w", r.Host(), err)
 	}
 	drift.Implementation = Implementation(strings.TrimSpace(a["probe"]))
 	for _, t := range here {
@@ -185,16 +184,16 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 		}
 		tunnels = append(tunnels, st)
 	}
-	executable := map[string]bool{}
-	for p := range strings.Lines(a["exec"]) {
-		executable[strings.TrimSuffix(p, "\n")] = true
-	}
+	executable := remote.ParseLines(a["exec"])
+	write = map[string]bool{}
 	for _, f := range files {
 		switch {
 		case !sums.Holds(f.Path, f.Data):
 			drift.Reasons = append(drift.Reasons, "write "+f.Path)
+			write[f.Path] = true
 		case f.Exec && !executable[f.Path]:
 			drift.Reasons = append(drift.Reasons, "make "+f.Path+" executable")
+			write[f.Path] = true
 		}
 	}
 	drift.Stale = l.staleOf(a["confs"])
@@ -209,12 +208,12 @@ func (l *Linux) observe(ctx context.Context, r remote.Runner) (files []File, tun
 			drift.Reasons = append(drift.Reasons, fmt.Sprintf("route %s via %s dev %s (to %s)", rt.Prefix, rt.Via, Interface(rt.Tunnel), rt.Site))
 		}
 	}
-	return files, tunnels, drift, nil
+	return files, tunnels, drift, write, nil
 }
 
 // Inspect reports what Apply would change. It changes nothing.
 func (l *Linux) Inspect(ctx context.Context, r remote.Runner) (Drift, error) {
-	_, _, d, err := l.observe(ctx, r)
+	_, _, d, _, err := l.observe(ctx, r)
 	return d, err
 }
 
@@ -224,7 +223,7 @@ func (l *Linux) Inspect(ctx context.Context, r remote.Runner) (Drift, error) {
 // removed. It is idempotent; a run that failed midway is repaired by the
 // next.
 func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
-	files, tunnels, drift, err := l.observe(ctx, r)
+	files, tunnels, drift, write, err := l.observe(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -236,8 +235,7 @@ func (l *Linux) Apply(ctx context.Context, r remote.Runner) error {
 		return fmt.Errorf("router %q: %s", host, drift.Implementation.Note())
 	}
 	for _, f := range files {
-		have, err := r.ReadFile(ctx, f.Path)
-		if err == nil && bytes.Equal(have, f.Data) {
+		if !write[f.Path] {
 			continue
 		}
 		if err := r.WriteFile(ctx, f.Path, f.Data, fs.FileMode(f.Mode())); err != nil {
