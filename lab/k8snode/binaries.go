@@ -2,6 +2,7 @@ package k8snode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,11 @@ import (
 // binaries builds every component through the Go module proxy with the
 // pinned wrapper modules, GOTOOLCHAIN=local and -trimpath. The Go caches
 // live in the cache directory so a cold build happens once per machine.
+//
+// Kubernetes, most of the work, compiles in one lane while the other
+// components compile one after another in a second: one `go build` leaves
+// a core idle while it downloads modules, loads packages and links, and a
+// second lane fills it. A lane that fails stops the other.
 func (b *builder) binaries(ctx context.Context, res *Result) (string, error) {
 	comps, err := b.v.components()
 	if err != nil {
@@ -22,12 +28,35 @@ func (b *builder) binaries(ctx context.Context, res *Result) (string, error) {
 	key := hashOf(recipeVersion, fmt.Sprintf("%+v", b.v), src, b.goVers)
 	final := filepath.Join(b.cache, "bin-"+key)
 	err = b.stage(ctx, res, "binaries", final, func(ctx context.Context, tmp string) error {
+		var big, rest []component
 		for _, c := range comps {
-			if err := b.goBuild(ctx, c, tmp); err != nil {
-				return err
+			if c.dir == "kubernetes" {
+				big = append(big, c)
+			} else {
+				rest = append(rest, c)
 			}
 		}
-		return nil
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		lane := func(cs []component) error {
+			for _, c := range cs {
+				if err := b.goBuild(ctx, c, tmp); err != nil {
+					cancel(err)
+					return err
+				}
+			}
+			return nil
+		}
+		errs := make(chan error, 1)
+		go func() { errs <- lane(big) }()
+		err := lane(rest)
+		bigErr := <-errs
+		// The lane that failed first is the cause; the other one only
+		// reports that it was stopped.
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause
+		}
+		return errors.Join(err, bigErr)
 	})
 	return final, err
 }
@@ -49,7 +78,9 @@ func (b *builder) goEnv(cgo bool) []string {
 
 func (b *builder) goBuild(ctx context.Context, c component, out string) error {
 	dir := filepath.Join(b.src, c.dir)
-	args := []string{"build", "-trimpath", "-ldflags", "-s -w " + c.ldflags}
+	// -s -w leave DWARF out of the binaries; -dwarf=false keeps the
+	// compiler from making it in the first place.
+	args := []string{"build", "-trimpath", "-gcflags=all=-dwarf=false", "-ldflags", "-s -w " + c.ldflags}
 	if c.tags != "" {
 		args = append(args, "-tags", c.tags)
 	}

@@ -23,7 +23,7 @@ import (
 
 // recipeVersion is part of every cache key: bump it when the build steps
 // change in a way the hashed inputs do not show.
-const recipeVersion = "k8snode-recipe-1"
+const recipeVersion = "k8snode-recipe-2"
 
 // Options configure Build. The zero value works on a machine with Go,
 // mmdebstrap and Docker, run from inside the planetstage checkout.

@@ -273,3 +273,56 @@ func nodeImageInputs(t *testing.T, dir string) (*Result, string) {
 	require.NoError(t, os.WriteFile(nodeBase, base.Bytes(), 0o644))
 	return res, nodeBase
 }
+
+// TestFailingLaneStopsTheOther: the binaries stage compiles Kubernetes in
+// one lane and the rest in another; when a component of one lane fails,
+// the other lane's compile is stopped at once (not left to run its ten
+// minutes), the error names the component that failed, and the stage
+// leaves nothing behind. A stand-in `go` on PATH plays both compiles.
+func TestFailingLaneStopsTheOther(t *testing.T) {
+	sh := needSh(t)
+	bin, src := t.TempDir(), t.TempDir()
+	pidFile := filepath.Join(t.TempDir(), "kubernetes.pid")
+	fake := "#!" + sh + "\n" + `case "$PWD" in
+*/kubernetes) sh -c 'echo $$ > "$1"; exec sleep 60' child "` + pidFile + `" ;;
+*/crictl) until [ -s "` + pidFile + `" ]; do sleep 0.1; done; echo "crictl: does not compile" >&2; exit 1 ;;
+*) for a in "$@"; do
+     if [ "$prev" = -o ]; then case "$a" in */) for n in $BINS; do : > "$a$n"; done ;; *) : > "$a" ;; esac; fi
+     prev=$a
+   done ;;
+esac
+`
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "go"), []byte(fake), 0o755))
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	comps, err := DefaultVersions.components()
+	require.NoError(t, err)
+	var bins []string
+	for _, c := range comps {
+		require.NoError(t, os.MkdirAll(filepath.Join(src, c.dir), 0o755))
+		bins = append(bins, c.wantBins...)
+	}
+	t.Setenv("BINS", strings.Join(bins, " "))
+	b := testBuilder(t)
+	b.v, b.src = DefaultVersions, src
+
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.binaries(t.Context(), &Result{})
+		done <- err
+	}()
+	child := proctest.PID(t, pidFile)
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stage still ran 20 s after a lane failed")
+	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "component crictl")
+	assert.Contains(t, err.Error(), "does not compile")
+	assert.NotContains(t, err.Error(), "component kubernetes", "the lane that was stopped is not the cause")
+	assert.Less(t, time.Since(start), 20*time.Second)
+	assert.True(t, proctest.Gone(child), "the Kubernetes compile (pid %d) outlived the other lane's failure", child)
+	matches, _ := filepath.Glob(filepath.Join(b.cache, "bin-*"))
+	assert.Empty(t, matches, "a failed stage leaves nothing")
+}

@@ -69,7 +69,7 @@ func (v Versions) components() ([]component, error) {
 		{dir: "etcd", pkgs: []string{"go.etcd.io/etcd/server/v3"},
 			ldflags: "-X go.etcd.io/etcd/api/v3/version.GitSHA=" + v.Etcd,
 			rename:  map[string]string{"server": "etcd"}, wantBins: []string{"etcd"}},
-		{dir: "coredns", pkgs: []string{"github.com/coredns/coredns"}, wantBins: []string{"coredns"}},
+		{dir: "coredns", pkgs: []string{"."}, wantBins: []string{"coredns"}},
 		{dir: "cni", pkgs: []string{cni + "main/bridge", cni + "main/loopback", cni + "main/ptp", cni + "ipam/host-local", cni + "meta/portmap"},
 			wantBins: []string{"bridge", "loopback", "ptp", "host-local", "portmap"}},
 		{dir: "containerd", pkgs: []string{
