@@ -34,7 +34,9 @@
 // What cloud-init cannot do in a container is turned off in the image:
 // the network (Docker gives each container its address; the meta-data's
 // cards, matched by MAC address, are not a container's) and the host name
-// (Docker's). Kubernetes nodes (the node image) and VyOS routers (the
+// (Docker's). Kubernetes nodes boot the same way: the node image carries
+// cloud-init, and its init runs the same two stages before sshd
+// (k8snode.CloudInitLabel marks an image that does). VyOS routers (the
 // stand-in, or a real VyOS image) still get their keys from the lab, and
 // so does every machine of an image given in Options.Image.
 //

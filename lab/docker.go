@@ -303,6 +303,18 @@ func (e *engine) imageExists(ref string) (bool, error) {
 	return true, nil
 }
 
+// imageLabel returns label key of image ref ("" when it has none).
+func (e *engine) imageLabel(ref, key string) (string, error) {
+	img, err := e.c.InspectImage(ref)
+	if err != nil {
+		return "", fmt.Errorf("docker image inspect %s: %w", ref, err)
+	}
+	if img.Config == nil {
+		return "", nil
+	}
+	return img.Config.Labels[key], nil
+}
+
 // commitContainer is `docker commit --change …`: image tag from the
 // container's file system, with Dockerfile instructions changes applied.
 func (e *engine) commitContainer(ctx context.Context, name, tag string, changes []string) error {

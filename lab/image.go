@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/planetstage/planetstage/lab/k8snode"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,8 +55,8 @@ func DefaultRecipe() Recipe {
 		},
 		Files: map[string]string{
 			initPath: initScript,
-			"/etc/ssh/sshd_config.d/planetstage.conf":       sshdConfig,
-			"/etc/cloud/cloud.cfg.d/90-planetstage-lab.cfg": cloudConfig,
+			"/etc/ssh/sshd_config.d/planetstage.conf": sshdConfig,
+			k8snode.CloudConfigPath:                   k8snode.CloudConfig,
 		},
 		Entrypoint: []string{initPath},
 	}
@@ -112,19 +113,6 @@ KbdInteractiveAuthentication no
 UsePAM no
 UseDNS no
 MaxStartups 100:30:200
-`
-
-// cloudConfig is what cloud-init cannot do in a lab container, turned off:
-// the NoCloud seed is the only source (the lab writes it from the VM's
-// guestinfo), Docker owns the network (each card's address and the
-// meta-data's MAC match do not apply to a container's interfaces) and the
-// host name (its /etc/hostname is Docker's); the root file system is not
-// resized, and the locale is one the image has.
-const cloudConfig = `datasource_list: [NoCloud, None]
-network: {config: disabled}
-preserve_hostname: true
-resize_rootfs: false
-locale: C.UTF-8
 `
 
 // Tag returns the image reference for r: ImageRepository:<hash of r>.

@@ -168,10 +168,16 @@ func (l *Lab) routerOf(site string) Machine {
 // cloudSeed is what a machine boots from when its VM was made by the
 // machines layer and it runs the lab image: the VM's cloud-init user-data
 // and meta-data, read from the simulated hypervisor as a guest reads its
-// guestinfo. nil for any other machine, whose keys the lab installs itself.
+// guestinfo. The lab image and the node image (k8snode.CloudInitLabel)
+// boot that way. nil for any other machine, whose keys the lab installs
+// itself.
 func (l *Lab) cloudSeed(ctx context.Context, m Machine, spec containerSpec) (*cloudSeed, error) {
-	if !l.cloudInit || spec.Image != l.image || !l.isVMBacked(m.Name) {
+	if !l.isVMBacked(m.Name) {
 		return nil, nil
+	}
+	boots, err := l.bootsCloudInit(spec.Image)
+	if err != nil || !boots {
+		return nil, err
 	}
 	h := l.sims[l.hypervisorOf[m.Site]]
 	if h == nil {
@@ -185,6 +191,30 @@ func (l *Lab) cloudSeed(ctx context.Context, m Machine, spec containerSpec) (*cl
 		return nil, fmt.Errorf("machine %s: its VM has no cloud-init user-data to boot from", m.Name)
 	}
 	return &cloudSeed{userData: ud, metaData: md}, nil
+}
+
+// bootsCloudInit says whether image runs cloud-init on a NoCloud seed at
+// start: the lab's own image when it is the default recipe, and any image
+// carrying k8snode.CloudInitLabel (a node image built before that label
+// existed boots with the lab's keys, as it always did).
+func (l *Lab) bootsCloudInit(image string) (bool, error) {
+	if image == l.image {
+		return l.cloudInit, nil
+	}
+	l.cloudInitMu.Lock()
+	defer l.cloudInitMu.Unlock()
+	if v, ok := l.cloudInitImages[image]; ok {
+		return v, nil
+	}
+	v, err := l.d.imageLabel(image, k8snode.CloudInitLabel)
+	if err != nil {
+		return false, err
+	}
+	if l.cloudInitImages == nil {
+		l.cloudInitImages = map[string]bool{}
+	}
+	l.cloudInitImages[image] = v == "nocloud"
+	return v == "nocloud", nil
 }
 
 // cloudSeed is a NoCloud seed: user-data and meta-data.

@@ -29,6 +29,32 @@ var nodeBinaries = map[string]string{
 	"host-local": "/opt/cni/bin/host-local", "portmap": "/opt/cni/bin/portmap",
 }
 
+// CloudConfig is what cloud-init cannot do in a lab container, turned off:
+// the NoCloud seed is the only source (the lab writes it from the VM's
+// guestinfo), Docker owns the network (each card's address and the
+// meta-data's MAC match do not apply to a container's interfaces) and the
+// host name (its /etc/hostname is Docker's); the root file system is not
+// resized, and the locale is one the image has. The node image and the
+// lab's own image both carry it at CloudConfigPath.
+var CloudConfig = mustFile("files/cloud.cfg")
+
+// CloudConfigPath is where an image keeps CloudConfig.
+const CloudConfigPath = "/etc/cloud/cloud.cfg.d/90-planetstage-lab.cfg"
+
+// CloudInitLabel marks an image that boots a VM's machine through
+// cloud-init: its init runs cloud-init's local and init stages on a NoCloud
+// seed in /var/lib/cloud/seed/nocloud before sshd starts. The node image
+// carries it with the value "nocloud".
+const CloudInitLabel = "io.planetstage.cloud-init"
+
+func mustFile(name string) string {
+	data, err := files.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}
+
 // overlayFile is one file added on top of the Debian root file system.
 type overlayFile struct {
 	dest string
@@ -142,6 +168,7 @@ func (b *builder) removeImage(ctx context.Context, id string) {
 var importChanges = []string{
 	`ENTRYPOINT ["/usr/bin/tini", "-g", "--", "/usr/local/bin/k8snode-init"]`,
 	`ENV container=docker`,
+	`LABEL ` + CloudInitLabel + `=nocloud`,
 	`ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
 }
 
@@ -174,6 +201,7 @@ func (b *builder) overlay(binDir, imageDir string, images []string) ([]overlayFi
 		{"k8snode-init", "/usr/local/bin/k8snode-init", 0o755},
 		{"systemctl", "/usr/local/bin/systemctl", 0o755},
 		{"crictl.yaml", "/etc/crictl.yaml", 0o644},
+		{"cloud.cfg", CloudConfigPath, 0o644},
 	} {
 		data, err := files.ReadFile("files/" + f.name)
 		if err != nil {

@@ -13,11 +13,14 @@ import (
 
 // nodePackages make the node's root file system: what kubeadm, the kubelet,
 // containerd and kube-proxy's host side need, plus haproxy (a load-balancer
-// node runs the same image), sshd for the lab, and tini as PID 1.
+// node runs the same image), sshd for the lab, tini as PID 1, and
+// cloud-init, which boots a node from its VM's user-data as on a VMware
+// guest.
 var nodePackages = []string{
 	"conntrack", "iptables", "nftables", "iproute2", "ethtool", "util-linux", "mount", "kmod",
 	"libseccomp2", "pigz", "e2fsprogs", "bash", "ca-certificates", "curl", "jq", "procps",
 	"socat", "openssh-server", "less", "iputils-ping", "haproxy", "tini", "ebtables", "psmisc",
+	"cloud-init",
 }
 
 // proxyPackages are the userspace tools kube-proxy runs (iptables-restore,
