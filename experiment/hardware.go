@@ -21,7 +21,8 @@ import (
 //   - SetShape puts netem on both routers' tunnel interface
 //     (layer.ShapeTunnel), which needs the netem qdisc in their kernels;
 //   - StopMachine and StartMachine power a VM off and on through its
-//     hypervisor (layer.Power); a machine outside any hypervisor is
+//     hypervisor (testbed's StopMachine and StartMachine, which returns
+//     once the machine answers over SSH); a machine outside any hypervisor is
 //     refused by name;
 //   - Shape reports what the topology's latency model put on a tunnel
 //     and what SetShape set since, not a reading of the routers.
@@ -41,7 +42,7 @@ func ForTestbed(ctx context.Context, tb *testbed.Testbed) (Testbed, error) {
 	if env.Latency == nil {
 		env.Latency = t.LatencyModel()
 	}
-	h := &hardwareTestbed{t: t, env: &env, shapes: map[wan.Pair][2]wan.Shape{}}
+	h := &hardwareTestbed{tb: tb, t: t, env: &env, shapes: map[wan.Pair][2]wan.Shape{}}
 	matrix, _, err := layer.LatencyMatrix(t, &env)
 	if err != nil {
 		return nil, err
@@ -54,6 +55,7 @@ func ForTestbed(ctx context.Context, tb *testbed.Testbed) (Testbed, error) {
 }
 
 type hardwareTestbed struct {
+	tb  *testbed.Testbed
 	t   *topology.Topology
 	env *layer.Env
 
@@ -101,11 +103,11 @@ func (h *hardwareTestbed) SetCut(ctx context.Context, x, y string, cut bool) err
 }
 
 func (h *hardwareTestbed) StopMachine(ctx context.Context, machine string) error {
-	return layer.Power(ctx, h.t, h.env, machine, false)
+	return h.tb.StopMachine(ctx, machine)
 }
 
 func (h *hardwareTestbed) StartMachine(ctx context.Context, machine string) error {
-	return layer.Power(ctx, h.t, h.env, machine, true)
+	return h.tb.StartMachine(ctx, machine)
 }
 
 func (h *hardwareTestbed) Facts(ctx context.Context) map[string]string {

@@ -47,7 +47,7 @@ func (l *Lab) Grow(ctx context.Context, t *topology.Topology) error {
 			vmBacked[m.Name] = true
 		}
 	}
-	l.topo, l.notes = topo, notes
+	l.topo, l.notes, l.given = topo, notes, t
 	l.mu.Unlock()
 	if err := l.keys.writeKnownHosts(l.Machines()); err != nil {
 		return err

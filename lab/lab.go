@@ -122,8 +122,11 @@ type Lab struct {
 	// cloudInit says the lab image runs cloud-init: a machine of that image
 	// whose VM the machines layer made boots from the VM's user-data.
 	cloudInit bool
-	log       *slog.Logger
-	progress  func(Event)
+	// cloudInitImages caches bootsCloudInit's answer for other images.
+	cloudInitMu     sync.Mutex
+	cloudInitImages map[string]bool
+	log             *slog.Logger
+	progress        func(Event)
 
 	// mu guards what Grow changes while other methods may run: the spec,
 	// its machines, the topology as the lab runs it and the notes.
@@ -133,6 +136,7 @@ type Lab struct {
 
 	// Set when the lab runs a topology (Up rather than UpSpec).
 	topo         *topology.Topology // guarded by mu
+	given        *topology.Topology // the caller's, topo's source; guarded by mu
 	notes        []string           // guarded by mu
 	sims         map[string]*simHypervisor
 	hypervisorOf map[string]string // site -> hypervisor

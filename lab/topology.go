@@ -66,7 +66,16 @@ func (l *Lab) adapt(t *topology.Topology) {
 	c, notes := l.adapted(t)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.topo, l.notes = c, notes
+	l.topo, l.notes, l.given = c, notes, t
+}
+
+// Given is the topology the lab runs as its caller gave it to Up or Attach
+// (or last to Grow): what a grown topology starts from. Topology is the
+// lab's adapted copy of it.
+func (l *Lab) Given() *topology.Topology {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.given
 }
 
 func (l *Lab) adapted(t *topology.Topology) (c *topology.Topology, notes []string) {

@@ -75,6 +75,22 @@ func TestHardwareWithoutReachingIt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, strings.Join(argv, " "), "-W %h:%p root@10.56.0.12", "a host is reached through its site's router")
 	assert.Contains(t, argv, "StrictHostKeyChecking=yes")
+
+	// The thesis's experiments refuse bad input before touching anything:
+	// a site that is not there, a machine outside any hypervisor, a
+	// testbed without a cluster.
+	h := topology.Host{Name: "h3", Address: netip.MustParseAddr("172.56.10.102"), Role: topology.RoleWorker}
+	add, err := tb.AddNode(ctx, "nowhere", h, testbed.ApplyOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "add node h3: ")
+	assert.Contains(t, err.Error(), `"nowhere"`)
+	assert.Equal(t, testbed.NodeAddition{Node: "h3", Site: "nowhere", Seconds: add.Seconds}, add, "not Ready, no walk")
+	_, ok := tb.Topology().Machine("h3")
+	assert.False(t, ok, "the topology did not grow")
+	assert.ErrorIs(t, tb.StopMachine(ctx, "h1"), layer.ErrNoPowerSwitch, "h1 exists outside any hypervisor")
+	assert.ErrorIs(t, tb.StartMachine(ctx, "h1"), layer.ErrNoPowerSwitch)
+	_, err = tb.LoseControlPlane(ctx, "h1", testbed.ApplyOptions{})
+	assert.Error(t, err, "no cluster, so no control plane to lose")
 }
 
 // TestLabRefusesWhatItCannotDo: the lab has no offline plan and is removed

@@ -25,7 +25,7 @@ const thesisAddNodeSeconds = 509.5 + 105.9
 // addNodeReport is the thesis's "add a node": a worker added to site B,
 // from the changed topology to the node Ready, beside the thesis's time.
 type addNodeReport struct {
-	lab.NodeAddition
+	testbed.NodeAddition
 	ThesisSeconds float64 `json:"thesisSeconds"`
 }
 
@@ -71,21 +71,11 @@ func deploy(ctx context.Context, b *kubeadm.Bootstrapper, workers int, out io.Wr
 // evaluateCluster runs the thesis's experiments on the running cluster:
 // add a worker, lose a master, and what it all costs at idle. Only the lab
 // does them yet; on hardware the report says they were skipped.
-func evaluateCluster(ctx context.Context, tb *testbed.Testbed, t *topology.Topology, o lab.ApplyOptions, out io.Writer, rep *report) error {
-	if !tb.IsLab() {
-		rep.Skipped = append(rep.Skipped, lab.SkippedLayer{Layer: "add a node, lose a master",
-			Reason: "only the lab creates a new VM's machine and stops a control plane's yet"})
-		fmt.Fprintln(out, " - add a node, lose a master: only in the lab yet")
-		return nil
-	}
-	l, err := tb.Lab(ctx)
-	if err != nil {
-		return err
-	}
+func evaluateCluster(ctx context.Context, tb *testbed.Testbed, o testbed.ApplyOptions, out io.Writer, rep *report) error {
 	h := topology.Host{Name: "node05", Address: netip.MustParseAddr("192.168.20.103"), Role: topology.RoleWorker}
 	fmt.Fprintf(out, "\nAdding a worker: %s (%s) in site-b\n", h.Name, h.Address)
 	o.Layers = nil // every layer, cluster included
-	add, err := l.AddNode(ctx, t, "site-b", h, o)
+	add, err := tb.AddNode(ctx, "site-b", h, o)
 	rep.AddNode = &addNodeReport{NodeAddition: add, ThesisSeconds: thesisAddNodeSeconds}
 	rep.Add(add.Result)
 	if err != nil {
@@ -93,17 +83,24 @@ func evaluateCluster(ctx context.Context, tb *testbed.Testbed, t *topology.Topol
 	}
 	fmt.Fprintf(out, " ✓ %s joined and Ready in %.1f s (thesis: %.1f s)\n", h.Name, add.Seconds, thesisAddNodeSeconds)
 
-	master := l.Topology().HostsWithRole(topology.RoleControlPlane)[0].Name
+	master := tb.Topology().HostsWithRole(topology.RoleControlPlane)[0].Name
 	fmt.Fprintf(out, "\nLosing a master: stopping %s, asking the API through the load balancer, starting it again\n", master)
-	loss, err := l.LoseControlPlane(ctx, master, o)
+	loss, err := tb.LoseControlPlane(ctx, master, o)
 	rep.MasterLoss = &loss
 	if err != nil {
 		return fmt.Errorf("lose a master: %w", err)
 	}
 	fmt.Fprintf(out, " ✓ API answered through the load balancer with %s down (asked from %s); %s back, its own API server and etcd member ready, %.1f s after its start\n",
 		master, loss.Via, master, loss.RecoverSeconds)
-
-	// Resources once the cluster has settled after the restart.
+	if !tb.IsLab() {
+		return nil
+	}
+	// Resources once the cluster has settled after the restart: the
+	// lab's containers, from docker stats.
+	l, err := tb.Lab(ctx)
+	if err != nil {
+		return err
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -135,8 +132,9 @@ func masterSeconds(r *report) float64 {
 
 // checkCluster compares the cluster with the thesis's evaluation: the
 // nodes are the topology's, each in its site's subnet (layer.CheckNodes),
-// the deployment reached every worker and, in the lab, a node could be
-// added and a master lost, and this machine's kernel kept its settings.
+// the deployment reached every worker, a node could be added and a master
+// lost, and, in the lab, whose kubelets share this machine's kernel, the
+// kernel kept its settings.
 func checkCluster(t *topology.Topology, r *report, inLab bool) []string {
 	problems := layer.CheckNodes(t, r.Nodes)
 	if r.Deployment == nil {
@@ -144,14 +142,10 @@ func checkCluster(t *topology.Topology, r *report, inLab bool) []string {
 	} else {
 		problems = append(problems, r.Deployment.Problems(len(t.HostsWithRole(topology.RoleWorker)))...)
 	}
-	if !inLab {
-		slices.Sort(problems)
-		return problems
-	}
 	if r.AddNode == nil || !r.AddNode.Ready {
 		problems = append(problems, "the added worker is not Ready")
 	}
-	if len(r.HostSysctlsChanged) > 0 {
+	if inLab && len(r.HostSysctlsChanged) > 0 {
 		problems = append(problems, "the kubelets changed this machine's kernel settings: "+strings.Join(r.HostSysctlsChanged, ", "))
 	}
 	if r.MasterLoss == nil || !r.MasterLoss.APIReachable {

@@ -29,8 +29,3 @@ func onHardware(t *topology.Topology, urls, geo string) (*topology.Topology, err
 	}
 	return t, nil
 }
-
-// labOnly is what the hardware run checks instead of PASS when every
-// check that runs on hardware passed: adding a node (a new VM's machine)
-// and losing a master (stopping its container) are the lab's so far.
-const labOnly = "PASS on hardware of what runs there (matrices, cluster, deployment, second apply); adding a node and losing a master run only in the lab yet"

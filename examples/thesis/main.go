@@ -191,7 +191,7 @@ func runThesis(ctx context.Context, t *topology.Topology, o options, out, errOut
 	fmt.Fprintf(out, " ✓ Second apply: %d steps, %d changes (%s)\n", len(again.Steps), len(rep.ReapplyChanges), again.Duration.Round(100*time.Millisecond))
 	rep.Layers = applied
 	if rep.Cluster {
-		if err := evaluateCluster(ctx, tb, t, lab.ApplyOptions{Hook: plan.ProgressFor(out), Parallelism: o.parallelism}, out, rep); err != nil {
+		if err := evaluateCluster(ctx, tb, testbed.ApplyOptions{Hook: plan.ProgressFor(out), Parallelism: o.parallelism}, out, rep); err != nil {
 			return rep, err
 		}
 		if tb.IsLab() { // the lab's kubelets share this machine's kernel

@@ -14,6 +14,7 @@ import (
 	"github.com/planetstage/planetstage/kubeadm"
 	"github.com/planetstage/planetstage/lab"
 	"github.com/planetstage/planetstage/reach"
+	"github.com/planetstage/planetstage/testbed"
 )
 
 // matrix builds a matrix of t's machines where reachable decides each pair.
@@ -74,9 +75,8 @@ func TestCheck(t *testing.T) {
 			assert.Equal(t, tt.want, check(th, r, true))
 		})
 	}
-	// On hardware the same checks, but what passed is not the lab's PASS:
-	// adding a node and losing a master did not run.
-	assert.Equal(t, labOnly, check(th, good(), false))
+	// On hardware the same checks, and the same PASS.
+	assert.Equal(t, "PASS", check(th, good(), false))
 	bad := good()
 	bad.After = matrix(func(a, b string) bool { return a != "lb" })
 	assert.Contains(t, check(th, bad, false), "FAIL: after the tunnels")
@@ -86,7 +86,7 @@ func TestReportJSON(t *testing.T) {
 	t.Parallel()
 	r := &report{Before: matrix(func(a, b string) bool { return false }), After: matrix(func(a, b string) bool { return true }),
 		Report: lab.Report{Steps: []lab.StepTime{{ID: "esxi/vm/node03", Seconds: 1.5, Outcome: "done"}}, TotalSeconds: 12.25}, Check: "PASS",
-		AddNode:   &addNodeReport{NodeAddition: lab.NodeAddition{Node: "node05", Site: "site-b", Seconds: 20.5, Ready: true}, ThesisSeconds: 615.4},
+		AddNode:   &addNodeReport{NodeAddition: testbed.NodeAddition{Node: "node05", Site: "site-b", Seconds: 20.5, Ready: true}, ThesisSeconds: 615.4},
 		Resources: &lab.UsageTotal{MemoryMiB: 10, CPUPct: 1.5, PerMachine: map[string]float64{"lb": 10}}}
 	path := filepath.Join(t.TempDir(), "r.json")
 	require.NoError(t, r.writeFile(path))
@@ -125,8 +125,8 @@ func TestCheckCluster(t *testing.T) {
 			}
 		}
 		r.Deployment = &kubeadm.Spread{Replicas: 4, Nodes: []string{"node01", "node02", "node03", "node04"}, Reached: 4}
-		r.AddNode = &addNodeReport{NodeAddition: lab.NodeAddition{Node: "node05", Ready: true, Seconds: 20}}
-		r.MasterLoss = &lab.ControlPlaneLoss{Master: "master01", APIReachable: true, Recovered: true}
+		r.AddNode = &addNodeReport{NodeAddition: testbed.NodeAddition{Node: "node05", Ready: true, Seconds: 20}}
+		r.MasterLoss = &testbed.ControlPlaneLoss{Master: "master01", APIReachable: true, Recovered: true}
 		return r
 	}
 	tests := []struct {
@@ -179,17 +179,24 @@ func TestCheckClusterNamesChangedSysctls(t *testing.T) {
 	assert.Contains(t, strings.Join(checkCluster(Thesis(), r, true), "; "), "the kubelets changed this machine's kernel settings: kernel/panic 0 -> 10")
 }
 
-// TestCheckClusterOnHardware: the nodes and the deployment are checked as
-// in the lab; what only the lab runs is not asked for.
+// TestCheckClusterOnHardware: on hardware the cluster is checked as in the
+// lab, adding a node and losing a master included; only the lab's own
+// check (this machine's kernel settings, which only the lab's kubelets
+// share) is left out.
 func TestCheckClusterOnHardware(t *testing.T) {
 	t.Parallel()
 	th := Thesis()
-	r := &report{Cluster: true, Deployment: &kubeadm.Spread{Replicas: 4, Nodes: []string{"node01", "node02", "node03", "node04"}, Reached: 4}}
+	r := &report{Cluster: true, Deployment: &kubeadm.Spread{Replicas: 4, Nodes: []string{"node01", "node02", "node03", "node04"}, Reached: 4},
+		HostSysctlsChanged: []string{"kernel/panic 0 -> 10"}}
 	for _, m := range th.Machines() {
 		if m.Role == "control-plane" || m.Role == "worker" {
 			r.Nodes = append(r.Nodes, kubeadm.NodeStatus{Name: m.Name, Ready: true, InternalIP: m.Address.String()})
 		}
 	}
+	assert.Equal(t, []string{"the API did not answer with a master down", "the added worker is not Ready"}, checkCluster(th, r, false),
+		"the experiments are asked for on hardware too")
+	r.AddNode = &addNodeReport{NodeAddition: testbed.NodeAddition{Node: "node05", Ready: true, Seconds: 300}}
+	r.MasterLoss = &testbed.ControlPlaneLoss{Master: "master01", APIReachable: true, Recovered: true}
 	assert.Empty(t, checkCluster(th, r, false))
 	r.Deployment.Reached = 2
 	assert.Equal(t, []string{"2 of 4 replicas answered through the API"}, checkCluster(th, r, false))
