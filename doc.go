@@ -30,8 +30,8 @@
 //	lab       a local stand-in for the hardware (Docker containers over real
 //	          SSH, govmomi's ESXi simulator, a user-space WAN relay) and the
 //	          workflow on it: Up, Apply, Matrix, MeasureWAN,
-//	          CompareTunnelKinds, AddHost,
-//	          LoseControlPlane, Down; lab/labtest gives a Go test a running,
+//	          CompareTunnelKinds, AddHost, Stop, Start, Down;
+//	          lab/labtest gives a Go test a running,
 //	          applied lab in one call. Routers of kind vyos run in the VyOS
 //	          stand-in (vyos/vyosstandin, not VyOS: a vbash that runs
 //	          package vyos's configure session and realises it with
@@ -39,8 +39,10 @@
 //	          image the user built.
 //	testbed   a topology's machines as one thing to act on, the lab or
 //	          the hardware: Plan, Apply, Destroy, Matrix, MeasureWAN,
-//	          Bootstrapper, Inventory, SSHCommand, the same calls and
-//	          checks either way. A program with a --lab flag opens one.
+//	          Bootstrapper, Inventory, SSHCommand, StopMachine,
+//	          StartMachine and the thesis's AddNode and LoseControlPlane,
+//	          the same calls and checks either way. A program with a --lab
+//	          flag opens one.
 //	reach     the reachability matrix, every machine pinging every other
 //	          from inside, through any remote.Runner: the lab's containers
 //	          or SSH on hardware.

@@ -79,8 +79,10 @@
 //
 // l.Dial is the plan's SSH; l.Exec runs commands through the engine's exec
 // (a cancelled one is killed) for looking from inside; Stop, Kill and
-// Start play faults; AddHost and
-// LoseControlPlane are the thesis's experiments; Usage and MeasureWAN say
+// Start play faults; AddHost grows the running testbed by a machine (the
+// thesis's experiments, adding a node and losing a master, are package
+// testbed's, which runs them in the lab and on hardware); Usage and
+// MeasureWAN say
 // what the testbed costs and how its tunnels perform; CompareTunnelKinds
 // measures OpenVPN and WireGuard side by side on the running lab, without
 // latency (the relay's shaping off) and with the topology's, and puts the
@@ -92,8 +94,7 @@
 // as JSON and prints the timing table; WithinSites with Matrix.Mismatches
 // checks the matrix before the tunnels, Matrix.CheckConnected after them,
 // and Matrix.WriteRTTs prints what crossed them; UpOrAttach reuses a lab
-// an earlier run left up; AddNode, LoseControlPlane and TotalUsage are the
-// thesis's evaluation as typed results.
+// an earlier run left up; TotalUsage sums what the containers use.
 //
 // The node image is built here, never pulled: mmdebstrap makes a Debian root
 // file system from the machine's configured Debian mirror (read from the apt

@@ -6,8 +6,9 @@
 // experiment harness that runs against the lab in its tests and against
 // hardware for the paper — opens a Testbed once and calls the same
 // methods either way: Plan, Apply, Destroy, MeasureWAN, Bootstrapper,
-// Inventory, SSHCommand, Matrix: the same checks in both, only the
-// machinery differs. What only a lab has (its WAN relay's paths, its
+// Inventory, SSHCommand, Matrix, StopMachine and StartMachine, and the
+// thesis's experiments AddNode and LoseControlPlane: the same checks in
+// both, only the machinery differs. What only a lab has (its WAN relay's paths, its
 // containers) is reached through Lab.
 //
 //	tb, err := testbed.Open(ctx, t, testbed.Options{Lab: true, Progress: os.Stdout})
