@@ -52,7 +52,7 @@ type Options struct {
 	// cluster on the offline Kubernetes node image (package k8snode), built
 	// or found in its cache by Up when NodeImage is empty, and adds the
 	// cluster layer to Apply's default layers. The first build compiles
-	// Kubernetes: tens of minutes on two cores.
+	// Kubernetes: about 11 minutes on two cores.
 	Kubernetes bool
 	// NodeImageOptions tune that build (cache directory, log).
 	NodeImageOptions k8snode.Options
@@ -319,7 +319,7 @@ func (l *Lab) buildNodeImage(ctx context.Context, o k8snode.Options) error {
 		o.Preflight.Hook = preflightEvents(l.progress)
 	}
 	start := time.Now()
-	l.progress(Event{Phase: PhaseNodeImage, Detail: "(a cold build compiles Kubernetes: tens of minutes on 2 cores)"})
+	l.progress(Event{Phase: PhaseNodeImage, Detail: "(a cold build compiles Kubernetes: about 11 minutes on 2 cores)"})
 	res, err := k8snode.Build(ctx, o)
 	done := Event{Phase: PhaseNodeImage, Done: true, Elapsed: time.Since(start), Err: err}
 	if err != nil {

@@ -50,7 +50,7 @@ func (c *CLI) runNodeImage(ctx context.Context, args []string, out, errOut io.Wr
 }
 
 func buildNodeImage(ctx context.Context, opts k8snode.Options, out io.Writer) (*k8snode.Result, error) {
-	fmt.Fprintln(out, " • Kubernetes node image: building or reusing (a cold build compiles Kubernetes, etcd, containerd and CoreDNS: tens of minutes on 2 cores)")
+	fmt.Fprintln(out, " • Kubernetes node image: building or reusing (a cold build compiles Kubernetes, etcd, containerd and CoreDNS: about 11 minutes on 2 cores)")
 	if opts.Hook == nil {
 		opts.Hook = plan.ProgressFor(out) // each stage and compile, and the packages it installs
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +13,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/planetstage/planetstage/experiment"
 	"github.com/planetstage/planetstage/inventory"
@@ -160,7 +167,10 @@ func TestLabRoundTrip(t *testing.T) {
 	l, err := tb.Lab(ctx)
 	require.NoError(t, err)
 	hw.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
-	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: t.TempDir()})
+	// The lab's plan state: the host keys its VMs' user-data carries.
+	st, err := l.State()
+	require.NoError(t, err)
+	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: st.Dir()})
 	require.NoError(t, err)
 	defer htb.Close(ctx)
 	hm, err := htb.Matrix(ctx)
@@ -235,4 +245,92 @@ func hardwareFaults(ctx context.Context, t *testing.T, htb *testbed.Testbed) {
 	assert.Contains(t, f["openvpn"], "OpenVPN", "read from the first router")
 	assert.Contains(t, f["router.kernel"], "(r1)")
 	assert.NotContains(t, f, "docker")
+}
+
+// TestHardwarePowerCycle: on hardware StopMachine and StartMachine go
+// through the hypervisor's API, as losing a master does. The lab's machines
+// stand in for the hardware: its ESXi simulator is the hypervisor (reached
+// over HTTPS with the pinned thumbprint and the GOVC_* credentials, as a
+// real host), and h1 a VM on it. The plan, an independent reading of the
+// simulator, sees the VM off after StopMachine and on again after
+// StartMachine, which returned only once h1 answered over real SSH. (The
+// lab's container keeps running throughout: the simulator's power state
+// is all the hardware testbed changes, so that h1 answering proves only
+// the wait, not a boot.)
+func TestHardwarePowerCycle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	topo := twoSites("tbtest-power")
+	for i := range topo.Sites {
+		// Prefixes of this test's own: 10.57/16 and 172.57/16.
+		s := &topo.Sites[i]
+		s.Prefix = netip.MustParsePrefix(strings.Replace(s.Prefix.String(), "172.56.", "172.57.", 1))
+		s.Router.WAN = netip.MustParseAddr(strings.Replace(s.Router.WAN.String(), "10.56.", "10.57.", 1))
+		s.Router.LAN = netip.MustParseAddr(strings.Replace(s.Router.LAN.String(), "172.56.", "172.57.", 1))
+		s.Hosts[0].Address = netip.MustParseAddr(strings.Replace(s.Hosts[0].Address.String(), "172.56.", "172.57.", 1))
+	}
+	topo.Underlay.Prefix = netip.MustParsePrefix("10.57.0.0/16")
+	topo.Hypervisors = []topology.Hypervisor{{Name: "esxi1", URL: "https://192.0.2.13/sdk"}}
+	topo.Sites[0].Hypervisor = "esxi1"
+	topo.SetDefaults()
+	require.NoError(t, topo.Validate())
+	tb, err := testbed.Open(ctx, topo, testbed.Options{Lab: true, LabStateDir: t.TempDir()})
+	require.NoError(t, err)
+	defer tb.Close(ctx)
+	if _, err := tb.Lab(ctx); err != nil && !errors.Is(err, lab.ErrNotUp) {
+		t.Skipf("needs a running Docker engine: %v", err)
+	}
+	t.Cleanup(func() {
+		_, err := tb.Destroy(context.Background(), testbed.DestroyOptions{})
+		assert.NoError(t, err)
+	})
+	_, err = tb.Apply(ctx, testbed.ApplyOptions{Layers: []string{layer.Machines}})
+	require.NoError(t, err)
+
+	l, err := tb.Lab(ctx)
+	require.NoError(t, err)
+	hw := tb.Topology().Clone()
+	hw.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
+	t.Setenv("GOVC_USERNAME", l.Getenv("GOVC_USERNAME"))
+	t.Setenv("GOVC_PASSWORD", l.Getenv("GOVC_PASSWORD"))
+	// The lab's plan state: the host keys its VMs' user-data carries.
+	st, err := l.State()
+	require.NoError(t, err)
+	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: st.Dir()})
+	require.NoError(t, err)
+	defer htb.Close(ctx)
+	power := func() types.VirtualMachinePowerState {
+		t.Helper()
+		return vmPower(ctx, t, hw.Hypervisors[0], "h1")
+	}
+
+	require.NoError(t, htb.StopMachine(ctx, "h1"))
+	assert.Equal(t, types.VirtualMachinePowerStatePoweredOff, power())
+	require.NoError(t, htb.StopMachine(ctx, "h1"), "a machine already off is no error")
+	require.NoError(t, htb.StartMachine(ctx, "h1"))
+	assert.Equal(t, types.VirtualMachinePowerStatePoweredOn, power())
+	assert.ErrorIs(t, htb.StopMachine(ctx, "h2"), layer.ErrNoPowerSwitch, "h2's site has no hypervisor")
+}
+
+// vmPower reads VM name's power state from hypervisor h as govc would, on
+// a session of its own (thumbprint pinned, the GOVC_* credentials).
+func vmPower(ctx context.Context, t *testing.T, h topology.Hypervisor, name string) types.VirtualMachinePowerState {
+	t.Helper()
+	u, err := soap.ParseURL(h.URL)
+	require.NoError(t, err)
+	sc := soap.NewClient(u, false)
+	sc.SetThumbprint(u.Host, h.Thumbprint)
+	vc, err := vim25.NewClient(ctx, sc)
+	require.NoError(t, err)
+	sm := session.NewManager(vc)
+	require.NoError(t, sm.Login(ctx, url.UserPassword(os.Getenv("GOVC_USERNAME"), os.Getenv("GOVC_PASSWORD"))))
+	defer sm.Logout(context.WithoutCancel(ctx))
+	f := find.NewFinder(vc, true)
+	dc, err := f.DefaultDatacenter(ctx)
+	require.NoError(t, err)
+	vm, err := f.SetDatacenter(dc).VirtualMachine(ctx, name)
+	require.NoError(t, err)
+	st, err := vm.PowerState(ctx)
+	require.NoError(t, err)
+	return st
 }
