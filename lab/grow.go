@@ -49,6 +49,13 @@ func (l *Lab) Grow(ctx context.Context, t *topology.Topology) error {
 	}
 	l.topo, l.notes, l.given = topo, notes, t
 	l.mu.Unlock()
+	return l.startHosts(ctx, slices.DeleteFunc(added, func(m Machine) bool { return vmBacked[m.Name] }))
+}
+
+// startHosts starts the containers of hosts new to the lab and waits for
+// their sshd, after recording their host keys and dropping the SSH
+// configurations made before them.
+func (l *Lab) startHosts(ctx context.Context, hosts []Machine) error {
 	if err := l.keys.writeKnownHosts(l.Machines()); err != nil {
 		return err
 	}
@@ -56,10 +63,7 @@ func (l *Lab) Grow(ctx context.Context, t *topology.Topology) error {
 	l.pool = nil // its configurations came from the old topology
 	l.dialMu.Unlock()
 	var errs []error
-	for _, m := range added {
-		if vmBacked[m.Name] {
-			continue
-		}
+	for _, m := range hosts {
 		if err := l.startMachine(ctx, m); err != nil {
 			errs = append(errs, fmt.Errorf("machine %q: %w", m.Name, err))
 			continue
@@ -67,6 +71,39 @@ func (l *Lab) Grow(ctx context.Context, t *topology.Topology) error {
 		errs = append(errs, waitBanner(ctx, m))
 	}
 	return errors.Join(errs...)
+}
+
+// startAbsent starts the container of every host of an attached lab that
+// has none: a host added to the topology file since the lab came up (or
+// one whose VM the process that brought the lab up never powered on; with
+// that process's simulators gone, the lab plays the VM's start).
+// opts are the ones the lab was attached with.
+func (l *Lab) startAbsent(ctx context.Context, opts Options) error {
+	cs, err := l.d.listContainers(ctx, LabelKey+"="+l.name, machineLabel)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, c := range cs {
+		have[c.Labels[machineLabel]] = true
+	}
+	var absent []Machine
+	for _, m := range l.Machines() {
+		if !m.Router && !have[m.Name] {
+			absent = append(absent, m)
+		}
+	}
+	if len(absent) == 0 {
+		return nil
+	}
+	if l.image == "" {
+		// Attach leaves the lab image unnamed (nothing it does starts a
+		// machine): the default recipe's, as Up would use, built if gone.
+		if l.image, err = ensureImage(ctx, l.d, DefaultRecipe(), ImageOptions{Mirror: opts.Mirror, Progress: opts.Progress}); err != nil {
+			return err
+		}
+	}
+	return l.startHosts(ctx, absent)
 }
 
 // added returns the machines of next that s lacks, or an error when next

@@ -127,13 +127,23 @@ var ErrNotUp = errors.New("not up")
 
 // UpOrAttach returns the running lab of t (Attach), or brings it up (Up)
 // when there is none: for a program that applies to a lab that an earlier
-// run may have left up. Any other failure to attach is returned as is.
+// run may have left up. A host of t that the running lab has no container
+// for (one added to the file since) gets its container now, so that the
+// Apply that follows builds it in: adding a node from the command line is
+// editing the file and applying it again. Any other failure to attach is
+// returned as is.
 func UpOrAttach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, error) {
 	l, err := Attach(ctx, t, opts)
 	if errors.Is(err, ErrNotUp) {
 		return Up(ctx, t, opts)
 	}
-	return l, err
+	if err != nil {
+		return nil, err
+	}
+	if err := l.startAbsent(ctx, opts); err != nil {
+		return nil, fmt.Errorf("lab %q: %w", l.name, err)
+	}
+	return l, nil
 }
 
 // Attach returns the running lab of t that an earlier process brought up

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -82,6 +83,18 @@ func TestClusterFromTheCommandLine(t *testing.T) {
 	code, out, errOut = stage(t, append([]string{"kubeconfig", "--kubeconfig", kubeconfig}, flags...)...)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Equal(t, []string{"cp1", "w1"}, nodeNames(t, kubeconfig))
+
+	// Adding a node from the command line: the host added to the file,
+	// the same apply again. The running lab takes it in and the cluster
+	// layer joins it.
+	grown := strings.Replace(k8sTopology, "  - {name: w1, address: 172.31.20.101, role: worker}\n",
+		"  - {name: w1, address: 172.31.20.101, role: worker}\n  - {name: w2, address: 172.31.20.102, role: worker}\n", 1)
+	require.NotEqual(t, k8sTopology, grown)
+	require.NoError(t, os.WriteFile(file, []byte(grown), 0o600))
+	code, out, errOut = stage(t, append([]string{"apply", "--layers", "routers,lb,cluster"}, flags...)...)
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "kubeadm join as a worker")
+	assert.Equal(t, []string{"cp1", "w1", "w2"}, nodeNames(t, kubeconfig))
 
 	code, out, errOut = stage(t, append([]string{"destroy"}, flags...)...)
 	require.Equal(t, 0, code, out+errOut)
