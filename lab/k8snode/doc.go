@@ -12,10 +12,11 @@
 // inputs in a directory outside the clone (see CacheDir), together with
 // GOCACHE and GOMODCACHE, so only the first build on a machine is slow.
 //
-// A node container runs without systemd: k8snode-init (under tini) starts
-// containerd, imports the component images into its k8s.io namespace,
-// starts sshd and keeps a kubelet running once kubeadm has written its
-// configuration; a systemctl stand-in lets kubeadm (and people) start, stop
+// A node container runs without systemd: k8snode-init (under tini) runs
+// cloud-init's local and init stages when a NoCloud seed is there (the
+// lab's seed of a VM's user-data: the SSH keys come from it), starts sshd
+// and containerd, imports the component images into its k8s.io namespace,
+// and keeps a kubelet running once kubeadm has written its configuration; a systemctl stand-in lets kubeadm (and people) start, stop
 // and query kubelet, containerd and haproxy. Start containers with RunFlags
 // and wait for ReadyFile.
 //
