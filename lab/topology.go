@@ -97,7 +97,7 @@ func (l *Lab) adapted(t *topology.Topology) (c *topology.Topology, notes []strin
 			notes = append(notes, note)
 			// The simulator's own certificate, login (Getenv) and
 			// datastore; the uplinks and vSwitch stay the file's.
-			h.URL, h.Thumbprint, h.Insecure, h.CAFile, h.Credentials = sim.url.String(), sim.thumbprint, false, "", nil
+			h.URL, h.Thumbprint, h.Insecure, h.CAFile, h.Credentials = sim.url.String(), sim.thumbprint, false, sim.caFile, nil
 			h.Datastore = ""
 		}
 	}
