@@ -96,9 +96,9 @@ func (l *Lab) startAbsent(ctx context.Context, opts Options) error {
 	if len(absent) == 0 {
 		return nil
 	}
-	if l.image == "" {
-		// Attach leaves the lab image unnamed (nothing it does starts a
-		// machine): the default recipe's, as Up would use, built if gone.
+	if opts.Image == "" {
+		// The default recipe's image, as Up would use: built again if it
+		// was removed since.
 		if l.image, err = ensureImage(ctx, l.d, DefaultRecipe(), ImageOptions{Mirror: opts.Mirror, Progress: opts.Progress}); err != nil {
 			return err
 		}

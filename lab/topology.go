@@ -174,6 +174,11 @@ func Attach(ctx context.Context, t *topology.Topology, opts Options) (*Lab, erro
 	if err != nil {
 		return nil, err
 	}
+	if l.image == "" {
+		// The lab image Up uses without Options.Image, for what starts a
+		// machine or a helper container (Start, a host added to the file).
+		l.image = DefaultRecipe().Tag()
+	}
 	if l.nodeImg == "" {
 		// Kubernetes nodes started from a node image keep needing its
 		// kubeadm settings (Env).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -255,5 +256,21 @@ func TestHardwareChangesNeedConfirmation(t *testing.T) {
 		assert.Equal(t, 1, code, out)
 		assert.Contains(t, errOut, cmd+" changes real machines: run it on a terminal to review the plan and confirm, or pass --yes")
 		assert.NotContains(t, out, "created", "nothing was applied")
+	}
+}
+
+// TestPackageDocListsEveryCommand: the package doc's synopsis has a line
+// for every command the CLI runs, and the README's table a row.
+func TestPackageDocListsEveryCommand(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("stagecli.go")
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	for name := range commands {
+		assert.Regexp(t, `(?m)^//\tstage `+regexp.QuoteMeta(name)+` `, string(doc), "stagecli's package doc lists %s", name)
+		if name != "wan-relay" && name != "node-image" { // run by apply --lab, and before the tests
+			assert.Contains(t, string(readme), "| `"+name, "the README's table has %s", name)
+		}
 	}
 }

@@ -16,16 +16,18 @@
 //	stage node-image [--cache DIR] [--env]
 //	stage plan     -f FILE --offline        (every step, reaching no machine)
 //	stage ssh      -f FILE [--lab] NODE [COMMAND...]
+//	stage power    -f FILE [--lab] [--yes] off|on NODE
 //	stage version  [--json]
 //	stage wan-relay -config relay.json [-stats FILE]   (the lab's WAN relay as a process; apply --lab starts it)
 //
 // With --lab, apply, plan, destroy, verify, measure, deploy, kubeconfig,
-// inspect and ssh act on the local lab (package lab) instead of the
+// inspect, ssh and power act on the local lab (package lab) instead of the
 // hardware the file names: every machine a container reached over SSH,
 // every hypervisor a simulator.
 //
-// On hardware, apply and destroy show the plan and ask for "yes" on a
-// terminal first; without a terminal they refuse unless --yes.
+// On hardware, apply and destroy show the plan, and power names the
+// machine, and ask for "yes" on a terminal first; without a terminal they
+// refuse unless --yes.
 //
 // examples/stage is this package's zero CLI. A research harness builds its
 // own command the same way, with its own layers beside the built-in ones
@@ -86,6 +88,7 @@ var commands = map[string]command{
 	"inspect":    {"list the machines, addresses, roles, tunnels and, with --lab, what runs", (*CLI).runInspect},
 	"node-image": {"build (or reuse) the lab's offline Kubernetes node image", (*CLI).runNodeImage},
 	"ssh":        {"a shell or a command on one machine (host keys checked, through its router)", (*CLI).runSSH},
+	"power":      {"turn a machine off or on: its container in the lab, its VM through the hypervisor", (*CLI).runPower},
 	"version":    {"print the versions of planetstage, its libraries and the node image", (*CLI).runVersion},
 }
 
