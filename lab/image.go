@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/planetstage/planetstage/lab/k8snode"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/planetstage/planetstage/internal/flock"
 	"github.com/planetstage/planetstage/internal/proc"
+	"github.com/planetstage/planetstage/lab/k8snode"
 	"github.com/planetstage/planetstage/plan"
 	"github.com/planetstage/planetstage/preflight"
 	"github.com/planetstage/planetstage/remote"

@@ -122,11 +122,8 @@ type Lab struct {
 	// cloudInit says the lab image runs cloud-init: a machine of that image
 	// whose VM the machines layer made boots from the VM's user-data.
 	cloudInit bool
-	// cloudInitImages caches bootsCloudInit's answer for other images.
-	cloudInitMu     sync.Mutex
-	cloudInitImages map[string]bool
-	log             *slog.Logger
-	progress        func(Event)
+	log       *slog.Logger
+	progress  func(Event)
 
 	// mu guards what Grow changes while other methods may run: the spec,
 	// its machines, the topology as the lab runs it and the notes.

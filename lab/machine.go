@@ -201,20 +201,8 @@ func (l *Lab) bootsCloudInit(image string) (bool, error) {
 	if image == l.image {
 		return l.cloudInit, nil
 	}
-	l.cloudInitMu.Lock()
-	defer l.cloudInitMu.Unlock()
-	if v, ok := l.cloudInitImages[image]; ok {
-		return v, nil
-	}
 	v, err := l.d.imageLabel(image, k8snode.CloudInitLabel)
-	if err != nil {
-		return false, err
-	}
-	if l.cloudInitImages == nil {
-		l.cloudInitImages = map[string]bool{}
-	}
-	l.cloudInitImages[image] = v == "nocloud"
-	return v == "nocloud", nil
+	return v == "nocloud", err
 }
 
 // cloudSeed is a NoCloud seed: user-data and meta-data.

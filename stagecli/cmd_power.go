@@ -1,13 +1,11 @@
 package stagecli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -47,10 +45,8 @@ func (c *CLI) runPower(ctx context.Context, args []string, out, errOut io.Writer
 		if !c.onTerminal() {
 			return fmt.Errorf("power %s changes a real machine: run it on a terminal to confirm, or pass --yes", fs.Arg(0))
 		}
-		fmt.Fprintf(out, "power %s: %s of %q, through its hypervisor. Type yes to go on: ", fs.Arg(0), node, tb.Topology().Name)
-		line, _ := bufio.NewReader(c.stdin()).ReadString('\n')
-		if strings.TrimSpace(line) != "yes" {
-			return errDeclined
+		if err := c.askYes(out, fmt.Sprintf("power %s: %s of %q, through its hypervisor.", fs.Arg(0), node, tb.Topology().Name)); err != nil {
+			return err
 		}
 	}
 	start := time.Now()

@@ -59,6 +59,16 @@ func TestPowerNeedsConfirmationOnHardware(t *testing.T) {
 	code := c.Run(t.Context(), []string{"power", "-f", thesisCopy(t), "--state", t.TempDir(), "off", "master01"}, &stdout, &stderr)
 	assert.Equal(t, 1, code, stdout.String())
 	assert.Contains(t, stderr.String(), "power off changes a real machine: run it on a terminal to confirm, or pass --yes")
+
+	// On a terminal it names the machine and asks; anything but "yes"
+	// changes nothing (the thesis's hypervisors are never reached).
+	c = &CLI{IsTerminal: func() bool { return true }, Stdin: strings.NewReader("no\n")}
+	stdout.Reset()
+	stderr.Reset()
+	code = c.Run(t.Context(), []string{"power", "-f", thesisCopy(t), "--state", t.TempDir(), "off", "master01"}, &stdout, &stderr)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout.String(), `power off: master01 of "thesis", through its hypervisor. Type yes to go on: `)
+	assert.Contains(t, stderr.String(), "not confirmed; nothing was changed")
 	for _, args := range [][]string{{"power", "-f", "x.yaml", "off"}, {"power", "-f", "x.yaml", "reboot", "n1"}, {"power", "off", "n1"}} {
 		code, _, _ := stage(t, args...)
 		assert.Equal(t, 2, code, "%v", args)

@@ -41,7 +41,13 @@ func (c *CLI) confirm(ctx context.Context, name string, tb *testbed.Testbed, o *
 	if err := res.WriteText(out); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\n%s: %d changes to the machines of %q above. Type yes to go on: ", name, changes, tb.Topology().Name)
+	return c.askYes(out, fmt.Sprintf("\n%s: %d changes to the machines of %q above.", name, changes, tb.Topology().Name))
+}
+
+// askYes prints question and asks for "yes" on stdin: anything else is
+// errDeclined.
+func (c *CLI) askYes(out io.Writer, question string) error {
+	fmt.Fprintf(out, "%s Type yes to go on: ", question)
 	line, _ := bufio.NewReader(c.stdin()).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
 		return errDeclined

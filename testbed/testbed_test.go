@@ -3,6 +3,7 @@ package testbed_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/netip"
 	"net/url"
 	"os"
@@ -33,18 +34,22 @@ import (
 
 // twoSites: two sites on machines that exist (no hypervisor), Linux routers
 // joined by one OpenVPN tunnel, a host in each. Addresses 10.56/16 and
-// 172.56/16 are this package's.
-func twoSites(name string) *topology.Topology {
+// 172.56/16 are this package's (twoSitesOn 57 takes 10.57/16 and
+// 172.57/16).
+func twoSites(name string) *topology.Topology { return twoSitesOn(name, 56) }
+
+func twoSitesOn(name string, net int) *topology.Topology {
 	addr, pfx := netip.MustParseAddr, netip.MustParsePrefix
+	lan, wan := "172."+strconv.Itoa(net)+".", "10."+strconv.Itoa(net)+"."
 	site := func(n int) topology.Site {
-		p := pfx("172.56." + strconv.Itoa(n*10) + ".0/24")
+		p := pfx(lan + strconv.Itoa(n*10) + ".0/24")
 		return topology.Site{Name: "s" + strconv.Itoa(n), VLAN: n * 10, Prefix: p,
-			Router: topology.Router{Name: "r" + strconv.Itoa(n), Kind: topology.RouterLinux, WAN: addr("10.56.0." + strconv.Itoa(10+n)), LAN: p.Addr().Next()},
-			Hosts:  []topology.Host{{Name: "h" + strconv.Itoa(n), Address: addr("172.56." + strconv.Itoa(n*10) + ".101"), Role: topology.RoleWorker}}}
+			Router: topology.Router{Name: "r" + strconv.Itoa(n), Kind: topology.RouterLinux, WAN: addr(wan + "0." + strconv.Itoa(10+n)), LAN: p.Addr().Next()},
+			Hosts:  []topology.Host{{Name: "h" + strconv.Itoa(n), Address: addr(lan + strconv.Itoa(n*10) + ".101"), Role: topology.RoleWorker}}}
 	}
 	t := &topology.Topology{
 		APIVersion: topology.APIVersion, Kind: topology.Kind, Name: name,
-		Underlay: topology.Underlay{Prefix: pfx("10.56.0.0/16")},
+		Underlay: topology.Underlay{Prefix: pfx(wan + "0.0/16")},
 		Sites:    []topology.Site{site(1), site(2)},
 		VPN:      &topology.VPN{Mode: topology.VPNMesh, Auth: topology.VPNAuthTLS, Transit: pfx("10.255.0.0/16"), Port: 1194},
 	}
@@ -129,18 +134,8 @@ func TestLabRefusesWhatItCannotDo(t *testing.T) {
 func TestLabRoundTrip(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
 	defer cancel()
-	topo := twoSites("tbtest-trip")
 	var progress strings.Builder
-	tb, err := testbed.Open(ctx, topo, testbed.Options{Lab: true, LabStateDir: t.TempDir(), Progress: &progress})
-	require.NoError(t, err)
-	defer tb.Close(ctx)
-	if _, err := tb.Lab(ctx); err != nil && !errors.Is(err, lab.ErrNotUp) {
-		t.Skipf("needs a running Docker engine: %v", err)
-	}
-	t.Cleanup(func() {
-		_, err := tb.Destroy(context.Background(), testbed.DestroyOptions{})
-		assert.NoError(t, err)
-	})
+	tb := labTestbed(ctx, t, twoSites("tbtest-trip"), &progress)
 
 	layers := []string{layer.Machines, layer.Routers}
 	res, err := tb.Apply(ctx, testbed.ApplyOptions{Layers: layers})
@@ -167,10 +162,7 @@ func TestLabRoundTrip(t *testing.T) {
 	l, err := tb.Lab(ctx)
 	require.NoError(t, err)
 	hw.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
-	// The lab's plan state: the host keys its VMs' user-data carries.
-	st, err := l.State()
-	require.NoError(t, err)
-	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: st.Dir()})
+	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: t.TempDir()})
 	require.NoError(t, err)
 	defer htb.Close(ctx)
 	hm, err := htb.Matrix(ctx)
@@ -251,40 +243,22 @@ func hardwareFaults(ctx context.Context, t *testing.T, htb *testbed.Testbed) {
 // through the hypervisor's API, as losing a master does. The lab's machines
 // stand in for the hardware: its ESXi simulator is the hypervisor (reached
 // over HTTPS with the pinned thumbprint and the GOVC_* credentials, as a
-// real host), and h1 a VM on it. The plan, an independent reading of the
-// simulator, sees the VM off after StopMachine and on again after
-// StartMachine, which returned only once h1 answered over real SSH. (The
+// real host), and h1 a VM on it. A govmomi session of the test's own reads
+// the VM off after StopMachine and on again after StartMachine, which
+// returned only once h1 answered over real SSH. (The
 // lab's container keeps running throughout: the simulator's power state
 // is all the hardware testbed changes, so that h1 answering proves only
 // the wait, not a boot.)
 func TestHardwarePowerCycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	topo := twoSites("tbtest-power")
-	for i := range topo.Sites {
-		// Prefixes of this test's own: 10.57/16 and 172.57/16.
-		s := &topo.Sites[i]
-		s.Prefix = netip.MustParsePrefix(strings.Replace(s.Prefix.String(), "172.56.", "172.57.", 1))
-		s.Router.WAN = netip.MustParseAddr(strings.Replace(s.Router.WAN.String(), "10.56.", "10.57.", 1))
-		s.Router.LAN = netip.MustParseAddr(strings.Replace(s.Router.LAN.String(), "172.56.", "172.57.", 1))
-		s.Hosts[0].Address = netip.MustParseAddr(strings.Replace(s.Hosts[0].Address.String(), "172.56.", "172.57.", 1))
-	}
-	topo.Underlay.Prefix = netip.MustParsePrefix("10.57.0.0/16")
+	topo := twoSitesOn("tbtest-power", 57)
 	topo.Hypervisors = []topology.Hypervisor{{Name: "esxi1", URL: "https://192.0.2.13/sdk"}}
 	topo.Sites[0].Hypervisor = "esxi1"
 	topo.SetDefaults()
 	require.NoError(t, topo.Validate())
-	tb, err := testbed.Open(ctx, topo, testbed.Options{Lab: true, LabStateDir: t.TempDir()})
-	require.NoError(t, err)
-	defer tb.Close(ctx)
-	if _, err := tb.Lab(ctx); err != nil && !errors.Is(err, lab.ErrNotUp) {
-		t.Skipf("needs a running Docker engine: %v", err)
-	}
-	t.Cleanup(func() {
-		_, err := tb.Destroy(context.Background(), testbed.DestroyOptions{})
-		assert.NoError(t, err)
-	})
-	_, err = tb.Apply(ctx, testbed.ApplyOptions{Layers: []string{layer.Machines}})
+	tb := labTestbed(ctx, t, topo, nil)
+	_, err := tb.Apply(ctx, testbed.ApplyOptions{Layers: []string{layer.Machines}})
 	require.NoError(t, err)
 
 	l, err := tb.Lab(ctx)
@@ -293,10 +267,7 @@ func TestHardwarePowerCycle(t *testing.T) {
 	hw.SSH = &topology.SSH{User: "root", IdentityFile: l.IdentityFile(), KnownHosts: l.KnownHostsFile()}
 	t.Setenv("GOVC_USERNAME", l.Getenv("GOVC_USERNAME"))
 	t.Setenv("GOVC_PASSWORD", l.Getenv("GOVC_PASSWORD"))
-	// The lab's plan state: the host keys its VMs' user-data carries.
-	st, err := l.State()
-	require.NoError(t, err)
-	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: st.Dir()})
+	htb, err := testbed.Open(ctx, hw, testbed.Options{StateDir: t.TempDir()})
 	require.NoError(t, err)
 	defer htb.Close(ctx)
 	power := func() types.VirtualMachinePowerState {
@@ -333,4 +304,21 @@ func vmPower(ctx context.Context, t *testing.T, h topology.Hypervisor, name stri
 	st, err := vm.PowerState(ctx)
 	require.NoError(t, err)
 	return st
+}
+
+// labTestbed opens topo's lab as a testbed (Apply brings it up), skips the
+// test without a Docker engine, and removes the lab when the test ends.
+func labTestbed(ctx context.Context, t *testing.T, topo *topology.Topology, progress io.Writer) *testbed.Testbed {
+	t.Helper()
+	tb, err := testbed.Open(ctx, topo, testbed.Options{Lab: true, LabStateDir: t.TempDir(), Progress: progress})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tb.Close(context.Background()) })
+	if _, err := tb.Lab(ctx); err != nil && !errors.Is(err, lab.ErrNotUp) {
+		t.Skipf("needs a running Docker engine: %v", err)
+	}
+	t.Cleanup(func() {
+		_, err := tb.Destroy(context.Background(), testbed.DestroyOptions{})
+		assert.NoError(t, err)
+	})
+	return tb
 }

@@ -69,8 +69,8 @@ func deploy(ctx context.Context, b *kubeadm.Bootstrapper, workers int, out io.Wr
 }
 
 // evaluateCluster runs the thesis's experiments on the running cluster:
-// add a worker, lose a master, and what it all costs at idle. Only the lab
-// does them yet; on hardware the report says they were skipped.
+// add a worker, lose a master (the same testbed calls in the lab and on
+// hardware), and, in the lab, what its containers cost at idle.
 func evaluateCluster(ctx context.Context, tb *testbed.Testbed, o testbed.ApplyOptions, out io.Writer, rep *report) error {
 	h := topology.Host{Name: "node05", Address: netip.MustParseAddr("192.168.20.103"), Role: topology.RoleWorker}
 	fmt.Fprintf(out, "\nAdding a worker: %s (%s) in site-b\n", h.Name, h.Address)
